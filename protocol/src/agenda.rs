@@ -1,0 +1,167 @@
+//! A session's agenda and the HTTP bodies that create a session.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::JoinCode;
+use crate::limits::{MAX_AGENDA_ITEMS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+
+/// What kind of method an activity runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Scoring,
+    Grouping,
+}
+
+/// One item of the agenda: the method, the question asked and its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgendaItem {
+    Scoring {
+        prompt: String,
+        #[serde(flatten)]
+        config: ScoringConfig,
+    },
+    Grouping {
+        prompt: String,
+        #[serde(flatten)]
+        config: GroupingConfig,
+    },
+}
+
+impl AgendaItem {
+    pub fn kind(&self) -> ActivityKind {
+        match self {
+            AgendaItem::Scoring { .. } => ActivityKind::Scoring,
+            AgendaItem::Grouping { .. } => ActivityKind::Grouping,
+        }
+    }
+
+    pub fn prompt(&self) -> &str {
+        match self {
+            AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } => prompt,
+        }
+    }
+}
+
+/// Settings of a 25/10 (impromptu scoring) activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScoringConfig {
+    /// How many times each card is handed on and scored.
+    pub rounds: u32,
+    /// How many top cards the hall is meant to look at.
+    pub top: u32,
+    /// Longest card text, in characters.
+    pub max_chars: u32,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        ScoringConfig {
+            rounds: 5,
+            top: 10,
+            max_chars: 280,
+        }
+    }
+}
+
+/// Settings of a 1-3-9 (grouping) activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupingConfig {
+    /// Target group size at each level: `[3, 9]`, `[3, 6]`, `[2, 4]`.
+    pub sizes: Vec<u32>,
+    /// Longest note text, in characters.
+    pub max_chars: u32,
+}
+
+impl Default for GroupingConfig {
+    fn default() -> Self {
+        GroupingConfig {
+            sizes: vec![3, 9],
+            max_chars: 280,
+        }
+    }
+}
+
+/// `POST /api/sessions` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSession {
+    pub title: String,
+    pub agenda: Vec<AgendaItem>,
+}
+
+impl CreateSession {
+    /// Checks the bounds a new session must keep; the message says which one failed.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.title.trim().is_empty() {
+            return Err("title must not be empty".into());
+        }
+        if self.title.chars().count() > MAX_TITLE_CHARS {
+            return Err(format!("title is longer than {MAX_TITLE_CHARS} characters"));
+        }
+        if self.agenda.is_empty() || self.agenda.len() > MAX_AGENDA_ITEMS {
+            return Err(format!("agenda must hold 1 to {MAX_AGENDA_ITEMS} activities"));
+        }
+        for (index, item) in self.agenda.iter().enumerate() {
+            let prompt = item.prompt();
+            if prompt.trim().is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
+                return Err(format!(
+                    "agenda[{index}].prompt must be 1 to {MAX_PROMPT_CHARS} characters"
+                ));
+            }
+            match item {
+                AgendaItem::Scoring { config, .. } => {
+                    if !(1..=MAX_ROUNDS).contains(&config.rounds) {
+                        return Err(format!("agenda[{index}].rounds must be 1 to {MAX_ROUNDS}"));
+                    }
+                    if !(1..=100).contains(&config.top) {
+                        return Err(format!("agenda[{index}].top must be 1 to 100"));
+                    }
+                    if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                        return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                    }
+                }
+                AgendaItem::Grouping { config, .. } => {
+                    let sizes_ok = !config.sizes.is_empty()
+                        && config.sizes.len() <= 3
+                        && config.sizes.iter().all(|size| (2..=50).contains(size))
+                        && config.sizes.windows(2).all(|pair| pair[0] < pair[1]);
+                    if !sizes_ok {
+                        return Err(format!(
+                            "agenda[{index}].sizes must be 1 to 3 growing group sizes of 2 to 50"
+                        ));
+                    }
+                    if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                        return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `201` answer to `POST /api/sessions`. The key is shown once; keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    pub code: JoinCode,
+    pub key: String,
+    pub urls: SessionUrls,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUrls {
+    pub participant: String,
+    /// Carries the key in the fragment (`#key=`), which browsers never send to a server.
+    pub facilitator: String,
+    pub screen: String,
+}
+
+/// The body of every HTTP error: the same codes as the WebSocket `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpError {
+    pub code: crate::ErrorCode,
+    pub message: String,
+}

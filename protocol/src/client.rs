@@ -1,0 +1,221 @@
+//! Client → server frames: their shapes, and the decoder that turns text into them or into a
+//! precise `error` code.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{DecodeError, ErrorCode};
+use crate::ids::{CardId, JoinCode, NoteId, Score};
+use crate::limits::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+
+/// Who a connection is in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A phone in the hall.
+    Participant,
+    /// Holds the session key and runs the activities.
+    Facilitator,
+    /// The projector: read-only, sees only what has been revealed.
+    Screen,
+}
+
+/// The first frame of every connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Join {
+    pub v: u32,
+    pub code: JoinCode,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// Every request a client can make. `rid` travels beside it in [`ClientFrame`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientMsg {
+    #[serde(rename = "join")]
+    Join(Join),
+    #[serde(rename = "card.write")]
+    CardWrite { text: String },
+    #[serde(rename = "card.score")]
+    CardScore { round: u32, card: CardId, score: Score },
+    #[serde(rename = "note.add")]
+    NoteAdd { text: String },
+    #[serde(rename = "note.star")]
+    NoteStar { note: NoteId, on: bool },
+    #[serde(rename = "activity.start")]
+    ActivityStart { index: u32 },
+    #[serde(rename = "phase.next")]
+    PhaseNext {},
+    #[serde(rename = "timer.set")]
+    TimerSet {
+        seconds: u32,
+        #[serde(default)]
+        advance: bool,
+    },
+    #[serde(rename = "card.hide")]
+    CardHide { card: CardId, hidden: bool },
+    #[serde(rename = "note.hide")]
+    NoteHide { note: NoteId, hidden: bool },
+    #[serde(rename = "reveal")]
+    Reveal { count: u32 },
+    #[serde(rename = "ping")]
+    Ping {},
+}
+
+/// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
+const CLIENT_TYPES: [&str; 12] = [
+    "join",
+    "card.write",
+    "card.score",
+    "note.add",
+    "note.star",
+    "activity.start",
+    "phase.next",
+    "timer.set",
+    "card.hide",
+    "note.hide",
+    "reveal",
+    "ping",
+];
+
+impl ClientMsg {
+    /// The wire name of this request, as in its `type` field.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientMsg::Join(_) => "join",
+            ClientMsg::CardWrite { .. } => "card.write",
+            ClientMsg::CardScore { .. } => "card.score",
+            ClientMsg::NoteAdd { .. } => "note.add",
+            ClientMsg::NoteStar { .. } => "note.star",
+            ClientMsg::ActivityStart { .. } => "activity.start",
+            ClientMsg::PhaseNext {} => "phase.next",
+            ClientMsg::TimerSet { .. } => "timer.set",
+            ClientMsg::CardHide { .. } => "card.hide",
+            ClientMsg::NoteHide { .. } => "note.hide",
+            ClientMsg::Reveal { .. } => "reveal",
+            ClientMsg::Ping {} => "ping",
+        }
+    }
+}
+
+/// One decoded client frame: the request and the `rid` its answer must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFrame {
+    pub rid: Option<u64>,
+    pub msg: ClientMsg,
+}
+
+impl ClientFrame {
+    pub fn new(rid: Option<u64>, msg: ClientMsg) -> ClientFrame {
+        ClientFrame { rid, msg }
+    }
+
+    /// Reads one text frame. Every failure says which protocol error code it is, and carries
+    /// the `rid` whenever the frame was an object with a readable one.
+    pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
+        if text.len() > MAX_FRAME_BYTES {
+            return Err(DecodeError::new(
+                None,
+                ErrorCode::TooLarge,
+                format!("a frame may be at most {MAX_FRAME_BYTES} bytes"),
+            ));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|err| DecodeError::new(None, ErrorCode::BadJson, format!("not JSON: {err}")))?;
+        let Value::Object(mut fields) = value else {
+            return Err(DecodeError::new(
+                None,
+                ErrorCode::BadJson,
+                "a frame is a JSON object",
+            ));
+        };
+        let rid = match fields.remove("rid") {
+            None | Some(Value::Null) => None,
+            Some(rid) => Some(rid.as_u64().ok_or_else(|| {
+                DecodeError::new(None, ErrorCode::BadJson, "rid must be a non-negative integer")
+            })?),
+        };
+        let bad = |code, message: String| DecodeError::new(rid, code, message);
+        let type_name = match fields.get("type") {
+            Some(Value::String(name)) => name.as_str(),
+            _ => return Err(bad(ErrorCode::BadJson, "a frame needs a string \"type\"".into())),
+        };
+        if !CLIENT_TYPES.contains(&type_name) {
+            return Err(bad(ErrorCode::UnknownType, format!("unknown type {type_name:?}")));
+        }
+        check_fields_with_own_codes(type_name, &fields).map_err(|(code, message)| bad(code, message))?;
+        let msg = serde_json::from_value(Value::Object(fields))
+            .map_err(|err| bad(ErrorCode::BadJson, err.to_string()))?;
+        Ok(ClientFrame { rid, msg })
+    }
+
+    /// The frame as JSON text, `rid` included.
+    pub fn encode(&self) -> String {
+        let mut value = serde_json::to_value(&self.msg).unwrap_or(Value::Null);
+        if let (Some(rid), Value::Object(fields)) = (self.rid, &mut value) {
+            fields.insert("rid".into(), rid.into());
+        }
+        value.to_string()
+    }
+}
+
+/// The fields whose bad values have an error code of their own rather than `bad_json`.
+fn check_fields_with_own_codes(
+    type_name: &str,
+    fields: &Map<String, Value>,
+) -> Result<(), (ErrorCode, String)> {
+    let id_field = |name: &str, parses: fn(&str) -> bool| match fields.get(name) {
+        Some(Value::String(id)) if !parses(id) => {
+            Err((ErrorCode::UnknownItem, format!("no such item {id:?}")))
+        }
+        _ => Ok(()), // well-formed, or missing or not a string: the shape check says bad_json
+    };
+    let card_id = |id: &str| id.parse::<CardId>().is_ok();
+    let note_id = |id: &str| id.parse::<NoteId>().is_ok();
+    match type_name {
+        "join" => {
+            match fields.get("v") {
+                Some(v) if v.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
+                Some(v) => {
+                    return Err((
+                        ErrorCode::UnsupportedVersion,
+                        format!("this server speaks v {PROTOCOL_VERSION}, not {v}"),
+                    ));
+                }
+                None => {}
+            }
+            if let Some(Value::String(code)) = fields.get("code")
+                && code.parse::<JoinCode>().is_err()
+            {
+                return Err((ErrorCode::UnknownSession, format!("no session {code:?}")));
+            }
+            Ok(())
+        }
+        "card.score" => {
+            let valid = fields
+                .get("score")
+                .and_then(Value::as_u64)
+                .and_then(|score| u8::try_from(score).ok())
+                .and_then(Score::new)
+                .is_some();
+            if !valid {
+                return Err((
+                    ErrorCode::InvalidScore,
+                    "score must be a whole number from 1 to 5".into(),
+                ));
+            }
+            id_field("card", card_id)
+        }
+        "card.hide" => id_field("card", card_id),
+        "note.star" | "note.hide" => id_field("note", note_id),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,78 @@
+//! The protocol's error codes, and the error a frame that cannot be decoded gives.
+
+use serde::{Deserialize, Serialize};
+
+/// Every `error.code` the server sends. Clients switch on these, not on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadJson,
+    UnknownType,
+    TooLarge,
+    RateLimited,
+    NotJoined,
+    UnknownSession,
+    UnsupportedVersion,
+    Forbidden,
+    BadResume,
+    WrongPhase,
+    NotYourCard,
+    OwnCard,
+    InvalidScore,
+    EmptyText,
+    TextTooLong,
+    UnknownItem,
+    SessionFull,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotJoined => "not_joined",
+            ErrorCode::UnknownSession => "unknown_session",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::BadResume => "bad_resume",
+            ErrorCode::WrongPhase => "wrong_phase",
+            ErrorCode::NotYourCard => "not_your_card",
+            ErrorCode::OwnCard => "own_card",
+            ErrorCode::InvalidScore => "invalid_score",
+            ErrorCode::EmptyText => "empty_text",
+            ErrorCode::TextTooLong => "text_too_long",
+            ErrorCode::UnknownItem => "unknown_item",
+            ErrorCode::SessionFull => "session_full",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A frame the server could not turn into a request; becomes an `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct DecodeError {
+    /// The frame's `rid` when it could still be read, so the client can match the error.
+    pub rid: Option<u64>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl DecodeError {
+    pub fn new(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> DecodeError {
+        DecodeError {
+            rid,
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Lapp's wire protocol, v1: every frame clients and the server exchange, as Rust types.
+//!
+//! This crate is the only place that knows the JSON wire format. It does no I/O.
+//!
+//! # Layout
+//! - [`ids`]: participant, card, group and note ids, join codes, scores: values whose rules
+//!   live in their types.
+//! - [`client`]: client → server frames and [`ClientFrame::decode`], which maps every bad
+//!   frame to its protocol error code.
+//! - [`server`]: server → client frames.
+//! - [`agenda`]: the agenda, activity settings and the HTTP bodies that create a session.
+//! - [`error`]: the error codes.
+//! - [`limits`]: the bounds every peer keeps.
+
+pub mod agenda;
+pub mod client;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod server;
+
+pub use agenda::{
+    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, ScoringConfig, SessionCreated,
+    SessionUrls,
+};
+pub use client::{ClientFrame, ClientMsg, Join, Role};
+pub use error::{DecodeError, ErrorCode};
+pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
+pub use server::{
+    ActivityInfo, CardText, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView, Phase,
+    PosterGroup, Progress, Reveal, ServerMsg, SessionInfo, View, Welcome, You, Yours,
+};
