@@ -1,1 +1,2 @@
-//! x
+//! The Lapp server.
+pub mod engine;
