@@ -1,1 +1,77 @@
-fn main() {}
+//! The `lapp` binary: reads its settings, sets up logging, binds, and runs the server until
+//! Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use lapp_server::store::MemoryStore;
+use lapp_server::{Config, Limits};
+use tracing_subscriber::EnvFilter;
+
+/// Lapp: live 25/10 scoring and 1-3-9 grouping for a whole hall, on attendees' phones.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "LAPP_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder for the server's data.
+    #[arg(long, env = "LAPP_DATA_DIR", default_value = "./lapp-data")]
+    data_dir: PathBuf,
+    /// The address people reach this server at (e.g. https://lapp.example.org), used in the
+    /// links handed out; without it, the request's Host header is used.
+    #[arg(long, env = "LAPP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Most participants one session admits.
+    #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
+    max_participants: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let args = Args::parse();
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let limits = Limits { max_participants: args.max_participants, ..Limits::default() };
+    let config = Config { limits, public_url: args.public_url, store: Arc::new(MemoryStore::default()) };
+    tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
+    lapp_server::run(listener, config, shutdown_signal()).await?;
+    tracing::info!("lapp stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,504 @@
+//! The session actor: one tokio task that alone owns one session's state.
+//!
+//! It takes requests from connection tasks in batches, decides and applies each through the
+//! session and its engines, writes the batch's events to the store in one go (group commit),
+//! and only then sends what the batch produced: acks, personal frames, shared frames. Progress
+//! and the leaderboard are coalesced and sent at most four times a second.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::Utf8Bytes;
+use lapp_protocol::{ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Role, ServerMsg, Welcome, You};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::Limits;
+use crate::engine::Refusal;
+use crate::engine::scoring::ScoringEvent;
+use crate::outbox::{Outbox, close};
+use crate::session::{Context, Sender, Session, SessionEvent, card_text};
+use crate::store::Store;
+
+/// Most requests decided in one batch, so one batch's frames stay bounded.
+const MAX_BATCH: usize = 512;
+
+/// A connection, unique for the life of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(u64);
+
+impl ConnId {
+    pub fn next() -> ConnId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ConnId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// What connection tasks ask of a session.
+#[derive(Debug)]
+pub enum ToActor {
+    Join {
+        conn: ConnId,
+        rid: Option<u64>,
+        join: Join,
+        outbox: Outbox,
+        /// Answered with whether the join was taken.
+        joined: oneshot::Sender<bool>,
+    },
+    Request {
+        conn: ConnId,
+        rid: Option<u64>,
+        msg: ClientMsg,
+    },
+    Leave {
+        conn: ConnId,
+    },
+}
+
+/// How connection tasks reach a session's actor.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    inbox: mpsc::Sender<ToActor>,
+}
+
+impl SessionHandle {
+    /// Sends a request, waiting for room: a flood from one connection slows that connection's
+    /// reader, not the actor.
+    pub async fn send(&self, msg: ToActor) -> bool {
+        self.inbox.send(msg).await.is_ok()
+    }
+
+    /// Tells the actor a connection ended, from a `Drop` where nothing can be awaited.
+    pub fn leave(&self, conn: ConnId) {
+        if let Err(mpsc::error::TrySendError::Full(msg)) = self.inbox.try_send(ToActor::Leave { conn }) {
+            let inbox = self.inbox.clone();
+            tokio::spawn(async move {
+                // If the actor has stopped, there is nobody left to tell.
+                let _stopped = inbox.send(msg).await;
+            });
+        }
+    }
+}
+
+/// Starts the actor of `session` and returns its handle. It runs until `shutdown`.
+pub fn spawn(
+    session: Session,
+    store: Arc<dyn Store>,
+    limits: Arc<Limits>,
+    shutdown: CancellationToken,
+    tracker: &tokio_util::task::TaskTracker,
+) -> SessionHandle {
+    let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
+    let code = session.code;
+    let actor = Actor {
+        session,
+        store,
+        limits,
+        conns: HashMap::new(),
+        by_pid: HashMap::new(),
+        rng: StdRng::from_os_rng(),
+        events: Vec::new(),
+        pending: Vec::new(),
+        progress_dirty: true,
+        leaderboard_dirty: true,
+    };
+    tracker.spawn(tracing::Instrument::instrument(
+        actor.run(inbox, shutdown),
+        tracing::info_span!("session", %code),
+    ));
+    SessionHandle { inbox: inbox_tx }
+}
+
+struct Conn {
+    role: Role,
+    pid: Option<Pid>,
+    outbox: Outbox,
+    /// The index in `pending` from which this connection receives the current batch's frames:
+    /// frames decided before it joined are already in its `welcome`.
+    since: usize,
+}
+
+/// Who a frame held until commit goes to.
+enum Target {
+    Conn(ConnId),
+    Participant(Pid),
+    Everyone,
+    Facilitators,
+    Screens,
+    /// Facilitators and screens.
+    Watchers,
+    Participants,
+}
+
+struct Actor {
+    session: Session,
+    store: Arc<dyn Store>,
+    limits: Arc<Limits>,
+    conns: HashMap<ConnId, Conn>,
+    by_pid: HashMap<Pid, ConnId>,
+    rng: StdRng,
+    /// Events applied but not yet committed.
+    events: Vec<SessionEvent>,
+    /// Frames held until the events before them are committed.
+    pending: Vec<(Target, Utf8Bytes)>,
+    progress_dirty: bool,
+    leaderboard_dirty: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    Utf8Bytes::from(msg.encode())
+}
+
+impl Actor {
+    async fn run(mut self, mut inbox: mpsc::Receiver<ToActor>, shutdown: CancellationToken) {
+        let mut coalesce = tokio::time::interval(self.limits.coalesce);
+        coalesce.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let timer = self.session.timer().filter(|timer| timer.advance).map(|timer| {
+                let wait = timer.deadline_ms.saturating_sub(now_ms());
+                Instant::now() + Duration::from_millis(wait)
+            });
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                received = inbox.recv_many(&mut batch, MAX_BATCH) => {
+                    if received == 0 {
+                        break;
+                    }
+                    for msg in batch.drain(..) {
+                        self.handle(msg);
+                    }
+                    self.commit_and_send();
+                }
+                () = sleep_until_some(timer) => {
+                    self.advance_on_timer();
+                    self.commit_and_send();
+                }
+                _ = coalesce.tick() => self.send_coalesced(),
+            }
+        }
+        self.send_coalesced();
+        tracing::debug!("session actor stopped");
+    }
+
+    fn handle(&mut self, msg: ToActor) {
+        match msg {
+            ToActor::Join { conn, rid, join, outbox, joined } => {
+                let accepted = self.join(conn, rid, &join, outbox);
+                // The connection task may have gone already; then there is nobody to tell.
+                let _gone = joined.send(accepted);
+            }
+            ToActor::Request { conn, rid, msg } => self.request(conn, rid, &msg),
+            ToActor::Leave { conn } => {
+                if let Some(left) = self.conns.remove(&conn)
+                    && let Some(pid) = left.pid
+                    && self.by_pid.get(&pid) == Some(&conn)
+                {
+                    self.by_pid.remove(&pid);
+                    self.progress_dirty = true;
+                }
+            }
+        }
+    }
+
+    fn join(&mut self, conn: ConnId, rid: Option<u64>, join: &Join, outbox: Outbox) -> bool {
+        let admitted = match self.session.admit(join, self.limits.max_participants, &mut self.rng) {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)));
+                return false;
+            }
+        };
+        if let Some(event) = admitted.event {
+            self.record(event);
+        }
+        if let Some(pid) = admitted.pid {
+            if let Some(old) = self.by_pid.insert(pid, conn).and_then(|old| self.conns.remove(&old)) {
+                old.outbox.close(close::REPLACED);
+            }
+            self.progress_dirty = true;
+        }
+        let welcome = self.welcome(admitted.role, admitted.pid);
+        self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
+        self.pending.push((Target::Conn(conn), encode(&welcome)));
+        true
+    }
+
+    fn welcome(&self, role: Role, pid: Option<Pid>) -> ServerMsg {
+        let participant = pid.and_then(|pid| self.session.participant(pid));
+        ServerMsg::Welcome(Box::new(Welcome {
+            you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
+            resume: pid.and_then(|pid| self.session.resume_token(pid)).map(|secret| secret.to_hex()),
+            session: self.session.info(),
+            view: self.session.view(role, pid, self.connected(), now_ms(), self.limits.leaderboard_entries),
+        }))
+    }
+
+    fn connected(&self) -> u32 {
+        self.by_pid.len() as u32
+    }
+
+    fn present(&self) -> Vec<Pid> {
+        let mut present: Vec<Pid> = self.by_pid.keys().copied().collect();
+        present.sort_unstable();
+        present
+    }
+
+    fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg) {
+        let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
+            return; // replaced or gone while the request was queued
+        };
+        let present = self.present();
+        let context = Context { now_ms: now_ms(), present: &present };
+        match self.session.decide(sender, msg, &context, &mut self.rng) {
+            Ok(events) => {
+                let mut ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card: None, note: None };
+                for event in events {
+                    if let (ServerMsg::Ack { card, .. }, SessionEvent::Scoring { event: ScoringEvent::CardWritten { card: id, .. }, .. }) =
+                        (&mut ack, &event)
+                    {
+                        *card = Some(*id);
+                    }
+                    self.record(event);
+                }
+                if rid.is_some() {
+                    self.pending.push((Target::Conn(conn), encode(&ack)));
+                }
+            }
+            Err(Refusal { code, message }) => {
+                tracing::debug!(%code, request = msg.type_name(), "refused");
+                self.pending.push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
+            }
+        }
+    }
+
+    fn advance_on_timer(&mut self) {
+        let present = self.present();
+        let context = Context { now_ms: now_ms(), present: &present };
+        let events = match self.session.next_phase(&context, &mut self.rng) {
+            Ok(events) => events,
+            // Nothing to advance to: the countdown simply ends.
+            Err(_) => vec![SessionEvent::TimerSet { timer: None }],
+        };
+        for event in events {
+            self.record(event);
+        }
+    }
+
+    /// Applies an event and queues what it shows to whom.
+    fn record(&mut self, event: SessionEvent) {
+        let hidden_from = match &event {
+            SessionEvent::Scoring { event: ScoringEvent::CardHidden { card, hidden: true }, .. } => self
+                .session
+                .scoring()
+                .and_then(|(_, scoring)| scoring.hands().find(|&(_, held)| held == *card))
+                .map(|(pid, _)| pid),
+            _ => None,
+        };
+        self.session.apply(&event);
+        self.announce(&event, hidden_from);
+        self.events.push(event);
+    }
+
+    fn announce(&mut self, event: &SessionEvent, hidden_from: Option<Pid>) {
+        let now = now_ms();
+        let activity = |session: &Session| session.activity_info(now).map(ServerMsg::Activity);
+        match event {
+            SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
+            SessionEvent::ActivityStarted { .. } => {
+                self.share(Target::Everyone, activity(&self.session));
+                for pid in self.present() {
+                    for msg in self.personal_frames(pid) {
+                        self.pending.push((Target::Participant(pid), encode(&msg)));
+                    }
+                }
+                self.share(Target::Screens, self.session.reveal().map(ServerMsg::Reveal));
+                self.progress_dirty = true;
+                self.leaderboard_dirty = true;
+            }
+            SessionEvent::TimerSet { .. } => self.share(Target::Everyone, activity(&self.session)),
+            SessionEvent::Scoring { event, .. } => match event {
+                ScoringEvent::WritingOpened => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    self.progress_dirty = true;
+                }
+                ScoringEvent::CardWritten { pid, .. } => {
+                    let mine = self.session.scoring().and_then(|(_, s)| s.mine(*pid)).map(card_text);
+                    self.pending.push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::RoundStarted { .. } => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    for pid in self.present() {
+                        for msg in self.personal_frames(pid) {
+                            self.pending.push((Target::Participant(pid), encode(&msg)));
+                        }
+                    }
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::CardScored { .. } => {
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::CardHidden { .. } => {
+                    if let Some(pid) = hidden_from
+                        && let Some((_, scoring)) = self.session.scoring()
+                        && let (Phase::Round, Some(round)) = scoring.phase()
+                    {
+                        let hand = ServerMsg::Hand(Hand { round, card: None, score: None });
+                        self.pending.push((Target::Participant(pid), encode(&hand)));
+                    }
+                    let reveal = self.session.reveal().map(ServerMsg::Reveal);
+                    self.share(Target::Screens, reveal.clone());
+                    self.share(Target::Participants, reveal);
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::ResultsReached => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    for pid in self.present() {
+                        for msg in self.personal_frames(pid) {
+                            self.pending.push((Target::Participant(pid), encode(&msg)));
+                        }
+                    }
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::Revealed { .. } => {
+                    let reveal = self.session.reveal().map(ServerMsg::Reveal);
+                    self.share(Target::Everyone, reveal);
+                }
+            },
+        }
+    }
+
+    /// The frames that bring one participant up to date after a phase change.
+    fn personal_frames(&self, pid: Pid) -> Vec<ServerMsg> {
+        let Some((_, scoring)) = self.session.scoring() else { return Vec::new() };
+        match scoring.phase() {
+            (Phase::Round, Some(round)) => {
+                let card = scoring.hand(pid).map(|(card, _)| card_text(card));
+                vec![ServerMsg::Hand(Hand { round, card, score: None })]
+            }
+            (Phase::Results, _) => {
+                let yours = scoring.yours(pid, &scoring.ranking());
+                vec![ServerMsg::Results { yours }]
+            }
+            _ => vec![ServerMsg::Mine { card: scoring.mine(pid).map(card_text) }],
+        }
+    }
+
+    /// Queues one frame for many: it is encoded once and the same bytes go to all.
+    fn share(&mut self, target: Target, msg: Option<ServerMsg>) {
+        if let Some(msg) = msg {
+            self.pending.push((target, encode(&msg)));
+        }
+    }
+
+    /// Writes the batch's events, then sends what the batch produced. Nothing is acknowledged
+    /// before the store has it.
+    fn commit_and_send(&mut self) {
+        if !self.events.is_empty() {
+            if let Err(err) = self.store.append(self.session.code, &self.events) {
+                tracing::error!(%err, "could not store a batch; its requests are refused");
+                self.refuse_pending();
+                return;
+            }
+            self.events.clear();
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (index, (target, frame)) in pending.into_iter().enumerate() {
+            self.deliver(index, &target, frame);
+        }
+        for conn in self.conns.values_mut() {
+            conn.since = 0;
+        }
+        let closed: Vec<ConnId> =
+            self.conns.iter().filter(|(_, conn)| conn.outbox.is_closed()).map(|(id, _)| *id).collect();
+        for conn in closed {
+            self.handle(ToActor::Leave { conn });
+        }
+    }
+
+    /// After a failed commit: every held frame is dropped and every request answered with
+    /// `internal`, since none of it is durable.
+    fn refuse_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.events.clear();
+        for (target, _) in pending {
+            if let Target::Conn(conn) = target
+                && let Some(conn) = self.conns.get(&conn)
+            {
+                let error = ServerMsg::error(None, ErrorCode::Internal, "the server could not store that; try again");
+                conn.outbox.send(encode(&error));
+            }
+        }
+    }
+
+    fn deliver(&self, index: usize, target: &Target, frame: Utf8Bytes) {
+        let wants = |conn: &Conn| conn.since <= index;
+        let to_role = |role: Role| {
+            for conn in self.conns.values().filter(|conn| conn.role == role && wants(conn)) {
+                conn.outbox.send(frame.clone());
+            }
+        };
+        match target {
+            Target::Conn(id) => {
+                if let Some(conn) = self.conns.get(id).filter(|conn| wants(conn)) {
+                    conn.outbox.send(frame);
+                }
+            }
+            Target::Participant(pid) => {
+                if let Some(conn) = self.by_pid.get(pid).and_then(|id| self.conns.get(id)).filter(|conn| wants(conn)) {
+                    conn.outbox.send(frame);
+                }
+            }
+            Target::Everyone => {
+                for conn in self.conns.values().filter(|conn| wants(conn)) {
+                    conn.outbox.send(frame.clone());
+                }
+            }
+            Target::Facilitators => to_role(Role::Facilitator),
+            Target::Screens => to_role(Role::Screen),
+            Target::Participants => to_role(Role::Participant),
+            Target::Watchers => {
+                to_role(Role::Facilitator);
+                to_role(Role::Screen);
+            }
+        }
+    }
+
+    /// Sends progress and the leaderboard if they changed since the last tick.
+    fn send_coalesced(&mut self) {
+        if self.progress_dirty {
+            self.progress_dirty = false;
+            let progress = encode(&ServerMsg::Progress(self.session.progress(self.connected())));
+            self.deliver(0, &Target::Watchers, progress);
+        }
+        if self.leaderboard_dirty {
+            self.leaderboard_dirty = false;
+            if let Some(leaderboard) = self.session.leaderboard(self.limits.leaderboard_entries) {
+                self.deliver(0, &Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
+            }
+        }
+    }
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

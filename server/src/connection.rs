@@ -1,0 +1,158 @@
+//! One WebSocket connection: a reader that decodes frames and passes requests to the session
+//! actor, and a writer that drains the connection's bounded outbound queue. When either ends
+//! the other is stopped, and a guard tells the actor the connection left.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, ServerMsg};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::AppState;
+use crate::actor::{ConnId, SessionHandle, ToActor};
+use crate::outbox::{Closer, Outbox, close};
+
+/// How long a close frame may take to leave before the socket is simply dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+pub async fn serve(socket: WebSocket, state: AppState) {
+    let (sink, stream) = socket.split();
+    serve_halves(sink, stream, state).await;
+}
+
+/// The connection over any sink and stream of messages, so it can be driven without a socket.
+pub async fn serve_halves<W, R, E>(sink: W, stream: R, state: AppState)
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let conn = ConnId::next();
+    let closer = Arc::new(Closer::new(state.shutdown.child_token()));
+    let (frames_tx, frames_rx) = mpsc::channel(state.limits.outbox_frames);
+    let outbox = Outbox::new(frames_tx, Arc::clone(&closer));
+    let writer = tokio::spawn(write_frames(sink, frames_rx, Arc::clone(&closer)));
+    read_frames(stream, conn, &outbox, &closer, &state).await;
+    closer.close(close::NORMAL);
+    // The writer ends by itself once closed; if it panicked there is nothing left to clean.
+    let _ended = writer.await;
+}
+
+/// Tells the session the connection left, however the reader ends.
+struct Membership {
+    session: SessionHandle,
+    conn: ConnId,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.session.leave(self.conn);
+    }
+}
+
+fn error_frame(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> Utf8Bytes {
+    Utf8Bytes::from(ServerMsg::error(rid, code, message).encode())
+}
+
+async fn read_frames<R, E>(mut stream: R, conn: ConnId, outbox: &Outbox, closer: &Closer, state: &AppState)
+where
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let join_deadline = tokio::time::sleep(state.limits.join_timeout);
+    tokio::pin!(join_deadline);
+    let mut membership: Option<Membership> = None;
+    loop {
+        let message = tokio::select! {
+            () = closer.token().cancelled() => break,
+            () = &mut join_deadline, if membership.is_none() => {
+                outbox.close(close::NO_JOIN);
+                break;
+            }
+            message = stream.next() => message,
+        };
+        let text = match message {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                outbox.send(error_frame(None, ErrorCode::BadJson, "frames are JSON text, not binary"));
+                continue;
+            }
+            // Pings are answered by the socket layer itself; pongs need nothing.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+        };
+        let frame = match ClientFrame::decode(text.as_str()) {
+            Ok(frame) => frame,
+            Err(err) => {
+                outbox.send(error_frame(err.rid, err.code, err.message));
+                continue;
+            }
+        };
+        match (frame.msg, &membership) {
+            (ClientMsg::Ping {}, _) => {
+                outbox.send(Utf8Bytes::from(ServerMsg::Pong {}.encode()));
+            }
+            (ClientMsg::Join(_), Some(_)) => {
+                outbox.send(error_frame(frame.rid, ErrorCode::WrongPhase, "this connection has already joined"));
+            }
+            (ClientMsg::Join(join), None) => {
+                let Some(session) = state.registry.get(&join.code).map(|entry| entry.value().clone()) else {
+                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, format!("no session {}", join.code)));
+                    continue;
+                };
+                let (joined_tx, joined_rx) = oneshot::channel();
+                let request = ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };
+                if session.send(request).await && joined_rx.await == Ok(true) {
+                    membership = Some(Membership { session, conn });
+                }
+            }
+            (msg, None) => {
+                tracing::debug!(request = msg.type_name(), "request before join");
+                outbox.send(error_frame(frame.rid, ErrorCode::NotJoined, "send join first"));
+            }
+            (msg, Some(member)) => {
+                if !member.session.send(ToActor::Request { conn, rid: frame.rid, msg }).await {
+                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Drains the outbound queue into the socket: every frame queued meanwhile is fed, then one
+/// flush sends them together.
+async fn write_frames<W>(mut sink: W, mut frames: mpsc::Receiver<Utf8Bytes>, closer: Arc<Closer>)
+where
+    W: Sink<Message> + Unpin,
+{
+    loop {
+        let first = tokio::select! {
+            biased;
+            () = closer.token().cancelled() => break,
+            frame = frames.recv() => match frame {
+                Some(frame) => frame,
+                None => break,
+            },
+        };
+        let write = async {
+            sink.feed(Message::Text(first)).await?;
+            while let Ok(frame) = frames.try_recv() {
+                sink.feed(Message::Text(frame)).await?;
+            }
+            sink.flush().await
+        };
+        let written = tokio::select! {
+            biased;
+            () = closer.token().cancelled() => break,
+            written = write => written,
+        };
+        if written.is_err() {
+            closer.close(close::NORMAL);
+            return;
+        }
+    }
+    let close_frame = CloseFrame { code: closer.code(), reason: Utf8Bytes::from_static("") };
+    // A peer that cannot take the close frame in time is dropped without it.
+    let _sent = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(close_frame)))).await;
+}

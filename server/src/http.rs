@@ -1,0 +1,127 @@
+//! The HTTP side: the router, session creation, health, and the WebSocket upgrade.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lapp_protocol::limits::{MAX_FRAME_BYTES, SECRET_HEX_CHARS};
+use lapp_protocol::{AgendaItem, CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
+use rand::Rng;
+
+use crate::AppState;
+use crate::secret::Secret;
+use crate::session::Session;
+use crate::store::SessionRecord;
+
+/// Largest request body the API reads.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ws", get(upgrade))
+        .route("/api/sessions", post(create_session))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    // Frames are small JSON: buffers sized for them, not tungstenite's 128 KiB defaults.
+    // Frames a little over the protocol limit are read so they can be answered `too_large`;
+    // far larger ones end the connection.
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(MAX_FRAME_BYTES * 4)
+        .max_frame_size(MAX_FRAME_BYTES * 4)
+        .on_upgrade(move |socket| {
+            let tracker = state.tracker.clone();
+            tracker.track_future(crate::connection::serve(socket, state))
+        })
+}
+
+pub struct ApiError {
+    status: StatusCode,
+    body: HttpError,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, body: HttpError { code, message: message.into() } }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<CreateSession>, JsonRejection>,
+) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
+    let Json(request) = body.map_err(|rejection| {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, rejection.body_text())
+    })?;
+    request.validate().map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
+    if request.agenda.iter().any(|item| matches!(item, AgendaItem::Grouping { .. })) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadJson,
+            "grouping activities are not available on this server yet",
+        ));
+    }
+
+    let key = Secret::generate(&mut rand::rng());
+    debug_assert_eq!(key.to_hex().len(), SECRET_HEX_CHARS);
+    let code = loop {
+        let number = rand::rng().random_range(0..1_000_000);
+        let code = JoinCode::from_number(number).ok_or_else(|| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not draw a code")
+        })?;
+        if let dashmap::Entry::Vacant(slot) = state.registry.entry(code) {
+            let record = SessionRecord {
+                code,
+                title: request.title.trim().to_owned(),
+                key,
+                agenda: request.agenda.clone(),
+                created_at_ms: crate::now_ms(),
+            };
+            state.store.create(&record).map_err(|err| {
+                tracing::error!(%err, "could not store a new session");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not store the session")
+            })?;
+            let session = Session::new(code, record.title, key, record.agenda);
+            let handle = crate::actor::spawn(
+                session,
+                state.store.clone(),
+                state.limits.clone(),
+                state.shutdown.clone(),
+                &state.tracker,
+            );
+            slot.insert(handle);
+            break code;
+        }
+    };
+    tracing::info!(%code, activities = request.agenda.len(), "session created");
+
+    let base = match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1:8080");
+            format!("http://{host}")
+        }
+    };
+    let key = key.to_hex();
+    let urls = SessionUrls {
+        participant: format!("{base}/j/{code}"),
+        facilitator: format!("{base}/f/{code}#key={key}"),
+        screen: format!("{base}/screen/{code}"),
+    };
+    Ok((StatusCode::CREATED, Json(SessionCreated { code, key, urls })))
+}

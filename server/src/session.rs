@@ -1,0 +1,415 @@
+//! One session's state: its participants, agenda and activities. Pure like the engines: the
+//! actor feeds it commands with the time and the people present, and applies the events it
+//! returns; the same events replayed rebuild the same session.
+
+use std::collections::HashMap;
+
+use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
+use lapp_protocol::{
+    ActivityInfo, AgendaItem, ClientMsg, ErrorCode, Hand, Join, JoinCode, Leaderboard, Phase, Pid, Progress,
+    Reveal, Role, SessionInfo, View,
+};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Refusal;
+use crate::engine::scoring::{Scoring, ScoringEvent};
+use crate::secret::Secret;
+
+/// Every change to a session, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    ParticipantJoined {
+        pid: Pid,
+        name: Option<String>,
+        zone: Option<String>,
+        resume: Secret,
+    },
+    ActivityStarted {
+        index: u32,
+    },
+    TimerSet {
+        timer: Option<Timer>,
+    },
+    Scoring {
+        index: u32,
+        event: ScoringEvent,
+    },
+}
+
+/// A countdown shown to everyone; with `advance` the activity moves on at zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    pub deadline_ms: u64,
+    pub advance: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub pid: Pid,
+    pub name: Option<String>,
+    pub zone: Option<String>,
+    resume: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Activity {
+    Scoring(Scoring),
+}
+
+/// Who sent a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender {
+    pub role: Role,
+    pub pid: Option<Pid>,
+}
+
+/// What a command may know of the world outside the session.
+pub struct Context<'a> {
+    pub now_ms: u64,
+    /// Participants connected now, in pid order.
+    pub present: &'a [Pid],
+}
+
+/// A join the session accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    pub role: Role,
+    pub pid: Option<Pid>,
+    /// A first-time participant's record, to be stored before they are welcomed.
+    pub event: Option<SessionEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub code: JoinCode,
+    pub title: String,
+    key: Secret,
+    pub agenda: Vec<AgendaItem>,
+    /// Indexed by `pid.index() - 1`.
+    participants: Vec<Participant>,
+    resume: HashMap<Secret, Pid>,
+    current: Option<usize>,
+    activities: Vec<Option<Activity>>,
+    timer: Option<Timer>,
+}
+
+impl Session {
+    pub fn new(code: JoinCode, title: String, key: Secret, agenda: Vec<AgendaItem>) -> Session {
+        let activities = agenda.iter().map(|_| None).collect();
+        Session {
+            code,
+            title,
+            key,
+            agenda,
+            participants: Vec::new(),
+            resume: HashMap::new(),
+            current: None,
+            activities,
+            timer: None,
+        }
+    }
+
+    pub fn participants(&self) -> &[Participant] {
+        &self.participants
+    }
+
+    pub fn timer(&self) -> Option<Timer> {
+        self.timer
+    }
+
+    pub fn current(&self) -> Option<(usize, &Activity)> {
+        let index = self.current?;
+        Some((index, self.activities.get(index)?.as_ref()?))
+    }
+
+    pub fn scoring(&self) -> Option<(usize, &Scoring)> {
+        match self.current()? {
+            (index, Activity::Scoring(scoring)) => Some((index, scoring)),
+        }
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    /// Decides who a `join` makes its sender. A participant without `resume` is new.
+    pub fn admit(&self, join: &Join, max_participants: usize, rng: &mut impl Rng) -> Result<Admitted, Refusal> {
+        match join.role {
+            Role::Facilitator => {
+                let key = join.key.as_deref().unwrap_or("");
+                if !self.key.matches(key) {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "the facilitator key is missing or wrong"));
+                }
+                Ok(Admitted { role: Role::Facilitator, pid: None, event: None })
+            }
+            Role::Screen => Ok(Admitted { role: Role::Screen, pid: None, event: None }),
+            Role::Participant => {
+                if let Some(token) = &join.resume {
+                    let pid = Secret::parse(token)
+                        .and_then(|secret| self.resume.get(&secret))
+                        .ok_or_else(|| Refusal::new(ErrorCode::BadResume, "this resume token is not of this session"))?;
+                    return Ok(Admitted { role: Role::Participant, pid: Some(*pid), event: None });
+                }
+                if self.participants.len() >= max_participants {
+                    return Err(Refusal::new(ErrorCode::SessionFull, "this session is full"));
+                }
+                let pid = Pid(self.participants.len() as u32 + 1);
+                let event = SessionEvent::ParticipantJoined {
+                    pid,
+                    name: clean_label(join.name.as_deref()),
+                    zone: clean_label(join.zone.as_deref()),
+                    resume: Secret::generate(rng),
+                };
+                Ok(Admitted { role: Role::Participant, pid: Some(pid), event: Some(event) })
+            }
+        }
+    }
+
+    /// The resume token of a participant, to hand back in their `welcome`.
+    pub fn resume_token(&self, pid: Pid) -> Option<Secret> {
+        self.participant(pid).map(|participant| participant.resume)
+    }
+
+    pub fn participant(&self, pid: Pid) -> Option<&Participant> {
+        pid.index().checked_sub(1).and_then(|index| self.participants.get(index))
+    }
+
+    /// Checks a request against the sender's role and the current phase, and returns the
+    /// events that carry it out.
+    pub fn decide(
+        &self,
+        sender: Sender,
+        msg: &ClientMsg,
+        context: &Context<'_>,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<SessionEvent>, Refusal> {
+        let as_participant = || match (sender.role, sender.pid) {
+            (Role::Participant, Some(pid)) => Ok(pid),
+            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only participants may send {}", msg.type_name()))),
+        };
+        let as_facilitator = || match sender.role {
+            Role::Facilitator => Ok(()),
+            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only facilitators may send {}", msg.type_name()))),
+        };
+        let scoring = || {
+            self.scoring()
+                .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no scoring activity is running"))
+        };
+        let in_scoring = |index: usize, event: ScoringEvent| vec![SessionEvent::Scoring { index: index as u32, event }];
+        match msg {
+            ClientMsg::CardWrite { text } => {
+                let pid = as_participant()?;
+                let (index, scoring) = scoring()?;
+                Ok(in_scoring(index, scoring.write(pid, text)?))
+            }
+            ClientMsg::CardScore { round, card, score } => {
+                let pid = as_participant()?;
+                let (index, scoring) = scoring()?;
+                Ok(in_scoring(index, scoring.score(pid, *round, *card, *score)?))
+            }
+            ClientMsg::NoteAdd { .. } | ClientMsg::NoteStar { .. } => {
+                as_participant()?;
+                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+            }
+            ClientMsg::ActivityStart { index } => {
+                as_facilitator()?;
+                if *index as usize >= self.agenda.len() {
+                    return Err(Refusal::new(ErrorCode::UnknownItem, format!("the agenda has no item {index}")));
+                }
+                Ok(vec![SessionEvent::ActivityStarted { index: *index }])
+            }
+            ClientMsg::PhaseNext {} => {
+                as_facilitator()?;
+                self.next_phase(context, rng)
+            }
+            ClientMsg::TimerSet { seconds, advance } => {
+                as_facilitator()?;
+                if self.current().is_none() {
+                    return Err(Refusal::new(ErrorCode::WrongPhase, "start an activity before setting a timer"));
+                }
+                if *seconds > MAX_TIMER_SECONDS {
+                    return Err(Refusal::new(ErrorCode::BadJson, format!("seconds must be 0 to {MAX_TIMER_SECONDS}")));
+                }
+                let timer = (*seconds > 0).then(|| Timer {
+                    deadline_ms: context.now_ms + u64::from(*seconds) * 1000,
+                    advance: *advance,
+                });
+                Ok(vec![SessionEvent::TimerSet { timer }])
+            }
+            ClientMsg::CardHide { card, hidden } => {
+                as_facilitator()?;
+                let (index, scoring) = scoring()?;
+                Ok(in_scoring(index, scoring.hide(*card, *hidden)?))
+            }
+            ClientMsg::NoteHide { .. } => {
+                as_facilitator()?;
+                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+            }
+            ClientMsg::Reveal { count } => {
+                as_facilitator()?;
+                let (index, scoring) = scoring()?;
+                Ok(in_scoring(index, scoring.reveal(*count)?))
+            }
+            ClientMsg::Join(_) | ClientMsg::Ping {} => {
+                Err(Refusal::new(ErrorCode::Internal, format!("{} is not a session command", msg.type_name())))
+            }
+        }
+    }
+
+    /// Moves the current activity on; also what a timer with `advance` does at zero.
+    pub fn next_phase(&self, context: &Context<'_>, rng: &mut impl Rng) -> Result<Vec<SessionEvent>, Refusal> {
+        match self.current() {
+            None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
+            Some((index, Activity::Scoring(scoring))) => {
+                let event = scoring.next_phase(context.present, rng)?;
+                Ok(vec![SessionEvent::Scoring { index: index as u32, event }])
+            }
+        }
+    }
+
+    // ---- events ---------------------------------------------------------------------------
+
+    pub fn apply(&mut self, event: &SessionEvent) {
+        match event {
+            SessionEvent::ParticipantJoined { pid, name, zone, resume } => {
+                self.participants.push(Participant {
+                    pid: *pid,
+                    name: name.clone(),
+                    zone: zone.clone(),
+                    resume: *resume,
+                });
+                self.resume.insert(*resume, *pid);
+            }
+            SessionEvent::ActivityStarted { index } => {
+                let index = *index as usize;
+                self.current = Some(index);
+                self.timer = None;
+                if let Some(slot @ None) = self.activities.get_mut(index) {
+                    *slot = match &self.agenda[index] {
+                        AgendaItem::Scoring { config, .. } => Some(Activity::Scoring(Scoring::new(*config))),
+                        // Grouping has no engine yet; sessions with one are refused at creation.
+                        AgendaItem::Grouping { .. } => None,
+                    };
+                }
+            }
+            SessionEvent::TimerSet { timer } => self.timer = *timer,
+            SessionEvent::Scoring { index, event } => {
+                if let Some(Some(Activity::Scoring(scoring))) = self.activities.get_mut(*index as usize) {
+                    let phase_before = scoring.stage();
+                    scoring.apply(event);
+                    if scoring.stage() != phase_before {
+                        self.timer = None;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- views ----------------------------------------------------------------------------
+
+    pub fn info(&self) -> SessionInfo {
+        SessionInfo {
+            code: self.code,
+            title: self.title.clone(),
+            agenda: self.agenda.clone(),
+            current: self.current.map(|index| index as u32),
+        }
+    }
+
+    /// The `activity` frame for the current activity.
+    pub fn activity_info(&self, now_ms: u64) -> Option<ActivityInfo> {
+        let (index, activity) = self.current()?;
+        let item = &self.agenda[index];
+        let (phase, round) = match activity {
+            Activity::Scoring(scoring) => scoring.phase(),
+        };
+        Some(ActivityInfo {
+            index: index as u32,
+            kind: item.kind(),
+            prompt: item.prompt().to_owned(),
+            phase,
+            round,
+            level: None,
+            deadline: self.timer.map(|timer| timer.deadline_ms),
+            now: self.timer.map(|_| now_ms),
+        })
+    }
+
+    pub fn progress(&self, connected: u32) -> Progress {
+        let mut progress = Progress {
+            phase: Phase::Lobby,
+            round: None,
+            participants: self.participants.len() as u32,
+            connected,
+            cards: 0,
+            handed: 0,
+            scored: 0,
+            groups: None,
+            groups_starred: None,
+        };
+        if let Some((_, scoring)) = self.scoring() {
+            (progress.phase, progress.round) = scoring.phase();
+            progress.cards = scoring.cards().len() as u32;
+            (progress.handed, progress.scored) = scoring.round_progress();
+        }
+        progress
+    }
+
+    /// The facilitators' live leaderboard: the best `limit` cards and the hidden ones.
+    pub fn leaderboard(&self, limit: usize) -> Option<Leaderboard> {
+        let (_, scoring) = self.scoring()?;
+        let mut entries = scoring.ranking();
+        entries.truncate(limit);
+        Some(Leaderboard { entries, hidden: scoring.hidden_cards() })
+    }
+
+    /// What screens (and, after results, participants) have been shown of the ranking.
+    pub fn reveal(&self) -> Option<Reveal> {
+        let (_, scoring) = self.scoring()?;
+        if scoring.revealed() == 0 {
+            return None;
+        }
+        let mut entries = scoring.ranking();
+        entries.truncate(scoring.revealed() as usize);
+        Some(Reveal { count: scoring.revealed(), entries })
+    }
+
+    /// Everything `role` may see now; a client that renders it needs no history.
+    pub fn view(&self, role: Role, pid: Option<Pid>, connected: u32, now_ms: u64, leaderboard_limit: usize) -> View {
+        let mut view = View { activity: self.activity_info(now_ms), ..View::default() };
+        match role {
+            Role::Facilitator => {
+                view.progress = Some(self.progress(connected));
+                view.leaderboard = self.leaderboard(leaderboard_limit);
+            }
+            Role::Screen => {
+                view.progress = Some(self.progress(connected));
+                view.reveal = self.reveal();
+            }
+            Role::Participant => {
+                if let (Some(pid), Some((_, scoring))) = (pid, self.scoring()) {
+                    view.mine = scoring.mine(pid).map(card_text);
+                    if let (Phase::Round, Some(round)) = scoring.phase() {
+                        let (card, score) = scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
+                        view.hand = Some(Hand { round, card: card.map(card_text), score });
+                    }
+                    if scoring.phase().0 == Phase::Results {
+                        view.results = scoring.yours(pid, &scoring.ranking());
+                        view.reveal = self.reveal();
+                    }
+                }
+            }
+        }
+        view
+    }
+}
+
+pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {
+    lapp_protocol::CardText { id: card.id, text: card.text.clone() }
+}
+
+/// A name or zone as people typed it, trimmed and bounded; blank means none.
+fn clean_label(text: Option<&str>) -> Option<String> {
+    let cleaned: String = text?.trim().chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect();
+    (!cleaned.is_empty()).then_some(cleaned)
+}

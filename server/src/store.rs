@@ -1,0 +1,67 @@
+//! Where sessions and their events are kept. The session actor writes every batch of events
+//! here before it acknowledges any of them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use lapp_protocol::{AgendaItem, JoinCode};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+use crate::session::SessionEvent;
+
+/// What a session is created with; its events hold everything after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub code: JoinCode,
+    pub title: String,
+    pub key: Secret,
+    pub agenda: Vec<AgendaItem>,
+    pub created_at_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("session {0} is not in the store")]
+    UnknownSession(JoinCode),
+    #[error("the store failed: {0}")]
+    Failed(String),
+}
+
+/// A session store. `append` returning `Ok` means the events are durable.
+pub trait Store: Send + Sync + 'static {
+    fn create(&self, record: &SessionRecord) -> Result<(), StoreError>;
+    fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError>;
+}
+
+/// Keeps everything in memory: for tests, and for running without a disk.
+#[derive(Default)]
+pub struct MemoryStore {
+    sessions: Mutex<HashMap<JoinCode, (SessionRecord, Vec<SessionEvent>)>>,
+}
+
+impl MemoryStore {
+    /// A session's record and every event appended to it.
+    pub fn load(&self, code: JoinCode) -> Option<(SessionRecord, Vec<SessionEvent>)> {
+        self.lock().get(&code).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JoinCode, (SessionRecord, Vec<SessionEvent>)>> {
+        // A panic while holding the lock leaves the map whole: every change is one insert or push.
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Store for MemoryStore {
+    fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        self.lock().insert(record.code, (record.clone(), Vec::new()));
+        Ok(())
+    }
+
+    fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError> {
+        let mut sessions = self.lock();
+        let (_, log) = sessions.get_mut(&code).ok_or(StoreError::UnknownSession(code))?;
+        log.extend_from_slice(events);
+        Ok(())
+    }
+}
