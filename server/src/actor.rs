@@ -151,7 +151,9 @@ struct Actor {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 fn encode(msg: &ServerMsg) -> Utf8Bytes {
@@ -193,7 +195,13 @@ impl Actor {
 
     fn handle(&mut self, msg: ToActor) {
         match msg {
-            ToActor::Join { conn, rid, join, outbox, joined } => {
+            ToActor::Join {
+                conn,
+                rid,
+                join,
+                outbox,
+                joined,
+            } => {
                 let accepted = self.join(conn, rid, &join, outbox);
                 // The connection task may have gone already; then there is nobody to tell.
                 let _gone = joined.send(accepted);
@@ -212,7 +220,10 @@ impl Actor {
     }
 
     fn join(&mut self, conn: ConnId, rid: Option<u64>, join: &Join, outbox: Outbox) -> bool {
-        let admitted = match self.session.admit(join, self.limits.max_participants, &mut self.rng) {
+        let admitted = match self
+            .session
+            .admit(join, self.limits.max_participants, &mut self.rng)
+        {
             Ok(admitted) => admitted,
             Err(refusal) => {
                 outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)));
@@ -223,13 +234,25 @@ impl Actor {
             self.record(event);
         }
         if let Some(pid) = admitted.pid {
-            if let Some(old) = self.by_pid.insert(pid, conn).and_then(|old| self.conns.remove(&old)) {
+            if let Some(old) = self
+                .by_pid
+                .insert(pid, conn)
+                .and_then(|old| self.conns.remove(&old))
+            {
                 old.outbox.close(close::REPLACED);
             }
             self.progress_dirty = true;
         }
         let welcome = self.welcome(admitted.role, admitted.pid);
-        self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
+        self.conns.insert(
+            conn,
+            Conn {
+                role: admitted.role,
+                pid: admitted.pid,
+                outbox,
+                since: self.pending.len(),
+            },
+        );
         self.pending.push((Target::Conn(conn), encode(&welcome)));
         true
     }
@@ -237,10 +260,22 @@ impl Actor {
     fn welcome(&self, role: Role, pid: Option<Pid>) -> ServerMsg {
         let participant = pid.and_then(|pid| self.session.participant(pid));
         ServerMsg::Welcome(Box::new(Welcome {
-            you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
-            resume: pid.and_then(|pid| self.session.resume_token(pid)).map(|secret| secret.to_hex()),
+            you: You {
+                pid,
+                name: participant.and_then(|p| p.name.clone()),
+                role,
+            },
+            resume: pid
+                .and_then(|pid| self.session.resume_token(pid))
+                .map(|secret| secret.to_hex()),
             session: self.session.info(),
-            view: self.session.view(role, pid, self.connected(), now_ms(), self.limits.leaderboard_entries),
+            view: self.session.view(
+                role,
+                pid,
+                self.connected(),
+                now_ms(),
+                self.limits.leaderboard_entries,
+            ),
         }))
     }
 
@@ -255,17 +290,32 @@ impl Actor {
     }
 
     fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg) {
-        let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
+        let Some(sender) = self.conns.get(&conn).map(|c| Sender {
+            role: c.role,
+            pid: c.pid,
+        }) else {
             return; // replaced or gone while the request was queued
         };
         let present = self.present();
-        let context = Context { now_ms: now_ms(), present: &present };
+        let context = Context {
+            now_ms: now_ms(),
+            present: &present,
+        };
         match self.session.decide(sender, msg, &context, &mut self.rng) {
             Ok(events) => {
-                let mut ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card: None, note: None };
+                let mut ack = ServerMsg::Ack {
+                    rid: rid.unwrap_or(0),
+                    card: None,
+                    note: None,
+                };
                 for event in events {
-                    if let (ServerMsg::Ack { card, .. }, SessionEvent::Scoring { event: ScoringEvent::CardWritten { card: id, .. }, .. }) =
-                        (&mut ack, &event)
+                    if let (
+                        ServerMsg::Ack { card, .. },
+                        SessionEvent::Scoring {
+                            event: ScoringEvent::CardWritten { card: id, .. },
+                            ..
+                        },
+                    ) = (&mut ack, &event)
                     {
                         *card = Some(*id);
                     }
@@ -277,14 +327,18 @@ impl Actor {
             }
             Err(Refusal { code, message }) => {
                 tracing::debug!(%code, request = msg.type_name(), "refused");
-                self.pending.push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
+                self.pending
+                    .push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
             }
         }
     }
 
     fn advance_on_timer(&mut self) {
         let present = self.present();
-        let context = Context { now_ms: now_ms(), present: &present };
+        let context = Context {
+            now_ms: now_ms(),
+            present: &present,
+        };
         let events = match self.session.next_phase(&context, &mut self.rng) {
             Ok(events) => events,
             // Nothing to advance to: the countdown simply ends.
@@ -298,7 +352,10 @@ impl Actor {
     /// Applies an event and queues what it shows to whom.
     fn record(&mut self, event: SessionEvent) {
         let hidden_from = match &event {
-            SessionEvent::Scoring { event: ScoringEvent::CardHidden { card, hidden: true }, .. } => self
+            SessionEvent::Scoring {
+                event: ScoringEvent::CardHidden { card, hidden: true },
+                ..
+            } => self
                 .session
                 .scoring()
                 .and_then(|(_, scoring)| scoring.hands().find(|&(_, held)| held == *card))
@@ -333,8 +390,13 @@ impl Actor {
                     self.progress_dirty = true;
                 }
                 ScoringEvent::CardWritten { pid, .. } => {
-                    let mine = self.session.scoring().and_then(|(_, s)| s.mine(*pid)).map(card_text);
-                    self.pending.push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
+                    let mine = self
+                        .session
+                        .scoring()
+                        .and_then(|(_, s)| s.mine(*pid))
+                        .map(card_text);
+                    self.pending
+                        .push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
@@ -357,7 +419,11 @@ impl Actor {
                         && let Some((_, scoring)) = self.session.scoring()
                         && let (Phase::Round, Some(round)) = scoring.phase()
                     {
-                        let hand = ServerMsg::Hand(Hand { round, card: None, score: None });
+                        let hand = ServerMsg::Hand(Hand {
+                            round,
+                            card: None,
+                            score: None,
+                        });
                         self.pending.push((Target::Participant(pid), encode(&hand)));
                     }
                     let reveal = self.session.reveal().map(ServerMsg::Reveal);
@@ -386,17 +452,25 @@ impl Actor {
 
     /// The frames that bring one participant up to date after a phase change.
     fn personal_frames(&self, pid: Pid) -> Vec<ServerMsg> {
-        let Some((_, scoring)) = self.session.scoring() else { return Vec::new() };
+        let Some((_, scoring)) = self.session.scoring() else {
+            return Vec::new();
+        };
         match scoring.phase() {
             (Phase::Round, Some(round)) => {
                 let card = scoring.hand(pid).map(|(card, _)| card_text(card));
-                vec![ServerMsg::Hand(Hand { round, card, score: None })]
+                vec![ServerMsg::Hand(Hand {
+                    round,
+                    card,
+                    score: None,
+                })]
             }
             (Phase::Results, _) => {
                 let yours = scoring.yours(pid, &scoring.ranking());
                 vec![ServerMsg::Results { yours }]
             }
-            _ => vec![ServerMsg::Mine { card: scoring.mine(pid).map(card_text) }],
+            _ => vec![ServerMsg::Mine {
+                card: scoring.mine(pid).map(card_text),
+            }],
         }
     }
 
@@ -425,8 +499,12 @@ impl Actor {
         for conn in self.conns.values_mut() {
             conn.since = 0;
         }
-        let closed: Vec<ConnId> =
-            self.conns.iter().filter(|(_, conn)| conn.outbox.is_closed()).map(|(id, _)| *id).collect();
+        let closed: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.outbox.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
         for conn in closed {
             self.handle(ToActor::Leave { conn });
         }
@@ -441,7 +519,11 @@ impl Actor {
             if let Target::Conn(conn) = target
                 && let Some(conn) = self.conns.get(&conn)
             {
-                let error = ServerMsg::error(None, ErrorCode::Internal, "the server could not store that; try again");
+                let error = ServerMsg::error(
+                    None,
+                    ErrorCode::Internal,
+                    "the server could not store that; try again",
+                );
                 conn.outbox.send(encode(&error));
             }
         }
@@ -450,7 +532,11 @@ impl Actor {
     fn deliver(&self, index: usize, target: &Target, frame: Utf8Bytes) {
         let wants = |conn: &Conn| conn.since <= index;
         let to_role = |role: Role| {
-            for conn in self.conns.values().filter(|conn| conn.role == role && wants(conn)) {
+            for conn in self
+                .conns
+                .values()
+                .filter(|conn| conn.role == role && wants(conn))
+            {
                 conn.outbox.send(frame.clone());
             }
         };
@@ -461,7 +547,12 @@ impl Actor {
                 }
             }
             Target::Participant(pid) => {
-                if let Some(conn) = self.by_pid.get(pid).and_then(|id| self.conns.get(id)).filter(|conn| wants(conn)) {
+                if let Some(conn) = self
+                    .by_pid
+                    .get(pid)
+                    .and_then(|id| self.conns.get(id))
+                    .filter(|conn| wants(conn))
+                {
                     conn.outbox.send(frame);
                 }
             }
@@ -490,7 +581,11 @@ impl Actor {
         if self.leaderboard_dirty {
             self.leaderboard_dirty = false;
             if let Some(leaderboard) = self.session.leaderboard(self.limits.leaderboard_entries) {
-                self.deliver(0, &Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
+                self.deliver(
+                    0,
+                    &Target::Facilitators,
+                    encode(&ServerMsg::Leaderboard(leaderboard)),
+                );
             }
         }
     }

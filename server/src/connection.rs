@@ -74,7 +74,11 @@ where
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                outbox.send(error_frame(None, ErrorCode::BadJson, "frames are JSON text, not binary"));
+                outbox.send(error_frame(
+                    None,
+                    ErrorCode::BadJson,
+                    "frames are JSON text, not binary",
+                ));
                 continue;
             }
             // Pings are answered by the socket layer itself; pongs need nothing.
@@ -93,15 +97,29 @@ where
                 outbox.send(Utf8Bytes::from(ServerMsg::Pong {}.encode()));
             }
             (ClientMsg::Join(_), Some(_)) => {
-                outbox.send(error_frame(frame.rid, ErrorCode::WrongPhase, "this connection has already joined"));
+                outbox.send(error_frame(
+                    frame.rid,
+                    ErrorCode::WrongPhase,
+                    "this connection has already joined",
+                ));
             }
             (ClientMsg::Join(join), None) => {
                 let Some(session) = state.registry.get(&join.code).map(|entry| entry.value().clone()) else {
-                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, format!("no session {}", join.code)));
+                    outbox.send(error_frame(
+                        frame.rid,
+                        ErrorCode::UnknownSession,
+                        format!("no session {}", join.code),
+                    ));
                     continue;
                 };
                 let (joined_tx, joined_rx) = oneshot::channel();
-                let request = ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };
+                let request = ToActor::Join {
+                    conn,
+                    rid: frame.rid,
+                    join,
+                    outbox: outbox.clone(),
+                    joined: joined_tx,
+                };
                 if session.send(request).await && joined_rx.await == Ok(true) {
                     membership = Some(Membership { session, conn });
                 }
@@ -111,8 +129,20 @@ where
                 outbox.send(error_frame(frame.rid, ErrorCode::NotJoined, "send join first"));
             }
             (msg, Some(member)) => {
-                if !member.session.send(ToActor::Request { conn, rid: frame.rid, msg }).await {
-                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
+                if !member
+                    .session
+                    .send(ToActor::Request {
+                        conn,
+                        rid: frame.rid,
+                        msg,
+                    })
+                    .await
+                {
+                    outbox.send(error_frame(
+                        frame.rid,
+                        ErrorCode::UnknownSession,
+                        "this session has ended",
+                    ));
                     break;
                 }
             }
@@ -152,7 +182,10 @@ where
             return;
         }
     }
-    let close_frame = CloseFrame { code: closer.code(), reason: Utf8Bytes::from_static("") };
+    let close_frame = CloseFrame {
+        code: closer.code(),
+        reason: Utf8Bytes::from_static(""),
+    };
     // A peer that cannot take the close frame in time is dropped without it.
     let _sent = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(close_frame)))).await;
 }

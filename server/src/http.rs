@@ -50,7 +50,13 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: HttpError { code, message: message.into() } }
+        ApiError {
+            status,
+            body: HttpError {
+                code,
+                message: message.into(),
+            },
+        }
     }
 }
 
@@ -68,8 +74,14 @@ async fn create_session(
     let Json(request) = body.map_err(|rejection| {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, rejection.body_text())
     })?;
-    request.validate().map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
-    if request.agenda.iter().any(|item| matches!(item, AgendaItem::Grouping { .. })) {
+    request
+        .validate()
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
+    if request
+        .agenda
+        .iter()
+        .any(|item| matches!(item, AgendaItem::Grouping { .. }))
+    {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadJson,
@@ -82,7 +94,11 @@ async fn create_session(
     let code = loop {
         let number = rand::rng().random_range(0..1_000_000);
         let code = JoinCode::from_number(number).ok_or_else(|| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not draw a code")
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "could not draw a code",
+            )
         })?;
         if let dashmap::Entry::Vacant(slot) = state.registry.entry(code) {
             let record = SessionRecord {
@@ -94,7 +110,11 @@ async fn create_session(
             };
             state.store.create(&record).map_err(|err| {
                 tracing::error!(%err, "could not store a new session");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not store the session")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "could not store the session",
+                )
             })?;
             let session = Session::new(code, record.title, key, record.agenda);
             let handle = crate::actor::spawn(
@@ -113,7 +133,10 @@ async fn create_session(
     let base = match &state.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
-            let host = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1:8080");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .unwrap_or("127.0.0.1:8080");
             format!("http://{host}")
         }
     };

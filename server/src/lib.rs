@@ -122,7 +122,9 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(token.cancelled_owned())
+        .await?;
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!("some connections or sessions did not finish within the shutdown grace");
@@ -131,5 +133,7 @@ pub async fn run(
 }
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }

@@ -39,8 +39,15 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
-    let limits = Limits { max_participants: args.max_participants, ..Limits::default() };
-    let config = Config { limits, public_url: args.public_url, store: Arc::new(MemoryStore::default()) };
+    let limits = Limits {
+        max_participants: args.max_participants,
+        ..Limits::default()
+    };
+    let config = Config {
+        limits,
+        public_url: args.public_url,
+        store: Arc::new(MemoryStore::default()),
+    };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
     lapp_server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("lapp stopped");

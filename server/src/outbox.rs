@@ -28,12 +28,17 @@ pub struct Closer {
 
 impl Closer {
     pub fn new(token: CancellationToken) -> Closer {
-        Closer { code: AtomicU16::new(0), token }
+        Closer {
+            code: AtomicU16::new(0),
+            token,
+        }
     }
 
     pub fn close(&self, code: u16) {
         // Only the first reason counts: a slow client later replaced is still "too slow".
-        let _first = self.code.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+        let _first = self
+            .code
+            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
         self.token.cancel();
     }
 

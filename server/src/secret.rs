@@ -35,7 +35,9 @@ impl Secret {
     /// Whether `offered` is this secret, in time that does not depend on where they differ.
     pub fn matches(&self, offered: &str) -> bool {
         // Parsing looks only at the offered text, so an early return there tells nothing of ours.
-        let Some(offered) = Secret::parse(offered) else { return false };
+        let Some(offered) = Secret::parse(offered) else {
+            return false;
+        };
         bool::from(self.0.ct_eq(&offered.0))
     }
 }

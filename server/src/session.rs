@@ -133,22 +133,44 @@ impl Session {
     // ---- commands -------------------------------------------------------------------------
 
     /// Decides who a `join` makes its sender. A participant without `resume` is new.
-    pub fn admit(&self, join: &Join, max_participants: usize, rng: &mut impl Rng) -> Result<Admitted, Refusal> {
+    pub fn admit(
+        &self,
+        join: &Join,
+        max_participants: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Admitted, Refusal> {
         match join.role {
             Role::Facilitator => {
                 let key = join.key.as_deref().unwrap_or("");
                 if !self.key.matches(key) {
-                    return Err(Refusal::new(ErrorCode::Forbidden, "the facilitator key is missing or wrong"));
+                    return Err(Refusal::new(
+                        ErrorCode::Forbidden,
+                        "the facilitator key is missing or wrong",
+                    ));
                 }
-                Ok(Admitted { role: Role::Facilitator, pid: None, event: None })
+                Ok(Admitted {
+                    role: Role::Facilitator,
+                    pid: None,
+                    event: None,
+                })
             }
-            Role::Screen => Ok(Admitted { role: Role::Screen, pid: None, event: None }),
+            Role::Screen => Ok(Admitted {
+                role: Role::Screen,
+                pid: None,
+                event: None,
+            }),
             Role::Participant => {
                 if let Some(token) = &join.resume {
                     let pid = Secret::parse(token)
                         .and_then(|secret| self.resume.get(&secret))
-                        .ok_or_else(|| Refusal::new(ErrorCode::BadResume, "this resume token is not of this session"))?;
-                    return Ok(Admitted { role: Role::Participant, pid: Some(*pid), event: None });
+                        .ok_or_else(|| {
+                            Refusal::new(ErrorCode::BadResume, "this resume token is not of this session")
+                        })?;
+                    return Ok(Admitted {
+                        role: Role::Participant,
+                        pid: Some(*pid),
+                        event: None,
+                    });
                 }
                 if self.participants.len() >= max_participants {
                     return Err(Refusal::new(ErrorCode::SessionFull, "this session is full"));
@@ -160,7 +182,11 @@ impl Session {
                     zone: clean_label(join.zone.as_deref()),
                     resume: Secret::generate(rng),
                 };
-                Ok(Admitted { role: Role::Participant, pid: Some(pid), event: Some(event) })
+                Ok(Admitted {
+                    role: Role::Participant,
+                    pid: Some(pid),
+                    event: Some(event),
+                })
             }
         }
     }
@@ -171,7 +197,9 @@ impl Session {
     }
 
     pub fn participant(&self, pid: Pid) -> Option<&Participant> {
-        pid.index().checked_sub(1).and_then(|index| self.participants.get(index))
+        pid.index()
+            .checked_sub(1)
+            .and_then(|index| self.participants.get(index))
     }
 
     /// Checks a request against the sender's role and the current phase, and returns the
@@ -185,17 +213,28 @@ impl Session {
     ) -> Result<Vec<SessionEvent>, Refusal> {
         let as_participant = || match (sender.role, sender.pid) {
             (Role::Participant, Some(pid)) => Ok(pid),
-            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only participants may send {}", msg.type_name()))),
+            _ => Err(Refusal::new(
+                ErrorCode::Forbidden,
+                format!("only participants may send {}", msg.type_name()),
+            )),
         };
         let as_facilitator = || match sender.role {
             Role::Facilitator => Ok(()),
-            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only facilitators may send {}", msg.type_name()))),
+            _ => Err(Refusal::new(
+                ErrorCode::Forbidden,
+                format!("only facilitators may send {}", msg.type_name()),
+            )),
         };
         let scoring = || {
             self.scoring()
                 .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no scoring activity is running"))
         };
-        let in_scoring = |index: usize, event: ScoringEvent| vec![SessionEvent::Scoring { index: index as u32, event }];
+        let in_scoring = |index: usize, event: ScoringEvent| {
+            vec![SessionEvent::Scoring {
+                index: index as u32,
+                event,
+            }]
+        };
         match msg {
             ClientMsg::CardWrite { text } => {
                 let pid = as_participant()?;
@@ -209,12 +248,18 @@ impl Session {
             }
             ClientMsg::NoteAdd { .. } | ClientMsg::NoteStar { .. } => {
                 as_participant()?;
-                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+                Err(Refusal::new(
+                    ErrorCode::WrongPhase,
+                    "no grouping activity is running",
+                ))
             }
             ClientMsg::ActivityStart { index } => {
                 as_facilitator()?;
                 if *index as usize >= self.agenda.len() {
-                    return Err(Refusal::new(ErrorCode::UnknownItem, format!("the agenda has no item {index}")));
+                    return Err(Refusal::new(
+                        ErrorCode::UnknownItem,
+                        format!("the agenda has no item {index}"),
+                    ));
                 }
                 Ok(vec![SessionEvent::ActivityStarted { index: *index }])
             }
@@ -225,10 +270,16 @@ impl Session {
             ClientMsg::TimerSet { seconds, advance } => {
                 as_facilitator()?;
                 if self.current().is_none() {
-                    return Err(Refusal::new(ErrorCode::WrongPhase, "start an activity before setting a timer"));
+                    return Err(Refusal::new(
+                        ErrorCode::WrongPhase,
+                        "start an activity before setting a timer",
+                    ));
                 }
                 if *seconds > MAX_TIMER_SECONDS {
-                    return Err(Refusal::new(ErrorCode::BadJson, format!("seconds must be 0 to {MAX_TIMER_SECONDS}")));
+                    return Err(Refusal::new(
+                        ErrorCode::BadJson,
+                        format!("seconds must be 0 to {MAX_TIMER_SECONDS}"),
+                    ));
                 }
                 let timer = (*seconds > 0).then(|| Timer {
                     deadline_ms: context.now_ms + u64::from(*seconds) * 1000,
@@ -243,26 +294,40 @@ impl Session {
             }
             ClientMsg::NoteHide { .. } => {
                 as_facilitator()?;
-                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+                Err(Refusal::new(
+                    ErrorCode::WrongPhase,
+                    "no grouping activity is running",
+                ))
             }
             ClientMsg::Reveal { count } => {
                 as_facilitator()?;
                 let (index, scoring) = scoring()?;
                 Ok(in_scoring(index, scoring.reveal(*count)?))
             }
-            ClientMsg::Join(_) | ClientMsg::Ping {} => {
-                Err(Refusal::new(ErrorCode::Internal, format!("{} is not a session command", msg.type_name())))
-            }
+            ClientMsg::Join(_) | ClientMsg::Ping {} => Err(Refusal::new(
+                ErrorCode::Internal,
+                format!("{} is not a session command", msg.type_name()),
+            )),
         }
     }
 
     /// Moves the current activity on; also what a timer with `advance` does at zero.
-    pub fn next_phase(&self, context: &Context<'_>, rng: &mut impl Rng) -> Result<Vec<SessionEvent>, Refusal> {
+    pub fn next_phase(
+        &self,
+        context: &Context<'_>,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<SessionEvent>, Refusal> {
         match self.current() {
-            None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
+            None => Err(Refusal::new(
+                ErrorCode::WrongPhase,
+                "no activity has been started",
+            )),
             Some((index, Activity::Scoring(scoring))) => {
                 let event = scoring.next_phase(context.present, rng)?;
-                Ok(vec![SessionEvent::Scoring { index: index as u32, event }])
+                Ok(vec![SessionEvent::Scoring {
+                    index: index as u32,
+                    event,
+                }])
             }
         }
     }
@@ -271,7 +336,12 @@ impl Session {
 
     pub fn apply(&mut self, event: &SessionEvent) {
         match event {
-            SessionEvent::ParticipantJoined { pid, name, zone, resume } => {
+            SessionEvent::ParticipantJoined {
+                pid,
+                name,
+                zone,
+                resume,
+            } => {
                 self.participants.push(Participant {
                     pid: *pid,
                     name: name.clone(),
@@ -360,7 +430,10 @@ impl Session {
         let (_, scoring) = self.scoring()?;
         let mut entries = scoring.ranking();
         entries.truncate(limit);
-        Some(Leaderboard { entries, hidden: scoring.hidden_cards() })
+        Some(Leaderboard {
+            entries,
+            hidden: scoring.hidden_cards(),
+        })
     }
 
     /// What screens (and, after results, participants) have been shown of the ranking.
@@ -371,12 +444,25 @@ impl Session {
         }
         let mut entries = scoring.ranking();
         entries.truncate(scoring.revealed() as usize);
-        Some(Reveal { count: scoring.revealed(), entries })
+        Some(Reveal {
+            count: scoring.revealed(),
+            entries,
+        })
     }
 
     /// Everything `role` may see now; a client that renders it needs no history.
-    pub fn view(&self, role: Role, pid: Option<Pid>, connected: u32, now_ms: u64, leaderboard_limit: usize) -> View {
-        let mut view = View { activity: self.activity_info(now_ms), ..View::default() };
+    pub fn view(
+        &self,
+        role: Role,
+        pid: Option<Pid>,
+        connected: u32,
+        now_ms: u64,
+        leaderboard_limit: usize,
+    ) -> View {
+        let mut view = View {
+            activity: self.activity_info(now_ms),
+            ..View::default()
+        };
         match role {
             Role::Facilitator => {
                 view.progress = Some(self.progress(connected));
@@ -390,8 +476,14 @@ impl Session {
                 if let (Some(pid), Some((_, scoring))) = (pid, self.scoring()) {
                     view.mine = scoring.mine(pid).map(card_text);
                     if let (Phase::Round, Some(round)) = scoring.phase() {
-                        let (card, score) = scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
-                        view.hand = Some(Hand { round, card: card.map(card_text), score });
+                        let (card, score) = scoring
+                            .hand(pid)
+                            .map_or((None, None), |(card, score)| (Some(card), score));
+                        view.hand = Some(Hand {
+                            round,
+                            card: card.map(card_text),
+                            score,
+                        });
                     }
                     if scoring.phase().0 == Phase::Results {
                         view.results = scoring.yours(pid, &scoring.ranking());
@@ -405,11 +497,19 @@ impl Session {
 }
 
 pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {
-    lapp_protocol::CardText { id: card.id, text: card.text.clone() }
+    lapp_protocol::CardText {
+        id: card.id,
+        text: card.text.clone(),
+    }
 }
 
 /// A name or zone as people typed it, trimmed and bounded; blank means none.
 fn clean_label(text: Option<&str>) -> Option<String> {
-    let cleaned: String = text?.trim().chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect();
+    let cleaned: String = text?
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
     (!cleaned.is_empty()).then_some(cleaned)
 }

@@ -48,7 +48,9 @@ impl MemoryStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JoinCode, (SessionRecord, Vec<SessionEvent>)>> {
         // A panic while holding the lock leaves the map whole: every change is one insert or push.
-        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

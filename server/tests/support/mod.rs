@@ -1,0 +1,312 @@
+//! Test support: a real server on 127.0.0.1:0 and real WebSocket clients that keep every
+//! frame they receive, so tests can assert on what clients actually saw.
+
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use lapp_protocol::{
+    ClientFrame, ClientMsg, ErrorCode, Join, JoinCode, Role, ServerMsg, SessionCreated, Welcome,
+};
+use lapp_server::store::MemoryStore;
+use lapp_server::{Config, Limits};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a frame it expects before failing.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub store: Arc<MemoryStore>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), lapp_server::Error>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(Limits::default()).await
+    }
+
+    pub async fn start_with(limits: Limits) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let store = Arc::new(MemoryStore::default());
+        let config = Config {
+            limits,
+            public_url: None,
+            store: store.clone(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(lapp_server::run(listener, config, async {
+            // A dropped sender stops the server as well.
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server the way SIGTERM does and waits for `run` to return.
+    pub async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).expect("server still running");
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// `POST /api/sessions`: the status and the JSON body.
+    pub async fn post_session(&self, body: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/sessions"))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST /api/sessions");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Creates a session with one 25/10 of `rounds` rounds.
+    pub async fn scoring_session(&self, rounds: u32) -> SessionCreated {
+        let body = json!({
+            "title": "Test day",
+            "agenda": [{"kind": "scoring", "prompt": "What slows you down?", "rounds": rounds}]
+        });
+        let (status, body) = self.post_session(&body.to_string()).await;
+        assert_eq!(status, 201, "{body}");
+        serde_json::from_value(body).expect("SessionCreated")
+    }
+
+    pub async fn connect(&self) -> Client {
+        Client::connect(self.addr).await
+    }
+
+    /// A connection that has joined `code` as `role` and received its `welcome`.
+    pub async fn join(
+        &self,
+        code: JoinCode,
+        role: Role,
+        name: Option<&str>,
+        key: Option<&str>,
+    ) -> (Client, Welcome) {
+        let mut client = self.connect().await;
+        let welcome = client
+            .join(Join {
+                v: 1,
+                code,
+                role,
+                name: name.map(str::to_owned),
+                zone: None,
+                resume: None,
+                key: key.map(str::to_owned),
+            })
+            .await
+            .expect("join accepted");
+        (client, welcome)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A real WebSocket client that logs every frame it receives.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every frame received, in order.
+    pub log: Vec<ServerMsg>,
+    /// How far `next` has read in `log`.
+    read: usize,
+    /// Frames past `read` already taken as answers by `answer`.
+    answered: std::collections::HashSet<usize>,
+    next_rid: u64,
+    pub closed: Option<u16>,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .expect("WebSocket connect");
+        Client {
+            ws,
+            log: Vec::new(),
+            read: 0,
+            answered: Default::default(),
+            next_rid: 1,
+            closed: None,
+        }
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_text(&frame.encode()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send");
+    }
+
+    /// Reads one more frame from the socket into the log; `None` once the socket is closed.
+    async fn receive(&mut self) -> Option<()> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no frame within {PATIENCE:?}; last frames: {:?}", self.tail()));
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    let msg = ServerMsg::decode(text.as_str()).unwrap_or_else(|err| {
+                        panic!("server sent a frame not in the protocol: {err}: {text}")
+                    });
+                    self.log.push(msg);
+                    return Some(());
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(frame.map_or(1005, |frame| u16::from(frame.code)));
+                    return None;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    self.closed.get_or_insert(1006);
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn tail(&self) -> Vec<&ServerMsg> {
+        self.log.iter().rev().take(5).collect()
+    }
+
+    /// The next frame not yet read by a test.
+    pub async fn next(&mut self) -> ServerMsg {
+        loop {
+            if self.read == self.log.len() && self.receive().await.is_none() {
+                panic!(
+                    "the connection closed ({:?}) while a frame was expected",
+                    self.closed
+                );
+            }
+            self.read += 1;
+            if !self.answered.remove(&(self.read - 1)) {
+                return self.log[self.read - 1].clone();
+            }
+        }
+    }
+
+    /// Reads frames until `pick` returns something.
+    pub async fn until<T>(&mut self, mut pick: impl FnMut(&ServerMsg) -> Option<T>) -> T {
+        loop {
+            let msg = self.next().await;
+            if let Some(found) = pick(&msg) {
+                return found;
+            }
+        }
+    }
+
+    /// Sends a request with a fresh `rid` and waits for its `ack` or `error`.
+    pub async fn request(&mut self, msg: ClientMsg) -> Result<ServerMsg, (ErrorCode, String)> {
+        let rid = self.next_rid;
+        self.next_rid += 1;
+        self.send(&ClientFrame::new(Some(rid), msg)).await;
+        self.answer(rid).await
+    }
+
+    /// Waits for the `ack` or `error` of `rid`, leaving the frames before it for `next`.
+    pub async fn answer(&mut self, rid: u64) -> Result<ServerMsg, (ErrorCode, String)> {
+        let mut at = self.read;
+        loop {
+            if at == self.log.len() && self.receive().await.is_none() {
+                panic!(
+                    "the connection closed ({:?}) while waiting for rid {rid}",
+                    self.closed
+                );
+            }
+            let answer = match &self.log[at] {
+                msg @ ServerMsg::Ack { rid: acked, .. } if *acked == rid => Some(Ok(msg.clone())),
+                ServerMsg::Error {
+                    rid: Some(failed),
+                    code,
+                    message,
+                } if *failed == rid => Some(Err((*code, message.clone()))),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                self.answered.insert(at);
+                return answer;
+            }
+            at += 1;
+        }
+    }
+
+    /// Sends `join` and waits for `welcome` or an `error`.
+    pub async fn join(&mut self, join: Join) -> Result<Welcome, (ErrorCode, String)> {
+        self.send(&ClientFrame::new(None, ClientMsg::Join(join))).await;
+        self.until(|msg| match msg {
+            ServerMsg::Welcome(welcome) => Some(Ok((**welcome).clone())),
+            ServerMsg::Error { code, message, .. } => Some(Err((*code, message.clone()))),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Proves the connection is still open and answering: a `ping` gets its `pong`.
+    pub async fn assert_open(&mut self) {
+        self.send(&ClientFrame::new(None, ClientMsg::Ping {})).await;
+        self.until(|msg| matches!(msg, ServerMsg::Pong {}).then_some(()))
+            .await;
+    }
+
+    /// Waits for the server to close the connection and returns the close code.
+    pub async fn closed_with(&mut self) -> u16 {
+        while self.closed.is_none() {
+            if self.receive().await.is_none() {
+                break;
+            }
+        }
+        self.closed.unwrap_or(1006)
+    }
+
+    /// Closes from this side, as a phone leaving the hall does.
+    pub async fn leave(mut self) -> Vec<ServerMsg> {
+        let _ = self
+            .ws
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            }))
+            .await;
+        self.log
+    }
+
+    /// Reads whatever arrives within `wait` into the log, without expecting anything.
+    pub async fn drain_for(&mut self, wait: Duration) {
+        let _ = tokio::time::timeout(wait, async { while self.receive().await.is_some() {} }).await;
+    }
+}
