@@ -35,6 +35,9 @@ impl Closer {
     }
 
     pub fn close(&self, code: u16) {
+        if self.token.is_cancelled() {
+            return; // already closing, perhaps for shutdown: the first reason stands
+        }
         // Only the first reason counts: a slow client later replaced is still "too slow".
         let _first = self
             .code

@@ -1,0 +1,210 @@
+//! A connection's and a session's life around the requests: the join deadline, timers,
+//! moderation, and shutting down.
+
+mod support;
+
+use std::time::Duration;
+
+use lapp_protocol::{ClientMsg, Phase, Role, ServerMsg};
+use lapp_server::Limits;
+use support::TestServer;
+
+#[tokio::test]
+async fn a_connection_that_never_joins_is_closed_with_4001() {
+    let limits = Limits {
+        join_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let server = TestServer::start_with(limits).await;
+    let mut idle = server.connect().await;
+    // Frames other than join do not extend the deadline.
+    idle.assert_open().await;
+    assert_eq!(idle.closed_with().await, 4001);
+    let created = server.scoring_session(5).await;
+    let (mut joined, _) = server.join(created.code, Role::Screen, None, None).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    joined.assert_open().await;
+}
+
+#[tokio::test]
+async fn shutting_down_closes_every_client_with_1001() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(5).await;
+    let (mut participant, _) = server.join(created.code, Role::Participant, None, None).await;
+    let (mut facilitator, _) = server
+        .join(created.code, Role::Facilitator, None, Some(&created.key))
+        .await;
+    let mut unjoined = server.connect().await;
+    let addr = server.addr;
+    server.shut_down().await;
+    assert_eq!(participant.closed_with().await, 1001);
+    assert_eq!(facilitator.closed_with().await, 1001);
+    assert_eq!(unjoined.closed_with().await, 1001);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the listener is closed"
+    );
+}
+
+#[tokio::test]
+async fn a_timer_with_advance_moves_the_activity_on_at_zero() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(5).await;
+    let (mut facilitator, _) = server
+        .join(created.code, Role::Facilitator, None, Some(&created.key))
+        .await;
+    let (mut participant, _) = server.join(created.code, Role::Participant, None, None).await;
+    assert!(
+        facilitator
+            .request(ClientMsg::ActivityStart { index: 0 })
+            .await
+            .is_ok()
+    );
+    assert!(
+        facilitator
+            .request(ClientMsg::TimerSet {
+                seconds: 1,
+                advance: true
+            })
+            .await
+            .is_ok()
+    );
+    let counting = participant
+        .until(|msg| match msg {
+            ServerMsg::Activity(activity) if activity.deadline.is_some() => Some(activity.clone()),
+            _ => None,
+        })
+        .await;
+    let (deadline, now) = (counting.deadline.expect("deadline"), counting.now.expect("now"));
+    assert_eq!(counting.phase, Phase::Lobby);
+    assert!(
+        (900..=1000).contains(&(deadline - now)),
+        "one second to go: {}",
+        deadline - now
+    );
+    let moved = participant
+        .until(|msg| match msg {
+            ServerMsg::Activity(activity) if activity.phase != Phase::Lobby => Some(activity.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        (moved.phase, moved.deadline),
+        (Phase::Writing, None),
+        "moved on, and the countdown is gone"
+    );
+
+    // A timer without advance only counts down; zero seconds clears it.
+    assert!(
+        facilitator
+            .request(ClientMsg::TimerSet {
+                seconds: 60,
+                advance: false
+            })
+            .await
+            .is_ok()
+    );
+    assert!(
+        facilitator
+            .request(ClientMsg::TimerSet {
+                seconds: 0,
+                advance: false
+            })
+            .await
+            .is_ok()
+    );
+    let cleared = participant
+        .until(|msg| match msg {
+            ServerMsg::Activity(activity) if activity.deadline.is_none() => Some(activity.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(cleared.phase, Phase::Writing);
+}
+
+#[tokio::test]
+async fn a_hidden_card_leaves_the_hand_and_the_leaderboard() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(2).await;
+    let (mut facilitator, _) = server
+        .join(created.code, Role::Facilitator, None, Some(&created.key))
+        .await;
+    let mut people = Vec::new();
+    for _ in 0..3 {
+        people.push(server.join(created.code, Role::Participant, None, None).await.0);
+    }
+    assert!(
+        facilitator
+            .request(ClientMsg::ActivityStart { index: 0 })
+            .await
+            .is_ok()
+    );
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    for (i, person) in people.iter_mut().enumerate() {
+        assert!(
+            person
+                .request(ClientMsg::CardWrite {
+                    text: format!("card {i}")
+                })
+                .await
+                .is_ok()
+        );
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let hand = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Hand(hand) => Some(hand.clone()),
+            _ => None,
+        })
+        .await;
+    let card = hand.card.expect("three writers: a card in every hand").id;
+    assert!(
+        facilitator
+            .request(ClientMsg::CardHide { card, hidden: true })
+            .await
+            .is_ok()
+    );
+    let emptied = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Hand(hand) => Some(hand.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!((emptied.round, emptied.card), (1, None));
+    let board = facilitator
+        .until(|msg| match msg {
+            ServerMsg::Leaderboard(board) if !board.hidden.is_empty() => Some(board.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(board.entries.iter().all(|entry| entry.card != card));
+    assert_eq!(board.hidden.iter().map(|c| c.id).collect::<Vec<_>>(), vec![card]);
+    assert!(
+        facilitator
+            .request(ClientMsg::CardHide { card, hidden: false })
+            .await
+            .is_ok()
+    );
+    let board = facilitator
+        .until(|msg| match msg {
+            ServerMsg::Leaderboard(board) if board.hidden.is_empty() => Some(board.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        board.entries.iter().any(|entry| entry.card == card),
+        "shown again"
+    );
+}
+
+#[tokio::test]
+async fn health_answers() {
+    let server = TestServer::start().await;
+    let body = reqwest::get(server.url("/healthz"))
+        .await
+        .expect("GET /healthz")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "ok");
+}
