@@ -9,12 +9,14 @@
 //!   frame to its protocol error code.
 //! - [`server`]: server → client frames.
 //! - [`agenda`]: the agenda, activity settings and the HTTP bodies that create a session.
+//! - [`export`]: the body of a session's export.
 //! - [`error`]: the error codes.
 //! - [`limits`]: the bounds every peer keeps.
 
 pub mod agenda;
 pub mod client;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod limits;
 pub mod server;
@@ -25,6 +27,7 @@ pub use agenda::{
 };
 pub use client::{ClientFrame, ClientMsg, Join, Role};
 pub use error::{DecodeError, ErrorCode};
+pub use export::{ActivityExport, CardExport, ExportParticipant, ScoreExport, SessionExport};
 pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
 pub use server::{
     ActivityInfo, CardText, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView, Phase,

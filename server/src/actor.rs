@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
-use lapp_protocol::{ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Role, ServerMsg, Welcome, You};
+use lapp_protocol::{
+    ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Role, ServerMsg, SessionExport, Welcome, You,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::{mpsc, oneshot};
@@ -22,8 +24,9 @@ use crate::Limits;
 use crate::engine::Refusal;
 use crate::engine::scoring::ScoringEvent;
 use crate::outbox::{Outbox, close};
+use crate::secret::Secret;
 use crate::session::{Context, Sender, Session, SessionEvent, card_text};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Most requests decided in one batch, so one batch's frames stay bounded.
 const MAX_BATCH: usize = 512;
@@ -58,19 +61,52 @@ pub enum ToActor {
     Leave {
         conn: ConnId,
     },
+    /// Everything the session holds, as committed.
+    Export {
+        reply: oneshot::Sender<SessionExport>,
+    },
+    /// Erase the session: its clients are closed with 4003 and the actor stops.
+    Delete {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 /// How connection tasks reach a session's actor.
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
     inbox: mpsc::Sender<ToActor>,
+    key: Secret,
 }
 
 impl SessionHandle {
+    /// Whether `offered` is the session's facilitator key (constant time).
+    pub fn key_matches(&self, offered: &str) -> bool {
+        self.key.matches(offered)
+    }
+
     /// Sends a request, waiting for room: a flood from one connection slows that connection's
     /// reader, not the actor.
     pub async fn send(&self, msg: ToActor) -> bool {
         self.inbox.send(msg).await.is_ok()
+    }
+
+    /// Everything the session holds; `None` if the session is gone or could not commit.
+    pub async fn export(&self) -> Option<SessionExport> {
+        let (reply, answer) = oneshot::channel();
+        if !self.send(ToActor::Export { reply }).await {
+            return None;
+        }
+        answer.await.ok()
+    }
+
+    /// Erases the session; its clients are closed with 4003.
+    pub async fn delete(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || StoreError::Failed("the session has already stopped".into());
+        if !self.send(ToActor::Delete { reply }).await {
+            return Err(gone());
+        }
+        answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
     /// Tells the actor a connection ended, from a `Drop` where nothing can be awaited.
@@ -95,6 +131,7 @@ pub fn spawn(
 ) -> SessionHandle {
     let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
     let code = session.code;
+    let key = session.key();
     let actor = Actor {
         session,
         store,
@@ -106,12 +143,14 @@ pub fn spawn(
         pending: Vec::new(),
         progress_dirty: true,
         leaderboard_dirty: true,
+        exports: Vec::new(),
+        deletion: None,
     };
     tracker.spawn(tracing::Instrument::instrument(
         actor.run(inbox, shutdown),
         tracing::info_span!("session", %code),
     ));
-    SessionHandle { inbox: inbox_tx }
+    SessionHandle { inbox: inbox_tx, key }
 }
 
 struct Conn {
@@ -148,6 +187,10 @@ struct Actor {
     pending: Vec<(Target, Utf8Bytes)>,
     progress_dirty: bool,
     leaderboard_dirty: bool,
+    /// Exports asked for in this batch, answered once it is committed.
+    exports: Vec<oneshot::Sender<SessionExport>>,
+    /// A deletion asked for in this batch, carried out once it is committed.
+    deletion: Option<oneshot::Sender<Result<(), StoreError>>>,
 }
 
 fn now_ms() -> u64 {
@@ -180,11 +223,15 @@ impl Actor {
                     for msg in batch.drain(..) {
                         self.handle(msg);
                     }
-                    self.commit_and_send();
+                    self.commit_and_send().await;
+                    if let Some(reply) = self.deletion.take() {
+                        self.delete(reply).await;
+                        return;
+                    }
                 }
                 () = sleep_until_some(timer) => {
                     self.advance_on_timer();
-                    self.commit_and_send();
+                    self.commit_and_send().await;
                 }
                 _ = coalesce.tick() => self.send_coalesced(),
             }
@@ -207,6 +254,8 @@ impl Actor {
                 let _gone = joined.send(accepted);
             }
             ToActor::Request { conn, rid, msg } => self.request(conn, rid, &msg),
+            ToActor::Export { reply } => self.exports.push(reply),
+            ToActor::Delete { reply } => self.deletion = Some(reply),
             ToActor::Leave { conn } => {
                 if let Some(left) = self.conns.remove(&conn)
                     && let Some(pid) = left.pid
@@ -483,14 +532,23 @@ impl Actor {
 
     /// Writes the batch's events, then sends what the batch produced. Nothing is acknowledged
     /// before the store has it.
-    fn commit_and_send(&mut self) {
+    async fn commit_and_send(&mut self) {
         if !self.events.is_empty() {
-            if let Err(err) = self.store.append(self.session.code, &self.events) {
+            let events = std::mem::take(&mut self.events);
+            let (store, code) = (Arc::clone(&self.store), self.session.code);
+            // The store blocks on the disk; a blocking thread keeps the runtime's workers free.
+            let committed = tokio::task::spawn_blocking(move || store.append(code, &events))
+                .await
+                .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
+            if let Err(err) = committed {
                 tracing::error!(%err, "could not store a batch; its requests are refused");
                 self.refuse_pending();
                 return;
             }
-            self.events.clear();
+        }
+        for reply in self.exports.drain(..) {
+            // Whoever asked may have given up; the export is simply not needed then.
+            let _unwanted = reply.send(self.session.export());
         }
         let pending = std::mem::take(&mut self.pending);
         for (index, (target, frame)) in pending.into_iter().enumerate() {
@@ -510,11 +568,32 @@ impl Actor {
         }
     }
 
+    /// Closes every client with 4003 and erases the session from the store.
+    async fn delete(&mut self, reply: oneshot::Sender<Result<(), StoreError>>) {
+        for conn in self.conns.values() {
+            conn.outbox.close(close::SESSION_DELETED);
+        }
+        self.conns.clear();
+        self.by_pid.clear();
+        let (store, code) = (Arc::clone(&self.store), self.session.code);
+        let deleted = tokio::task::spawn_blocking(move || store.delete(code))
+            .await
+            .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
+        tracing::info!(ok = deleted.is_ok(), "session deleted");
+        // The HTTP request may have gone; the deletion stands either way.
+        let _unwanted = reply.send(deleted);
+    }
+
     /// After a failed commit: every held frame is dropped and every request answered with
     /// `internal`, since none of it is durable.
+    ///
+    /// The in-memory state has already applied the lost events, so it is ahead of the store;
+    /// a restart replays only what was stored.
     fn refuse_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        self.events.clear();
+        for reply in self.exports.drain(..) {
+            drop(reply); // the asker sees the session as unavailable
+        }
         for (target, _) in pending {
             if let Target::Conn(conn) = target
                 && let Some(conn) = self.conns.get(&conn)

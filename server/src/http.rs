@@ -1,16 +1,18 @@
 //! The HTTP side: the router, session creation, health, and the WebSocket upgrade.
 
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use lapp_protocol::limits::{MAX_FRAME_BYTES, SECRET_HEX_CHARS};
 use lapp_protocol::{AgendaItem, CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
 use rand::Rng;
 
 use crate::AppState;
+use crate::actor::SessionHandle;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::store::SessionRecord;
@@ -22,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(upgrade))
         .route("/api/sessions", post(create_session))
+        .route("/api/sessions/{code}", delete(delete_session))
+        .route("/api/sessions/{code}/export", get(export_session))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -116,7 +120,7 @@ async fn create_session(
                     "could not store the session",
                 )
             })?;
-            let session = Session::new(code, record.title, key, record.agenda);
+            let session = Session::new(record);
             let handle = crate::actor::spawn(
                 session,
                 state.store.clone(),
@@ -147,4 +151,110 @@ async fn create_session(
         screen: format!("{base}/screen/{code}"),
     };
     Ok((StatusCode::CREATED, Json(SessionCreated { code, key, urls })))
+}
+
+/// The session named in the path, if the request carries its key as `Bearer`.
+fn authorized(
+    state: &AppState,
+    code: &str,
+    headers: &HeaderMap,
+) -> Result<(JoinCode, SessionHandle), ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownSession,
+            format!("no session {code:?}"),
+        )
+    };
+    let code: JoinCode = code.parse().map_err(|_| not_found())?;
+    let handle = state
+        .registry
+        .get(&code)
+        .map(|entry| entry.value().clone())
+        .ok_or_else(not_found)?;
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !handle.key_matches(offered.trim()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "the facilitator key is missing or wrong",
+        ));
+    }
+    Ok((code, handle))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+async fn export_session(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(query): Query<ExportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (code, handle) = authorized(&state, &code, &headers)?;
+    let unavailable = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "the session is not available",
+        )
+    };
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let export = handle.export().await.ok_or_else(unavailable)?;
+            let disposition = format!("attachment; filename=\"lapp-{code}.json\"");
+            Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(export)).into_response())
+        }
+        "csv" => {
+            let export = handle.export().await.ok_or_else(unavailable)?;
+            let body = crate::export::to_csv(&export).map_err(|err| {
+                tracing::error!(%err, "could not write CSV");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "could not write the CSV",
+                )
+            })?;
+            let disposition = format!("attachment; filename=\"lapp-{code}.csv\"");
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadJson,
+            format!("format must be json or csv, not {other:?}"),
+        )),
+    }
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let (code, handle) = authorized(&state, &code, &headers)?;
+    crate::delete_session(&state, code, &handle)
+        .await
+        .map_err(|err| {
+            tracing::error!(%err, %code, "could not delete a session");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "could not delete the session",
+            )
+        })?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -12,12 +12,14 @@
 //! - [`session`]: a session's state (participants, agenda, activities) as pure decide/apply.
 //! - [`engine`]: the activity engines, pure and deterministic; [`engine::scoring`] is the
 //!   25/10.
-//! - [`store`]: where events are written before anything is acknowledged.
+//! - [`store`]: where events are written before anything is acknowledged; SQLite by default.
+//! - [`export`]: a session's export as CSV.
 //! - [`secret`]: facilitator keys and resume tokens.
 
 pub mod actor;
 pub mod connection;
 pub mod engine;
+pub mod export;
 pub mod http;
 pub mod outbox;
 pub mod secret;
@@ -78,6 +80,19 @@ pub struct Config {
     /// request's `Host` is used.
     pub public_url: Option<String>,
     pub store: Arc<dyn Store>,
+    /// Sessions older than this are deleted, at start and once a day.
+    pub retention: Duration,
+}
+
+impl Config {
+    pub fn new(store: Arc<dyn Store>) -> Config {
+        Config {
+            limits: Limits::default(),
+            public_url: None,
+            store,
+            retention: Duration::from_secs(30 * 86_400),
+        }
+    }
 }
 
 /// Shared by every request handler and connection.
@@ -96,6 +111,8 @@ pub struct AppState {
 pub enum Error {
     #[error("serving failed: {0}")]
     Serve(#[from] std::io::Error),
+    #[error("could not restore the sessions: {0}")]
+    Restore(#[from] store::StoreError),
 }
 
 /// Serves Lapp on `listener` until `shutdown` resolves, then closes every connection (1001)
@@ -114,6 +131,9 @@ pub async fn run(
         shutdown: token.clone(),
         tracker: TaskTracker::new(),
     };
+    let restored = restore_sessions(&state, config.retention)?;
+    tracing::info!(sessions = restored, "sessions restored");
+    tokio::spawn(expire_daily(state.clone(), config.retention));
     let tracker = state.tracker.clone();
     let grace = state.limits.shutdown_grace;
     let app = http::router(state);
@@ -129,6 +149,72 @@ pub async fn run(
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!("some connections or sessions did not finish within the shutdown grace");
     }
+    Ok(())
+}
+
+/// Deletes expired sessions, then replays every other one from the store and starts its actor.
+fn restore_sessions(state: &AppState, retention: Duration) -> Result<usize, store::StoreError> {
+    let cutoff = now_ms().saturating_sub(retention.as_millis() as u64);
+    for code in state.store.created_before(cutoff)? {
+        state.store.delete(code)?;
+        tracing::info!(%code, "expired session deleted");
+    }
+    let sessions = state.store.load_all()?;
+    let restored = sessions.len();
+    for (record, events) in sessions {
+        let code = record.code;
+        let session = session::Session::replay(record, &events);
+        let handle = actor::spawn(
+            session,
+            state.store.clone(),
+            state.limits.clone(),
+            state.shutdown.clone(),
+            &state.tracker,
+        );
+        state.registry.insert(code, handle);
+    }
+    Ok(restored)
+}
+
+/// Once a day, deletes the sessions older than `retention`.
+async fn expire_daily(state: AppState, retention: Duration) {
+    let mut daily = tokio::time::interval(Duration::from_secs(86_400));
+    daily.tick().await; // the first tick is now, and start-up has just done this
+    loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            _ = daily.tick() => {}
+        }
+        let cutoff = now_ms().saturating_sub(retention.as_millis() as u64);
+        let expired = match state.store.created_before(cutoff) {
+            Ok(expired) => expired,
+            Err(err) => {
+                tracing::error!(%err, "could not list expired sessions");
+                continue;
+            }
+        };
+        for code in expired {
+            let deleted = match state.registry.get(&code).map(|entry| entry.value().clone()) {
+                Some(handle) => delete_session(&state, code, &handle).await,
+                None => state.store.delete(code),
+            };
+            match deleted {
+                Ok(()) => tracing::info!(%code, "expired session deleted"),
+                Err(err) => tracing::error!(%err, %code, "could not delete an expired session"),
+            }
+        }
+    }
+}
+
+/// Erases a session: its clients are closed with 4003, the store forgets it, and its code is
+/// free again.
+pub(crate) async fn delete_session(
+    state: &AppState,
+    code: JoinCode,
+    handle: &SessionHandle,
+) -> Result<(), store::StoreError> {
+    handle.delete().await?;
+    state.registry.remove(&code);
     Ok(())
 }
 

@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use lapp_server::store::MemoryStore;
+use lapp_server::store::sqlite::{SqliteStore, Sync};
 use lapp_server::{Config, Limits};
 use tracing_subscriber::EnvFilter;
 
@@ -25,6 +26,13 @@ struct Args {
     /// links handed out; without it, the request's Host header is used.
     #[arg(long, env = "LAPP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// How hard the store works to make each commit durable: `normal` survives a crash of
+    /// the process, `full` also a loss of power (every commit waits for the disk).
+    #[arg(long, env = "LAPP_SYNC", value_enum, default_value = "normal")]
+    sync: Sync,
+    /// Sessions older than this many days are deleted (at start and daily).
+    #[arg(long, env = "LAPP_RETENTION_DAYS", default_value_t = 30)]
+    retention_days: u64,
     /// Most participants one session admits.
     #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
     max_participants: usize,
@@ -39,14 +47,16 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
-    let limits = Limits {
-        max_participants: args.max_participants,
-        ..Limits::default()
-    };
+    let store = SqliteStore::open(&args.data_dir, args.sync)
+        .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
     let config = Config {
-        limits,
+        limits: Limits {
+            max_participants: args.max_participants,
+            ..Limits::default()
+        },
         public_url: args.public_url,
-        store: Arc::new(MemoryStore::default()),
+        store: Arc::new(store),
+        retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
     };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
     lapp_server::run(listener, config, shutdown_signal()).await?;

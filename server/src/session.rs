@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
-    ActivityInfo, AgendaItem, ClientMsg, ErrorCode, Hand, Join, JoinCode, Leaderboard, Phase, Pid, Progress,
-    Reveal, Role, SessionInfo, View,
+    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, ExportParticipant, Hand,
+    Join, JoinCode, Leaderboard, Phase, Pid, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo,
+    View,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,16 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Refusal;
 use crate::engine::scoring::{Scoring, ScoringEvent};
 use crate::secret::Secret;
+
+/// What a session is created with; its events hold everything after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub code: JoinCode,
+    pub title: String,
+    pub key: Secret,
+    pub agenda: Vec<AgendaItem>,
+    pub created_at_ms: u64,
+}
 
 /// Every change to a session, in the order it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +98,7 @@ pub struct Session {
     pub title: String,
     key: Secret,
     pub agenda: Vec<AgendaItem>,
+    pub created_at_ms: u64,
     /// Indexed by `pid.index() - 1`.
     participants: Vec<Participant>,
     resume: HashMap<Secret, Pid>,
@@ -96,19 +108,41 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(code: JoinCode, title: String, key: Secret, agenda: Vec<AgendaItem>) -> Session {
+    pub fn new(record: SessionRecord) -> Session {
+        let SessionRecord {
+            code,
+            title,
+            key,
+            agenda,
+            created_at_ms,
+        } = record;
         let activities = agenda.iter().map(|_| None).collect();
         Session {
             code,
             title,
             key,
             agenda,
+            created_at_ms,
             participants: Vec::new(),
             resume: HashMap::new(),
             current: None,
             activities,
             timer: None,
         }
+    }
+
+    /// Rebuilds a session from its record and its events, as it was when the last of them
+    /// was applied.
+    pub fn replay(record: SessionRecord, events: &[SessionEvent]) -> Session {
+        let mut session = Session::new(record);
+        for event in events {
+            session.apply(event);
+        }
+        session
+    }
+
+    pub fn key(&self) -> Secret {
+        self.key
     }
 
     pub fn participants(&self) -> &[Participant] {
@@ -493,6 +527,60 @@ impl Session {
             }
         }
         view
+    }
+}
+
+impl Session {
+    /// Everything the session holds, for its facilitators: authors and scorers by pid only.
+    pub fn export(&self) -> SessionExport {
+        let activities = self
+            .activities
+            .iter()
+            .enumerate()
+            .filter_map(|(index, activity)| {
+                let item = &self.agenda[index];
+                let cards = match activity.as_ref()? {
+                    Activity::Scoring(scoring) => scoring
+                        .cards()
+                        .iter()
+                        .map(|card| CardExport {
+                            id: card.id,
+                            author: card.author,
+                            text: card.text.clone(),
+                            hidden: card.hidden,
+                            total: card.total,
+                            count: card.count(),
+                            scores: card
+                                .scores
+                                .iter()
+                                .map(|&(round, pid, score)| ScoreExport { round, pid, score })
+                                .collect(),
+                        })
+                        .collect(),
+                };
+                Some(ActivityExport {
+                    index: index as u32,
+                    kind: item.kind(),
+                    prompt: item.prompt().to_owned(),
+                    cards,
+                })
+            })
+            .collect();
+        SessionExport {
+            code: self.code,
+            title: self.title.clone(),
+            created_at_ms: self.created_at_ms,
+            agenda: self.agenda.clone(),
+            participants: self
+                .participants
+                .iter()
+                .map(|participant| ExportParticipant {
+                    pid: participant.pid,
+                    zone: participant.zone.clone(),
+                })
+                .collect(),
+            activities,
+        }
     }
 }
 

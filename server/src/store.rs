@@ -1,24 +1,15 @@
 //! Where sessions and their events are kept. The session actor writes every batch of events
-//! here before it acknowledges any of them.
+//! here before it acknowledges any of them; at start the server replays them.
+
+pub mod sqlite;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use lapp_protocol::{AgendaItem, JoinCode};
-use serde::{Deserialize, Serialize};
+use lapp_protocol::JoinCode;
 
-use crate::secret::Secret;
 use crate::session::SessionEvent;
-
-/// What a session is created with; its events hold everything after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionRecord {
-    pub code: JoinCode,
-    pub title: String,
-    pub key: Secret,
-    pub agenda: Vec<AgendaItem>,
-    pub created_at_ms: u64,
-}
+pub use crate::session::SessionRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +23,12 @@ pub enum StoreError {
 pub trait Store: Send + Sync + 'static {
     fn create(&self, record: &SessionRecord) -> Result<(), StoreError>;
     fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError>;
+    /// Erases a session and every event of it.
+    fn delete(&self, code: JoinCode) -> Result<(), StoreError>;
+    /// Every session with its events in order, for replay at start.
+    fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError>;
+    /// Sessions created before `before_ms` (milliseconds since the Unix epoch).
+    fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError>;
 }
 
 /// Keeps everything in memory: for tests, and for running without a disk.
@@ -65,5 +62,23 @@ impl Store for MemoryStore {
         let (_, log) = sessions.get_mut(&code).ok_or(StoreError::UnknownSession(code))?;
         log.extend_from_slice(events);
         Ok(())
+    }
+
+    fn delete(&self, code: JoinCode) -> Result<(), StoreError> {
+        self.lock().remove(&code);
+        Ok(())
+    }
+
+    fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
+        Ok(self.lock().values().cloned().collect())
+    }
+
+    fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError> {
+        Ok(self
+            .lock()
+            .values()
+            .filter(|(record, _)| record.created_at_ms < before_ms)
+            .map(|(r, _)| r.code)
+            .collect())
     }
 }

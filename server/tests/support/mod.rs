@@ -42,8 +42,7 @@ impl TestServer {
         let store = Arc::new(MemoryStore::default());
         let config = Config {
             limits,
-            public_url: None,
-            store: store.clone(),
+            ..Config::new(store.clone())
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(lapp_server::run(listener, config, async {

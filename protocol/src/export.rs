@@ -1,0 +1,53 @@
+//! `GET /api/sessions/{code}/export`: everything a session holds, authors and scorers by pid
+//! only (names are not exported).
+
+use serde::{Deserialize, Serialize};
+
+use crate::agenda::{ActivityKind, AgendaItem};
+use crate::ids::{CardId, JoinCode, Pid, Score};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionExport {
+    pub code: JoinCode,
+    pub title: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+    pub agenda: Vec<AgendaItem>,
+    pub participants: Vec<ExportParticipant>,
+    /// The activities that have been started, by agenda index.
+    pub activities: Vec<ActivityExport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportParticipant {
+    pub pid: Pid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityExport {
+    pub index: u32,
+    pub kind: ActivityKind,
+    pub prompt: String,
+    #[serde(default)]
+    pub cards: Vec<CardExport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardExport {
+    pub id: CardId,
+    pub author: Pid,
+    pub text: String,
+    pub hidden: bool,
+    pub total: u32,
+    pub count: u32,
+    pub scores: Vec<ScoreExport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreExport {
+    pub round: u32,
+    pub pid: Pid,
+    pub score: Score,
+}

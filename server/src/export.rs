@@ -1,0 +1,53 @@
+//! A session's export as CSV: one row per card, for opening in a spreadsheet.
+
+use lapp_protocol::SessionExport;
+
+/// Spreadsheets run a cell that starts with one of these as a formula; such cells get a
+/// leading apostrophe so a card's text stays text.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn cell(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Columns: activity, kind, prompt, item, author, text, hidden, total, count, and the scores
+/// as `round:pid:score` separated by spaces.
+pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "activity", "kind", "prompt", "item", "author", "text", "hidden", "total", "count", "scores",
+    ])?;
+    for activity in &export.activities {
+        let kind = serde_json::to_value(activity.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        for card in &activity.cards {
+            let scores: Vec<String> = card
+                .scores
+                .iter()
+                .map(|s| format!("{}:{}:{}", s.round, s.pid, s.score.get()))
+                .collect();
+            writer.write_record([
+                activity.index.to_string(),
+                kind.clone(),
+                cell(&activity.prompt),
+                card.id.to_string(),
+                card.author.to_string(),
+                cell(&card.text),
+                card.hidden.to_string(),
+                card.total.to_string(),
+                card.count.to_string(),
+                scores.join(" "),
+            ])?;
+        }
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|err| csv::Error::from(err.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

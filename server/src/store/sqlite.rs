@@ -1,0 +1,229 @@
+//! The embedded store: one SQLite file (WAL) with a table of sessions and an append-only
+//! table of events. A committed `append` survives a crash of the process, and with
+//! `Sync::Full` a loss of power too.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use lapp_protocol::JoinCode;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{SessionRecord, Store, StoreError};
+use crate::session::SessionEvent;
+
+/// How hard SQLite works to make a commit durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sync {
+    /// A commit survives the process crashing (the OS still has it); the default.
+    Normal,
+    /// A commit survives the machine losing power: every commit waits for the disk.
+    Full,
+}
+
+/// The file name under the data directory.
+pub const FILE_NAME: &str = "lapp.sqlite3";
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS sessions (
+        code          TEXT PRIMARY KEY,
+        created_at_ms INTEGER NOT NULL,
+        record        TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS events (
+        id    INTEGER PRIMARY KEY,
+        code  TEXT NOT NULL REFERENCES sessions(code) ON DELETE CASCADE,
+        event TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_by_session ON events(code, id);
+";
+
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+fn failed(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(err.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store in `data_dir`.
+    pub fn open(data_dir: &Path, sync: Sync) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|err| failed(format!("cannot create {}: {err}", data_dir.display())))?;
+        let connection = Connection::open(data_dir.join(FILE_NAME)).map_err(failed)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(failed)?;
+        let synchronous = match sync {
+            Sync::Normal => "NORMAL",
+            Sync::Full => "FULL",
+        };
+        connection
+            .pragma_update(None, "synchronous", synchronous)
+            .map_err(failed)?;
+        connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(failed)?;
+        connection.busy_timeout(Duration::from_secs(5)).map_err(failed)?;
+        connection.execute_batch(SCHEMA).map_err(failed)?;
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-done: rusqlite rolls
+        // back an unfinished transaction when it is dropped.
+        self.connection.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Store for SqliteStore {
+    fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        let json = serde_json::to_string(record).map_err(failed)?;
+        self.lock()
+            .execute(
+                "INSERT INTO sessions (code, created_at_ms, record) VALUES (?1, ?2, ?3)",
+                params![record.code.as_str(), record.created_at_ms as i64, json],
+            )
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(failed)?;
+        {
+            let known: Option<i64> = transaction
+                .query_row("SELECT 1 FROM sessions WHERE code = ?1", [code.as_str()], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map_err(failed)?;
+            if known.is_none() {
+                return Err(StoreError::UnknownSession(code));
+            }
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO events (code, event) VALUES (?1, ?2)")
+                .map_err(failed)?;
+            for event in events {
+                let json = serde_json::to_string(event).map_err(failed)?;
+                insert.execute(params![code.as_str(), json]).map_err(failed)?;
+            }
+        }
+        transaction.commit().map_err(failed)
+    }
+
+    fn delete(&self, code: JoinCode) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(failed)?;
+        transaction
+            .execute("DELETE FROM events WHERE code = ?1", [code.as_str()])
+            .map_err(failed)?;
+        transaction
+            .execute("DELETE FROM sessions WHERE code = ?1", [code.as_str()])
+            .map_err(failed)?;
+        transaction.commit().map_err(failed)
+    }
+
+    fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
+        let connection = self.lock();
+        let mut sessions = connection
+            .prepare("SELECT record FROM sessions ORDER BY created_at_ms")
+            .map_err(failed)?;
+        let records = sessions
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(failed)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(failed)?;
+        let mut events = connection
+            .prepare("SELECT event FROM events WHERE code = ?1 ORDER BY id")
+            .map_err(failed)?;
+        let mut loaded = Vec::with_capacity(records.len());
+        for json in records {
+            let record: SessionRecord = serde_json::from_str(&json).map_err(failed)?;
+            let log = events
+                .query_map([record.code.as_str()], |row| row.get::<_, String>(0))
+                .map_err(failed)?
+                .map(|json| {
+                    let json = json.map_err(failed)?;
+                    serde_json::from_str::<SessionEvent>(&json).map_err(failed)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            loaded.push((record, log));
+        }
+        Ok(loaded)
+    }
+
+    fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError> {
+        let connection = self.lock();
+        let mut query = connection
+            .prepare("SELECT code FROM sessions WHERE created_at_ms < ?1")
+            .map_err(failed)?;
+        let codes = query
+            .query_map([before_ms as i64], |row| row.get::<_, String>(0))
+            .map_err(failed)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed)?;
+        codes.iter().map(|code| code.parse().map_err(failed)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapp_protocol::{AgendaItem, Pid, ScoringConfig};
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::secret::Secret;
+
+    fn record(code: u32, created_at_ms: u64) -> SessionRecord {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(code));
+        SessionRecord {
+            code: JoinCode::from_number(code).expect("code"),
+            title: "Day".into(),
+            key: Secret::generate(&mut rng),
+            agenda: vec![AgendaItem::Scoring {
+                prompt: "Q".into(),
+                config: ScoringConfig::default(),
+            }],
+            created_at_ms,
+        }
+    }
+
+    #[test]
+    fn sessions_and_events_survive_reopening_and_deletion_is_final() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = record(1, 1_000);
+        let second = record(2, 5_000);
+        let events = vec![
+            SessionEvent::ParticipantJoined {
+                pid: Pid(1),
+                name: Some("Kari".into()),
+                zone: None,
+                resume: Secret::generate(&mut rand::rngs::StdRng::seed_from_u64(9)),
+            },
+            SessionEvent::ActivityStarted { index: 0 },
+        ];
+        {
+            let store = SqliteStore::open(dir.path(), Sync::Normal).expect("open");
+            store.create(&first).expect("create");
+            store.create(&second).expect("create");
+            store.append(first.code, &events[..1]).expect("append");
+            store.append(first.code, &events[1..]).expect("append");
+            assert!(matches!(
+                store.append(JoinCode::from_number(3).expect("code"), &events),
+                Err(StoreError::UnknownSession(_))
+            ));
+        }
+        let store = SqliteStore::open(dir.path(), Sync::Full).expect("reopen");
+        let loaded = store.load_all().expect("load");
+        assert_eq!(loaded, vec![(first.clone(), events), (second.clone(), vec![])]);
+        assert_eq!(store.created_before(2_000).expect("expired"), vec![first.code]);
+        store.delete(first.code).expect("delete");
+        drop(store);
+        let store = SqliteStore::open(dir.path(), Sync::Normal).expect("reopen");
+        assert_eq!(store.load_all().expect("load"), vec![(second, vec![])]);
+    }
+}
