@@ -601,3 +601,144 @@ fn clean_label(text: Option<&str>) -> Option<String> {
         .collect();
     (!cleaned.is_empty()).then_some(cleaned)
 }
+
+#[cfg(test)]
+mod tests {
+    use lapp_protocol::{CardId, ScoringConfig, Score};
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    /// One thing that can happen to a session; indexes pick among what exists at the time.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Join,
+        Leave(usize),
+        Return(usize),
+        Start(u32),
+        Next,
+        Timer(u32),
+        Write(usize),
+        Score(usize, u8),
+        ScoreAny(usize, u32, u8),
+        Hide(u32, bool),
+        Reveal(u32),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => Just(Step::Join),
+            1 => any::<usize>().prop_map(Step::Leave),
+            1 => any::<usize>().prop_map(Step::Return),
+            1 => (0..3u32).prop_map(Step::Start),
+            3 => Just(Step::Next),
+            1 => (0..100u32).prop_map(Step::Timer),
+            4 => any::<usize>().prop_map(Step::Write),
+            6 => (any::<usize>(), 1..=5u8).prop_map(|(who, score)| Step::Score(who, score)),
+            1 => (any::<usize>(), 0..12u32, 0..=6u8).prop_map(|(who, card, score)| Step::ScoreAny(who, card, score)),
+            1 => (0..12u32, any::<bool>()).prop_map(|(card, hidden)| Step::Hide(card, hidden)),
+            1 => (0..12u32).prop_map(Step::Reveal),
+        ]
+    }
+
+    fn record() -> SessionRecord {
+        let scoring = |rounds| AgendaItem::Scoring {
+            prompt: "Q".into(),
+            config: ScoringConfig { rounds, top: 10, max_chars: 50 },
+        };
+        SessionRecord {
+            code: JoinCode::from_number(123_456).expect("code"),
+            title: "Day".into(),
+            key: Secret::generate(&mut StdRng::seed_from_u64(1)),
+            agenda: vec![scoring(3), scoring(2)],
+            created_at_ms: 1_000,
+        }
+    }
+
+    proptest! {
+        /// Whatever happens, the session rebuilt from its stored events (through JSON, as
+        /// the store keeps them) equals the live one.
+        #[test]
+        fn replaying_the_event_log_rebuilds_the_live_session(steps in prop::collection::vec(step(), 0..200), seed: u64) {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut live = Session::new(record());
+            let mut log: Vec<SessionEvent> = Vec::new();
+            let mut present: Vec<Pid> = Vec::new();
+            let mut gone: Vec<Pid> = Vec::new();
+            let facilitator = Sender { role: Role::Facilitator, pid: None };
+            for (at, step) in steps.into_iter().enumerate() {
+                let now_ms = 10_000 + at as u64 * 100;
+                let participant = |pick: usize| present.get(pick % present.len().max(1)).copied();
+                let decided = match step {
+                    Step::Join => {
+                        let join = Join {
+                            v: 1,
+                            code: live.code,
+                            role: Role::Participant,
+                            name: Some(format!("P{at}")),
+                            zone: None,
+                            resume: None,
+                            key: None,
+                        };
+                        live.admit(&join, 10_000, &mut rng).map(|admitted| admitted.event.into_iter().collect())
+                    }
+                    Step::Leave(pick) => {
+                        if !present.is_empty() {
+                            gone.push(present.remove(pick % present.len()));
+                        }
+                        continue;
+                    }
+                    Step::Return(pick) => {
+                        if !gone.is_empty() {
+                            present.push(gone.remove(pick % gone.len()));
+                            present.sort();
+                        }
+                        continue;
+                    }
+                    other => {
+                        let (sender, msg) = match other {
+                            Step::Start(index) => (facilitator, ClientMsg::ActivityStart { index }),
+                            Step::Next => (facilitator, ClientMsg::PhaseNext {}),
+                            Step::Timer(seconds) => (facilitator, ClientMsg::TimerSet { seconds, advance: seconds % 2 == 0 }),
+                            Step::Hide(card, hidden) => (facilitator, ClientMsg::CardHide { card: CardId(card), hidden }),
+                            Step::Reveal(count) => (facilitator, ClientMsg::Reveal { count }),
+                            Step::Write(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardWrite { text: format!("card {at}") })
+                            }
+                            Step::Score(pick, score) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let Some((_, scoring)) = live.scoring() else { continue };
+                                let (Phase::Round, Some(round)) = scoring.phase() else { continue };
+                                let Some((card, _)) = scoring.hand(pid) else { continue };
+                                let score = Score::new(score).expect("1..=5");
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round, card: card.id, score })
+                            }
+                            Step::ScoreAny(pick, card, score) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let Some(score) = Score::new(score) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round: 1, card: CardId(card), score })
+                            }
+                            Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
+                        };
+                        live.decide(sender, &msg, &Context { now_ms, present: &present }, &mut rng)
+                    }
+                };
+                let Ok(events) = decided else { continue };
+                for event in events {
+                    if let SessionEvent::ParticipantJoined { pid, .. } = &event {
+                        present.push(*pid);
+                    }
+                    live.apply(&event);
+                    let stored = serde_json::to_string(&event).expect("events serialize");
+                    log.push(serde_json::from_str(&stored).expect("events deserialize"));
+                }
+            }
+            let replayed = Session::replay(record(), &log);
+            prop_assert_eq!(&replayed, &live);
+            prop_assert_eq!(replayed.export(), live.export());
+        }
+    }
+}

@@ -388,6 +388,7 @@ impl Scoring {
         let n_pids = present
             .iter()
             .chain(self.cards.iter().map(|card| &card.author))
+            .chain(self.cycle.iter())
             .map(|pid| pid.index() + 1)
             .max()
             .unwrap_or(0)
