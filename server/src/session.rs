@@ -604,7 +604,7 @@ fn clean_label(text: Option<&str>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use lapp_protocol::{CardId, ScoringConfig, Score};
+    use lapp_protocol::{CardId, Score, ScoringConfig};
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -646,7 +646,11 @@ mod tests {
     fn record() -> SessionRecord {
         let scoring = |rounds| AgendaItem::Scoring {
             prompt: "Q".into(),
-            config: ScoringConfig { rounds, top: 10, max_chars: 50 },
+            config: ScoringConfig {
+                rounds,
+                top: 10,
+                max_chars: 50,
+            },
         };
         SessionRecord {
             code: JoinCode::from_number(123_456).expect("code"),

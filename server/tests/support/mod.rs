@@ -239,13 +239,35 @@ impl Client {
 
     /// Waits for the `ack` or `error` of `rid`, leaving the frames before it for `next`.
     pub async fn answer(&mut self, rid: u64) -> Result<ServerMsg, (ErrorCode, String)> {
+        match self.try_answer(rid).await {
+            Some(answer) => answer,
+            None => panic!(
+                "the connection closed ({:?}) while waiting for rid {rid}",
+                self.closed
+            ),
+        }
+    }
+
+    /// Like `request`, but `None` if the connection closes before the answer comes.
+    pub async fn try_request(&mut self, msg: ClientMsg) -> Option<Result<ServerMsg, (ErrorCode, String)>> {
+        let rid = self.next_rid;
+        self.next_rid += 1;
+        if self
+            .ws
+            .send(Message::text(ClientFrame::new(Some(rid), msg).encode()))
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        self.try_answer(rid).await
+    }
+
+    async fn try_answer(&mut self, rid: u64) -> Option<Result<ServerMsg, (ErrorCode, String)>> {
         let mut at = self.read;
         loop {
-            if at == self.log.len() && self.receive().await.is_none() {
-                panic!(
-                    "the connection closed ({:?}) while waiting for rid {rid}",
-                    self.closed
-                );
+            if at == self.log.len() {
+                self.receive().await?;
             }
             let answer = match &self.log[at] {
                 msg @ ServerMsg::Ack { rid: acked, .. } if *acked == rid => Some(Ok(msg.clone())),
@@ -258,7 +280,7 @@ impl Client {
             };
             if let Some(answer) = answer {
                 self.answered.insert(at);
-                return answer;
+                return Some(answer);
             }
             at += 1;
         }
@@ -307,5 +329,60 @@ impl Client {
     /// Reads whatever arrives within `wait` into the log, without expecting anything.
     pub async fn drain_for(&mut self, wait: Duration) {
         let _ = tokio::time::timeout(wait, async { while self.receive().await.is_some() {} }).await;
+    }
+}
+
+/// The real `lapp` binary, run on a port and a data folder of the test's.
+pub struct LappProcess {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl LappProcess {
+    /// Starts `lapp` and waits until it answers `/healthz`.
+    pub async fn start(data_dir: &std::path::Path, addr: SocketAddr) -> LappProcess {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_lapp"))
+            .args(["--listen", &addr.to_string(), "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("start lapp");
+        let process = LappProcess { child, addr };
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Ok(response) = reqwest::get(format!("http://{addr}/healthz")).await
+                && response.status().is_success()
+            {
+                return process;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "lapp did not come up on {addr}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A free loopback port for a process to listen on.
+    pub fn free_addr() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    }
+
+    /// `kill -9`: the process gets no chance to flush or say goodbye.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL lapp");
+        self.child.wait().expect("reap lapp");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for LappProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

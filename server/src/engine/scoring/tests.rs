@@ -497,19 +497,34 @@ fn ranking_orders_by_mean_then_count() {
 fn a_non_writer_who_never_held_a_card_can_leave() {
     for seed in 0..50 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let mut engine = Scoring::new(ScoringConfig { rounds: 3, top: 10, max_chars: 50 });
+        let mut engine = Scoring::new(ScoringConfig {
+            rounds: 3,
+            top: 10,
+            max_chars: 50,
+        });
         engine.apply(&ScoringEvent::WritingOpened);
         let event = engine.write(Pid(1), "the only card").expect("writing");
         engine.apply(&event);
         let everyone: Vec<Pid> = (1..=6).map(Pid).collect();
         let event = engine.next_phase(&everyone, &mut rng).expect("round 1");
         engine.apply(&event);
-        let idle: Vec<Pid> = everyone.iter().copied().filter(|&pid| engine.hand(pid).is_none()).collect();
-        let staying: Vec<Pid> = everyone.iter().copied().filter(|pid| !idle.contains(pid)).collect();
+        let idle: Vec<Pid> = everyone
+            .iter()
+            .copied()
+            .filter(|&pid| engine.hand(pid).is_none())
+            .collect();
+        let staying: Vec<Pid> = everyone
+            .iter()
+            .copied()
+            .filter(|pid| !idle.contains(pid))
+            .collect();
         for round in 2..=3 {
             let event = engine.next_phase(&staying, &mut rng).expect("next round");
             engine.apply(&event);
-            assert!(engine.hands().all(|(pid, _)| staying.contains(&pid)), "seed {seed} round {round}");
+            assert!(
+                engine.hands().all(|(pid, _)| staying.contains(&pid)),
+                "seed {seed} round {round}"
+            );
         }
     }
 }
