@@ -58,11 +58,7 @@ pub struct ScoringConfig {
 
 impl Default for ScoringConfig {
     fn default() -> Self {
-        ScoringConfig {
-            rounds: 5,
-            top: 10,
-            max_chars: 280,
-        }
+        ScoringConfig { rounds: 5, top: 10, max_chars: 280 }
     }
 }
 
@@ -78,10 +74,7 @@ pub struct GroupingConfig {
 
 impl Default for GroupingConfig {
     fn default() -> Self {
-        GroupingConfig {
-            sizes: vec![3, 9],
-            max_chars: 280,
-        }
+        GroupingConfig { sizes: vec![3, 9], max_chars: 280 }
     }
 }
 
@@ -107,9 +100,7 @@ impl CreateSession {
         for (index, item) in self.agenda.iter().enumerate() {
             let prompt = item.prompt();
             if prompt.trim().is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
-                return Err(format!(
-                    "agenda[{index}].prompt must be 1 to {MAX_PROMPT_CHARS} characters"
-                ));
+                return Err(format!("agenda[{index}].prompt must be 1 to {MAX_PROMPT_CHARS} characters"));
             }
             match item {
                 AgendaItem::Scoring { config, .. } => {

@@ -131,11 +131,7 @@ impl ClientFrame {
         let value: Value = serde_json::from_str(text)
             .map_err(|err| DecodeError::new(None, ErrorCode::BadJson, format!("not JSON: {err}")))?;
         let Value::Object(mut fields) = value else {
-            return Err(DecodeError::new(
-                None,
-                ErrorCode::BadJson,
-                "a frame is a JSON object",
-            ));
+            return Err(DecodeError::new(None, ErrorCode::BadJson, "a frame is a JSON object"));
         };
         let rid = match fields.remove("rid") {
             None | Some(Value::Null) => None,
@@ -207,10 +203,7 @@ fn check_fields_with_own_codes(
                 .and_then(Score::new)
                 .is_some();
             if !valid {
-                return Err((
-                    ErrorCode::InvalidScore,
-                    "score must be a whole number from 1 to 5".into(),
-                ));
+                return Err((ErrorCode::InvalidScore, "score must be a whole number from 1 to 5".into()));
             }
             id_field("card", card_id)
         }

@@ -69,10 +69,6 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn new(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> DecodeError {
-        DecodeError {
-            rid,
-            code,
-            message: message.into(),
-        }
+        DecodeError { rid, code, message: message.into() }
     }
 }

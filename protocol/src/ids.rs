@@ -107,10 +107,8 @@ impl FromStr for JoinCode {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes: [u8; 6] = s
-            .as_bytes()
-            .try_into()
-            .map_err(|_| format!("a join code is six digits, got {s:?}"))?;
+        let bytes: [u8; 6] =
+            s.as_bytes().try_into().map_err(|_| format!("a join code is six digits, got {s:?}"))?;
         if bytes.iter().all(u8::is_ascii_digit) {
             Ok(JoinCode(bytes))
         } else {
@@ -192,10 +190,7 @@ mod tests {
         check("1234567", false);
         check("12345a", false);
         check("١٢٣٤٥٦", false);
-        assert_eq!(
-            JoinCode::from_number(42).map(|c| c.to_string()),
-            Some("000042".into())
-        );
+        assert_eq!(JoinCode::from_number(42).map(|c| c.to_string()), Some("000042".into()));
         assert_eq!(JoinCode::from_number(1_000_000), None);
     }
 

@@ -65,19 +65,11 @@ impl ServerMsg {
     }
 
     pub fn ack(rid: u64) -> ServerMsg {
-        ServerMsg::Ack {
-            rid,
-            card: None,
-            note: None,
-        }
+        ServerMsg::Ack { rid, card: None, note: None }
     }
 
     pub fn error(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> ServerMsg {
-        ServerMsg::Error {
-            rid,
-            code,
-            message: message.into(),
-        }
+        ServerMsg::Error { rid, code, message: message.into() }
     }
 }
 

@@ -15,11 +15,7 @@ fn check_client(text: Value, expected: ClientFrame) {
 fn check_server(expected: ServerMsg, text: Value) {
     let encoded: Value = serde_json::from_str(&expected.encode()).expect("encodes to JSON");
     assert_eq!(encoded, text, "encoding {expected:?}");
-    assert_eq!(
-        ServerMsg::decode(&text.to_string()).expect("decodes"),
-        expected,
-        "decoding {text}"
-    );
+    assert_eq!(ServerMsg::decode(&text.to_string()).expect("decodes"), expected, "decoding {text}");
 }
 
 fn code() -> JoinCode {
@@ -75,130 +71,65 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "card.write", "rid": 1, "text": "Fewer forms"}),
-        ClientFrame::new(
-            Some(1),
-            ClientMsg::CardWrite {
-                text: "Fewer forms".into(),
-            },
-        ),
+        ClientFrame::new(Some(1), ClientMsg::CardWrite { text: "Fewer forms".into() }),
     );
     check_client(
         json!({"type": "card.score", "rid": 2, "round": 3, "card": "c17", "score": 5}),
         ClientFrame::new(
             Some(2),
-            ClientMsg::CardScore {
-                round: 3,
-                card: CardId(17),
-                score: Score::new(5).expect("score"),
-            },
+            ClientMsg::CardScore { round: 3, card: CardId(17), score: Score::new(5).expect("score") },
         ),
     );
     check_client(
         json!({"type": "note.add", "rid": 3, "text": "Ask the users"}),
-        ClientFrame::new(
-            Some(3),
-            ClientMsg::NoteAdd {
-                text: "Ask the users".into(),
-            },
-        ),
+        ClientFrame::new(Some(3), ClientMsg::NoteAdd { text: "Ask the users".into() }),
     );
     check_client(
         json!({"type": "note.star", "rid": 4, "note": "n40", "on": true}),
-        ClientFrame::new(
-            Some(4),
-            ClientMsg::NoteStar {
-                note: NoteId(40),
-                on: true,
-            },
-        ),
+        ClientFrame::new(Some(4), ClientMsg::NoteStar { note: NoteId(40), on: true }),
     );
     check_client(
         json!({"type": "activity.start", "rid": 5, "index": 0}),
         ClientFrame::new(Some(5), ClientMsg::ActivityStart { index: 0 }),
     );
-    check_client(
-        json!({"type": "phase.next", "rid": 6}),
-        ClientFrame::new(Some(6), ClientMsg::PhaseNext {}),
-    );
+    check_client(json!({"type": "phase.next", "rid": 6}), ClientFrame::new(Some(6), ClientMsg::PhaseNext {}));
     check_client(
         json!({"type": "timer.set", "rid": 7, "seconds": 90, "advance": true}),
-        ClientFrame::new(
-            Some(7),
-            ClientMsg::TimerSet {
-                seconds: 90,
-                advance: true,
-            },
-        ),
+        ClientFrame::new(Some(7), ClientMsg::TimerSet { seconds: 90, advance: true }),
     );
     check_client(
         json!({"type": "card.hide", "rid": 8, "card": "c2", "hidden": true}),
-        ClientFrame::new(
-            Some(8),
-            ClientMsg::CardHide {
-                card: CardId(2),
-                hidden: true,
-            },
-        ),
+        ClientFrame::new(Some(8), ClientMsg::CardHide { card: CardId(2), hidden: true }),
     );
     check_client(
         json!({"type": "note.hide", "rid": 9, "note": "n2", "hidden": false}),
-        ClientFrame::new(
-            Some(9),
-            ClientMsg::NoteHide {
-                note: NoteId(2),
-                hidden: false,
-            },
-        ),
+        ClientFrame::new(Some(9), ClientMsg::NoteHide { note: NoteId(2), hidden: false }),
     );
     check_client(
         json!({"type": "reveal", "rid": 10, "count": 3}),
         ClientFrame::new(Some(10), ClientMsg::Reveal { count: 3 }),
     );
-    check_client(
-        json!({"type": "ping"}),
-        ClientFrame::new(None, ClientMsg::Ping {}),
-    );
+    check_client(json!({"type": "ping"}), ClientFrame::new(None, ClientMsg::Ping {}));
 }
 
 #[test]
 fn client_frames_ignore_unknown_fields_and_default_optional_ones() {
     let decoded =
         ClientFrame::decode(r#"{"type":"timer.set","seconds":5,"colour":"blue"}"#).expect("decodes");
-    assert_eq!(
-        decoded,
-        ClientFrame::new(
-            None,
-            ClientMsg::TimerSet {
-                seconds: 5,
-                advance: false
-            }
-        )
-    );
+    assert_eq!(decoded, ClientFrame::new(None, ClientMsg::TimerSet { seconds: 5, advance: false }));
     let decoded = ClientFrame::decode(r#"{"type":"phase.next","rid":1,"extra":{"a":[1]}}"#).expect("decodes");
     assert_eq!(decoded, ClientFrame::new(Some(1), ClientMsg::PhaseNext {}));
 }
 
 fn entry(rank: u32, card: u32, text: &str, total: u32, count: u32) -> LeaderboardEntry {
-    LeaderboardEntry {
-        rank,
-        card: CardId(card),
-        text: text.into(),
-        total,
-        count,
-    }
+    LeaderboardEntry { rank, card: CardId(card), text: text.into(), total, count }
 }
 
 #[test]
 fn server_frames() {
     let agenda = vec![
-        AgendaItem::Scoring {
-            prompt: "What slows you down?".into(),
-            config: ScoringConfig::default(),
-        },
-        AgendaItem::Grouping {
-            prompt: "What first?".into(),
-            config: GroupingConfig::default(),
-        },
+        AgendaItem::Scoring { prompt: "What slows you down?".into(), config: ScoringConfig::default() },
+        AgendaItem::Grouping { prompt: "What first?".into(), config: GroupingConfig::default() },
     ];
     let activity = ActivityInfo {
         index: 0,
@@ -212,30 +143,15 @@ fn server_frames() {
     };
     check_server(
         ServerMsg::Welcome(Box::new(Welcome {
-            you: You {
-                pid: Some(Pid(12)),
-                name: Some("Kari".into()),
-                role: Role::Participant,
-            },
+            you: You { pid: Some(Pid(12)), name: Some("Kari".into()), role: Role::Participant },
             resume: Some("0123456789abcdef0123456789abcdef".into()),
-            session: SessionInfo {
-                code: code(),
-                title: "Dagen".into(),
-                agenda,
-                current: Some(0),
-            },
+            session: SessionInfo { code: code(), title: "Dagen".into(), agenda, current: Some(0) },
             view: View {
                 activity: Some(activity.clone()),
-                mine: Some(CardText {
-                    id: CardId(1),
-                    text: "Mine".into(),
-                }),
+                mine: Some(CardText { id: CardId(1), text: "Mine".into() }),
                 hand: Some(Hand {
                     round: 2,
-                    card: Some(CardText {
-                        id: CardId(7),
-                        text: "Theirs".into(),
-                    }),
+                    card: Some(CardText { id: CardId(7), text: "Theirs".into() }),
                     score: Some(Score::new(4).expect("score")),
                 }),
                 ..View::default()
@@ -277,27 +193,17 @@ fn server_frames() {
         }),
         json!({"type": "activity", "index": 1, "kind": "grouping", "prompt": "What first?", "phase": "level", "level": 1}),
     );
-    check_server(
-        ServerMsg::Mine { card: None },
-        json!({"type": "mine", "card": null}),
-    );
+    check_server(ServerMsg::Mine { card: None }, json!({"type": "mine", "card": null}));
     check_server(
         ServerMsg::Hand(Hand {
             round: 1,
-            card: Some(CardText {
-                id: CardId(3),
-                text: "x".into(),
-            }),
+            card: Some(CardText { id: CardId(3), text: "x".into() }),
             score: None,
         }),
         json!({"type": "hand", "round": 1, "card": {"id": "c3", "text": "x"}}),
     );
     check_server(
-        ServerMsg::Hand(Hand {
-            round: 4,
-            card: None,
-            score: None,
-        }),
+        ServerMsg::Hand(Hand { round: 4, card: None, score: None }),
         json!({"type": "hand", "round": 4, "card": null}),
     );
     check_server(
@@ -318,10 +224,7 @@ fn server_frames() {
     check_server(
         ServerMsg::Leaderboard(Leaderboard {
             entries: vec![entry(1, 4, "A", 25, 5), entry(2, 9, "B", 12, 3)],
-            hidden: vec![CardText {
-                id: CardId(5),
-                text: "rude".into(),
-            }],
+            hidden: vec![CardText { id: CardId(5), text: "rude".into() }],
         }),
         json!({"type": "leaderboard",
                "entries": [{"rank": 1, "card": "c4", "text": "A", "total": 25, "count": 5},
@@ -329,39 +232,19 @@ fn server_frames() {
                "hidden": [{"id": "c5", "text": "rude"}]}),
     );
     check_server(
-        ServerMsg::Results {
-            yours: Some(Yours {
-                total: 17,
-                count: 5,
-                rank: 3,
-            }),
-        },
+        ServerMsg::Results { yours: Some(Yours { total: 17, count: 5, rank: 3 }) },
         json!({"type": "results", "yours": {"total": 17, "count": 5, "rank": 3}}),
     );
-    check_server(
-        ServerMsg::Results { yours: None },
-        json!({"type": "results", "yours": null}),
-    );
-    let note = NoteView {
-        id: NoteId(40),
-        text: "Ask".into(),
-        stars: 2,
-        from: Some(GroupId(3)),
-    };
+    check_server(ServerMsg::Results { yours: None }, json!({"type": "results", "yours": null}));
+    let note = NoteView { id: NoteId(40), text: "Ask".into(), stars: 2, from: Some(GroupId(3)) };
     check_server(
         ServerMsg::Group(GroupView {
             level: 2,
             id: GroupId(8),
             label: "Blue fox 12".into(),
             members: vec![
-                Member {
-                    pid: Pid(1),
-                    name: Some("Ola".into()),
-                },
-                Member {
-                    pid: Pid(2),
-                    name: None,
-                },
+                Member { pid: Pid(1), name: Some("Ola".into()) },
+                Member { pid: Pid(2), name: None },
             ],
             notes: vec![note.clone()],
         }),
@@ -371,38 +254,23 @@ fn server_frames() {
     );
     check_server(
         ServerMsg::Poster {
-            groups: vec![PosterGroup {
-                id: GroupId(8),
-                label: "Blue fox 12".into(),
-                notes: vec![note],
-            }],
+            groups: vec![PosterGroup { id: GroupId(8), label: "Blue fox 12".into(), notes: vec![note] }],
         },
         json!({"type": "poster", "groups": [{"id": "g8", "label": "Blue fox 12",
                "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3"}]}]}),
     );
     check_server(
-        ServerMsg::Reveal(Reveal {
-            count: 1,
-            entries: vec![entry(1, 4, "A", 25, 5)],
-        }),
+        ServerMsg::Reveal(Reveal { count: 1, entries: vec![entry(1, 4, "A", 25, 5)] }),
         json!({"type": "reveal", "count": 1,
                "entries": [{"rank": 1, "card": "c4", "text": "A", "total": 25, "count": 5}]}),
     );
     check_server(ServerMsg::ack(3), json!({"type": "ack", "rid": 3}));
     check_server(
-        ServerMsg::Ack {
-            rid: 4,
-            card: Some(CardId(17)),
-            note: None,
-        },
+        ServerMsg::Ack { rid: 4, card: Some(CardId(17)), note: None },
         json!({"type": "ack", "rid": 4, "card": "c17"}),
     );
     check_server(
-        ServerMsg::Ack {
-            rid: 5,
-            card: None,
-            note: Some(NoteId(3)),
-        },
+        ServerMsg::Ack { rid: 5, card: None, note: Some(NoteId(3)) },
         json!({"type": "ack", "rid": 5, "note": "n3"}),
     );
     check_server(
@@ -435,55 +303,19 @@ fn bad_frames_get_their_error_codes() {
     check_error(r#"{"type":"card.write","rid":1}"#, BadJson, Some(1));
     check_error(r#"{"type":"card.write","rid":1,"text":5}"#, BadJson, Some(1));
     check_error(r#"{"type":"dance","rid":2}"#, UnknownType, Some(2));
-    check_error(
-        r#"{"type":"join","v":2,"code":"123456","role":"screen"}"#,
-        UnsupportedVersion,
-        None,
-    );
-    check_error(
-        r#"{"type":"join","v":1,"code":"12345","role":"screen"}"#,
-        UnknownSession,
-        None,
-    );
-    check_error(
-        r#"{"type":"join","v":1,"code":"123456","role":"king"}"#,
-        BadJson,
-        None,
-    );
+    check_error(r#"{"type":"join","v":2,"code":"123456","role":"screen"}"#, UnsupportedVersion, None);
+    check_error(r#"{"type":"join","v":1,"code":"12345","role":"screen"}"#, UnknownSession, None);
+    check_error(r#"{"type":"join","v":1,"code":"123456","role":"king"}"#, BadJson, None);
     for score in ["0", "6", "2.5", "\"5\"", "-1", "null", "300"] {
         let text = format!(r#"{{"type":"card.score","rid":3,"round":1,"card":"c1","score":{score}}}"#);
         check_error(&text, InvalidScore, Some(3));
     }
-    check_error(
-        r#"{"type":"card.score","rid":3,"round":1,"card":"c1"}"#,
-        InvalidScore,
-        Some(3),
-    );
-    check_error(
-        r#"{"type":"card.score","rid":4,"round":1,"card":"x1","score":3}"#,
-        UnknownItem,
-        Some(4),
-    );
-    check_error(
-        r#"{"type":"card.score","rid":4,"round":-1,"card":"c1","score":3}"#,
-        BadJson,
-        Some(4),
-    );
-    check_error(
-        r#"{"type":"note.star","rid":5,"note":"c1","on":true}"#,
-        UnknownItem,
-        Some(5),
-    );
-    check_error(
-        r#"{"type":"card.hide","rid":6,"card":"c+1","hidden":true}"#,
-        UnknownItem,
-        Some(6),
-    );
-    let nested = format!(
-        r#"{{"type":"ping","x":{}{}}}"#,
-        "[".repeat(1000),
-        "]".repeat(1000)
-    );
+    check_error(r#"{"type":"card.score","rid":3,"round":1,"card":"c1"}"#, InvalidScore, Some(3));
+    check_error(r#"{"type":"card.score","rid":4,"round":1,"card":"x1","score":3}"#, UnknownItem, Some(4));
+    check_error(r#"{"type":"card.score","rid":4,"round":-1,"card":"c1","score":3}"#, BadJson, Some(4));
+    check_error(r#"{"type":"note.star","rid":5,"note":"c1","on":true}"#, UnknownItem, Some(5));
+    check_error(r#"{"type":"card.hide","rid":6,"card":"c+1","hidden":true}"#, UnknownItem, Some(6));
+    let nested = format!(r#"{{"type":"ping","x":{}{}}}"#, "[".repeat(1000), "]".repeat(1000));
     check_error(&nested, BadJson, None);
     let huge = format!(r#"{{"type":"card.write","text":"{}"}}"#, "x".repeat(20_000));
     check_error(&huge, TooLarge, None);

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use lapp_protocol::{
-    ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Role, ServerMsg, SessionExport, Welcome, You,
+    ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Reveal, Role, ServerMsg, SessionExport, Welcome, You, Yours,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -84,8 +84,8 @@ impl SessionHandle {
         self.key.matches(offered)
     }
 
-    /// Sends a request, waiting for room: a flood from one connection slows that connection's
-    /// reader, not the actor.
+    /// Sends a request, waiting for room in the actor's inbox. The inbox is shared by every
+    /// connection of the session; per-connection rate limits keep one client from filling it.
     pub async fn send(&self, msg: ToActor) -> bool {
         self.inbox.send(msg).await.is_ok()
     }
@@ -141,6 +141,7 @@ pub fn spawn(
         rng: StdRng::from_os_rng(),
         events: Vec::new(),
         pending: Vec::new(),
+        answered: Vec::new(),
         progress_dirty: true,
         leaderboard_dirty: true,
         exports: Vec::new(),
@@ -168,10 +169,10 @@ enum Target {
     Participant(Pid),
     Everyone,
     Facilitators,
-    Screens,
     /// Facilitators and screens.
     Watchers,
-    Participants,
+    /// Participants and screens: those who see a reveal.
+    Audience,
 }
 
 struct Actor {
@@ -185,6 +186,8 @@ struct Actor {
     events: Vec<SessionEvent>,
     /// Frames held until the events before them are committed.
     pending: Vec<(Target, Utf8Bytes)>,
+    /// The requests answered in this batch, so a failed commit can answer each with its `rid`.
+    answered: Vec<(ConnId, Option<u64>)>,
     progress_dirty: bool,
     leaderboard_dirty: bool,
     /// Exports asked for in this batch, answered once it is committed.
@@ -194,9 +197,7 @@ struct Actor {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 fn encode(msg: &ServerMsg) -> Utf8Bytes {
@@ -213,9 +214,16 @@ impl Actor {
                 let wait = timer.deadline_ms.saturating_sub(now_ms());
                 Instant::now() + Duration::from_millis(wait)
             });
+            // The timer and the coalescing tick come before the inbox: they are seldom ready,
+            // and a steady stream of requests must not starve them.
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                () = sleep_until_some(timer) => {
+                    self.advance_on_timer();
+                    self.commit_and_send().await;
+                }
+                _ = coalesce.tick() => self.send_coalesced(),
                 received = inbox.recv_many(&mut batch, MAX_BATCH) => {
                     if received == 0 {
                         break;
@@ -229,11 +237,6 @@ impl Actor {
                         return;
                     }
                 }
-                () = sleep_until_some(timer) => {
-                    self.advance_on_timer();
-                    self.commit_and_send().await;
-                }
-                _ = coalesce.tick() => self.send_coalesced(),
             }
         }
         self.send_coalesced();
@@ -242,13 +245,7 @@ impl Actor {
 
     fn handle(&mut self, msg: ToActor) {
         match msg {
-            ToActor::Join {
-                conn,
-                rid,
-                join,
-                outbox,
-                joined,
-            } => {
+            ToActor::Join { conn, rid, join, outbox, joined } => {
                 let accepted = self.join(conn, rid, &join, outbox);
                 // The connection task may have gone already; then there is nobody to tell.
                 let _gone = joined.send(accepted);
@@ -256,23 +253,22 @@ impl Actor {
             ToActor::Request { conn, rid, msg } => self.request(conn, rid, &msg),
             ToActor::Export { reply } => self.exports.push(reply),
             ToActor::Delete { reply } => self.deletion = Some(reply),
-            ToActor::Leave { conn } => {
-                if let Some(left) = self.conns.remove(&conn)
-                    && let Some(pid) = left.pid
-                    && self.by_pid.get(&pid) == Some(&conn)
-                {
-                    self.by_pid.remove(&pid);
-                    self.progress_dirty = true;
-                }
-            }
+            ToActor::Leave { conn } => self.forget(conn),
+        }
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        if let Some(left) = self.conns.remove(&conn)
+            && let Some(pid) = left.pid
+            && self.by_pid.get(&pid) == Some(&conn)
+        {
+            self.by_pid.remove(&pid);
+            self.progress_dirty = true;
         }
     }
 
     fn join(&mut self, conn: ConnId, rid: Option<u64>, join: &Join, outbox: Outbox) -> bool {
-        let admitted = match self
-            .session
-            .admit(join, self.limits.max_participants, &mut self.rng)
-        {
+        let admitted = match self.session.admit(join, self.limits.max_participants, &mut self.rng) {
             Ok(admitted) => admitted,
             Err(refusal) => {
                 outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)));
@@ -283,48 +279,30 @@ impl Actor {
             self.record(event);
         }
         if let Some(pid) = admitted.pid {
-            if let Some(old) = self
-                .by_pid
-                .insert(pid, conn)
-                .and_then(|old| self.conns.remove(&old))
-            {
+            if let Some(old) = self.by_pid.insert(pid, conn).and_then(|old| self.conns.remove(&old)) {
                 old.outbox.close(close::REPLACED);
+            }
+            // Someone who arrives after the hand-out still gets a card if one is free.
+            if let Some(event) = self.session.late_hand(pid) {
+                self.record(event);
             }
             self.progress_dirty = true;
         }
         let welcome = self.welcome(admitted.role, admitted.pid);
-        self.conns.insert(
-            conn,
-            Conn {
-                role: admitted.role,
-                pid: admitted.pid,
-                outbox,
-                since: self.pending.len(),
-            },
-        );
+        self.conns
+            .insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
         self.pending.push((Target::Conn(conn), encode(&welcome)));
+        self.answered.push((conn, rid));
         true
     }
 
     fn welcome(&self, role: Role, pid: Option<Pid>) -> ServerMsg {
         let participant = pid.and_then(|pid| self.session.participant(pid));
         ServerMsg::Welcome(Box::new(Welcome {
-            you: You {
-                pid,
-                name: participant.and_then(|p| p.name.clone()),
-                role,
-            },
-            resume: pid
-                .and_then(|pid| self.session.resume_token(pid))
-                .map(|secret| secret.to_hex()),
+            you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
+            resume: pid.and_then(|pid| self.session.resume_token(pid)).map(|secret| secret.to_hex()),
             session: self.session.info(),
-            view: self.session.view(
-                role,
-                pid,
-                self.connected(),
-                now_ms(),
-                self.limits.leaderboard_entries,
-            ),
+            view: self.session.view(role, pid, self.connected(), now_ms(), self.limits.leaderboard_entries),
         }))
     }
 
@@ -339,31 +317,18 @@ impl Actor {
     }
 
     fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg) {
-        let Some(sender) = self.conns.get(&conn).map(|c| Sender {
-            role: c.role,
-            pid: c.pid,
-        }) else {
+        let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
             return; // replaced or gone while the request was queued
         };
         let present = self.present();
-        let context = Context {
-            now_ms: now_ms(),
-            present: &present,
-        };
+        let context = Context { now_ms: now_ms(), present: &present };
         match self.session.decide(sender, msg, &context, &mut self.rng) {
             Ok(events) => {
-                let mut ack = ServerMsg::Ack {
-                    rid: rid.unwrap_or(0),
-                    card: None,
-                    note: None,
-                };
+                let mut ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card: None, note: None };
                 for event in events {
                     if let (
                         ServerMsg::Ack { card, .. },
-                        SessionEvent::Scoring {
-                            event: ScoringEvent::CardWritten { card: id, .. },
-                            ..
-                        },
+                        SessionEvent::Scoring { event: ScoringEvent::CardWritten { card: id, .. }, .. },
                     ) = (&mut ack, &event)
                     {
                         *card = Some(*id);
@@ -376,19 +341,19 @@ impl Actor {
             }
             Err(Refusal { code, message }) => {
                 tracing::debug!(%code, request = msg.type_name(), "refused");
-                self.pending
-                    .push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
+                self.pending.push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
             }
         }
+        self.answered.push((conn, rid));
     }
 
     fn advance_on_timer(&mut self) {
         let present = self.present();
-        let context = Context {
-            now_ms: now_ms(),
-            present: &present,
-        };
+        let context = Context { now_ms: now_ms(), present: &present };
         let events = match self.session.next_phase(&context, &mut self.rng) {
+            // Nobody is here to be handed anything (say, just after a restart): the countdown
+            // ends and the facilitator moves on when people are back.
+            Ok(_) if present.is_empty() => vec![SessionEvent::TimerSet { timer: None }],
             Ok(events) => events,
             // Nothing to advance to: the countdown simply ends.
             Err(_) => vec![SessionEvent::TimerSet { timer: None }],
@@ -401,10 +366,7 @@ impl Actor {
     /// Applies an event and queues what it shows to whom.
     fn record(&mut self, event: SessionEvent) {
         let hidden_from = match &event {
-            SessionEvent::Scoring {
-                event: ScoringEvent::CardHidden { card, hidden: true },
-                ..
-            } => self
+            SessionEvent::Scoring { event: ScoringEvent::CardHidden { card, hidden: true }, .. } => self
                 .session
                 .scoring()
                 .and_then(|(_, scoring)| scoring.hands().find(|&(_, held)| held == *card))
@@ -423,12 +385,9 @@ impl Actor {
             SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
             SessionEvent::ActivityStarted { .. } => {
                 self.share(Target::Everyone, activity(&self.session));
-                for pid in self.present() {
-                    for msg in self.personal_frames(pid) {
-                        self.pending.push((Target::Participant(pid), encode(&msg)));
-                    }
-                }
-                self.share(Target::Screens, self.session.reveal().map(ServerMsg::Reveal));
+                self.bring_participants_up_to_date();
+                // A reveal belongs to its activity: show this one's, or clear the last one's.
+                self.share(Target::Audience, Some(self.reveal_frame()));
                 self.progress_dirty = true;
                 self.leaderboard_dirty = true;
             }
@@ -439,25 +398,22 @@ impl Actor {
                     self.progress_dirty = true;
                 }
                 ScoringEvent::CardWritten { pid, .. } => {
-                    let mine = self
-                        .session
-                        .scoring()
-                        .and_then(|(_, s)| s.mine(*pid))
-                        .map(card_text);
-                    self.pending
-                        .push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
+                    let mine = self.session.scoring().and_then(|(_, s)| s.mine(*pid)).map(card_text);
+                    self.pending.push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
-                ScoringEvent::RoundStarted { .. } => {
+                ScoringEvent::RoundStarted { .. } | ScoringEvent::ResultsReached => {
                     self.share(Target::Everyone, activity(&self.session));
-                    for pid in self.present() {
-                        for msg in self.personal_frames(pid) {
-                            self.pending.push((Target::Participant(pid), encode(&msg)));
-                        }
-                    }
+                    self.bring_participants_up_to_date();
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
+                }
+                ScoringEvent::CardHanded { round, pid, card } => {
+                    let card = self.session.scoring().and_then(|(_, s)| s.card(*card)).map(card_text);
+                    let hand = ServerMsg::Hand(Hand { round: *round, card, score: None });
+                    self.pending.push((Target::Participant(*pid), encode(&hand)));
+                    self.progress_dirty = true;
                 }
                 ScoringEvent::CardScored { .. } => {
                     self.progress_dirty = true;
@@ -468,58 +424,62 @@ impl Actor {
                         && let Some((_, scoring)) = self.session.scoring()
                         && let (Phase::Round, Some(round)) = scoring.phase()
                     {
-                        let hand = ServerMsg::Hand(Hand {
-                            round,
-                            card: None,
-                            score: None,
-                        });
+                        let hand = ServerMsg::Hand(Hand { round, card: None, score: None });
                         self.pending.push((Target::Participant(pid), encode(&hand)));
                     }
-                    let reveal = self.session.reveal().map(ServerMsg::Reveal);
-                    self.share(Target::Screens, reveal.clone());
-                    self.share(Target::Participants, reveal);
-                    self.progress_dirty = true;
-                    self.leaderboard_dirty = true;
-                }
-                ScoringEvent::ResultsReached => {
-                    self.share(Target::Everyone, activity(&self.session));
-                    for pid in self.present() {
-                        for msg in self.personal_frames(pid) {
-                            self.pending.push((Target::Participant(pid), encode(&msg)));
-                        }
+                    if self.session.reveal().is_some() {
+                        self.share(Target::Audience, Some(self.reveal_frame()));
                     }
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
                 ScoringEvent::Revealed { .. } => {
-                    let reveal = self.session.reveal().map(ServerMsg::Reveal);
-                    self.share(Target::Everyone, reveal);
+                    self.share(Target::Everyone, Some(self.reveal_frame()));
                 }
             },
         }
     }
 
-    /// The frames that bring one participant up to date after a phase change.
-    fn personal_frames(&self, pid: Pid) -> Vec<ServerMsg> {
+    /// The current reveal; an empty one (count 0) clears what screens show.
+    fn reveal_frame(&self) -> ServerMsg {
+        ServerMsg::Reveal(self.session.reveal().unwrap_or(Reveal { count: 0, entries: Vec::new() }))
+    }
+
+    /// After a phase change: each connected participant's `hand`, `results` or `mine`.
+    fn bring_participants_up_to_date(&mut self) {
         let Some((_, scoring)) = self.session.scoring() else {
-            return Vec::new();
+            return;
         };
+        let mut frames = Vec::new();
         match scoring.phase() {
             (Phase::Round, Some(round)) => {
-                let card = scoring.hand(pid).map(|(card, _)| card_text(card));
-                vec![ServerMsg::Hand(Hand {
-                    round,
-                    card,
-                    score: None,
-                })]
+                for pid in self.present() {
+                    let (card, score) =
+                        scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
+                    frames.push((pid, ServerMsg::Hand(Hand { round, card: card.map(card_text), score })));
+                }
             }
             (Phase::Results, _) => {
-                let yours = scoring.yours(pid, &scoring.ranking());
-                vec![ServerMsg::Results { yours }]
+                // One ranking for everyone: it sorts every card.
+                let ranking = scoring.ranking();
+                let rank_of: HashMap<_, _> = ranking.iter().map(|entry| (entry.card, entry)).collect();
+                for pid in self.present() {
+                    let yours = scoring.mine(pid).and_then(|card| rank_of.get(&card.id)).map(|entry| Yours {
+                        total: entry.total,
+                        count: entry.count,
+                        rank: entry.rank,
+                    });
+                    frames.push((pid, ServerMsg::Results { yours }));
+                }
             }
-            _ => vec![ServerMsg::Mine {
-                card: scoring.mine(pid).map(card_text),
-            }],
+            _ => {
+                for pid in self.present() {
+                    frames.push((pid, ServerMsg::Mine { card: scoring.mine(pid).map(card_text) }));
+                }
+            }
+        }
+        for (pid, msg) in frames {
+            self.pending.push((Target::Participant(pid), encode(&msg)));
         }
     }
 
@@ -542,7 +502,7 @@ impl Actor {
                 .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
             if let Err(err) = committed {
                 tracing::error!(%err, "could not store a batch; its requests are refused");
-                self.refuse_pending();
+                self.recover_from_failed_commit().await;
                 return;
             }
         }
@@ -554,17 +514,43 @@ impl Actor {
         for (index, (target, frame)) in pending.into_iter().enumerate() {
             self.deliver(index, &target, frame);
         }
+        self.answered.clear();
         for conn in self.conns.values_mut() {
             conn.since = 0;
         }
-        let closed: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, conn)| conn.outbox.is_closed())
-            .map(|(id, _)| *id)
-            .collect();
+        let closed: Vec<ConnId> =
+            self.conns.iter().filter(|(_, conn)| conn.outbox.is_closed()).map(|(id, _)| *id).collect();
         for conn in closed {
-            self.handle(ToActor::Leave { conn });
+            self.forget(conn);
+        }
+    }
+
+    /// After a failed commit the state in memory is ahead of the store. Every request of the
+    /// batch is answered `internal` with its `rid`, the session is rebuilt from what the store
+    /// holds, and every connection is closed (1011) so its client resumes into that state.
+    async fn recover_from_failed_commit(&mut self) {
+        self.pending.clear();
+        self.exports.clear();
+        for (conn, rid) in self.answered.drain(..) {
+            if let Some(conn) = self.conns.get(&conn) {
+                let error =
+                    ServerMsg::error(rid, ErrorCode::Internal, "the server could not store that; try again");
+                conn.outbox.send(encode(&error));
+            }
+        }
+        for (_, conn) in self.conns.drain() {
+            conn.outbox.close(close::INTERNAL_ERROR);
+        }
+        self.by_pid.clear();
+        let (store, code) = (Arc::clone(&self.store), self.session.code);
+        let stored = tokio::task::spawn_blocking(move || store.load(code))
+            .await
+            .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
+        match stored {
+            Ok(Some((record, events))) => self.session = Session::replay(record, &events),
+            Ok(None) | Err(_) => {
+                tracing::error!("could not reload the session from the store; it keeps its state in memory");
+            }
         }
     }
 
@@ -584,38 +570,10 @@ impl Actor {
         let _unwanted = reply.send(deleted);
     }
 
-    /// After a failed commit: every held frame is dropped and every request answered with
-    /// `internal`, since none of it is durable.
-    ///
-    /// The in-memory state has already applied the lost events, so it is ahead of the store;
-    /// a restart replays only what was stored.
-    fn refuse_pending(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        for reply in self.exports.drain(..) {
-            drop(reply); // the asker sees the session as unavailable
-        }
-        for (target, _) in pending {
-            if let Target::Conn(conn) = target
-                && let Some(conn) = self.conns.get(&conn)
-            {
-                let error = ServerMsg::error(
-                    None,
-                    ErrorCode::Internal,
-                    "the server could not store that; try again",
-                );
-                conn.outbox.send(encode(&error));
-            }
-        }
-    }
-
     fn deliver(&self, index: usize, target: &Target, frame: Utf8Bytes) {
         let wants = |conn: &Conn| conn.since <= index;
-        let to_role = |role: Role| {
-            for conn in self
-                .conns
-                .values()
-                .filter(|conn| conn.role == role && wants(conn))
-            {
+        let to_roles = |roles: &[Role]| {
+            for conn in self.conns.values().filter(|conn| roles.contains(&conn.role) && wants(conn)) {
                 conn.outbox.send(frame.clone());
             }
         };
@@ -626,27 +584,16 @@ impl Actor {
                 }
             }
             Target::Participant(pid) => {
-                if let Some(conn) = self
-                    .by_pid
-                    .get(pid)
-                    .and_then(|id| self.conns.get(id))
-                    .filter(|conn| wants(conn))
+                if let Some(conn) =
+                    self.by_pid.get(pid).and_then(|id| self.conns.get(id)).filter(|conn| wants(conn))
                 {
                     conn.outbox.send(frame);
                 }
             }
-            Target::Everyone => {
-                for conn in self.conns.values().filter(|conn| wants(conn)) {
-                    conn.outbox.send(frame.clone());
-                }
-            }
-            Target::Facilitators => to_role(Role::Facilitator),
-            Target::Screens => to_role(Role::Screen),
-            Target::Participants => to_role(Role::Participant),
-            Target::Watchers => {
-                to_role(Role::Facilitator);
-                to_role(Role::Screen);
-            }
+            Target::Everyone => to_roles(&[Role::Participant, Role::Facilitator, Role::Screen]),
+            Target::Facilitators => to_roles(&[Role::Facilitator]),
+            Target::Watchers => to_roles(&[Role::Facilitator, Role::Screen]),
+            Target::Audience => to_roles(&[Role::Participant, Role::Screen]),
         }
     }
 
@@ -660,11 +607,7 @@ impl Actor {
         if self.leaderboard_dirty {
             self.leaderboard_dirty = false;
             if let Some(leaderboard) = self.session.leaderboard(self.limits.leaderboard_entries) {
-                self.deliver(
-                    0,
-                    &Target::Facilitators,
-                    encode(&ServerMsg::Leaderboard(leaderboard)),
-                );
+                self.deliver(0, &Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
             }
         }
     }

@@ -32,7 +32,7 @@ where
     let closer = Arc::new(Closer::new(state.shutdown.child_token()));
     let (frames_tx, frames_rx) = mpsc::channel(state.limits.outbox_frames);
     let outbox = Outbox::new(frames_tx, Arc::clone(&closer));
-    let writer = tokio::spawn(write_frames(sink, frames_rx, Arc::clone(&closer)));
+    let writer = tokio::spawn(write_frames(sink, frames_rx, Arc::clone(&closer), state.limits.ping_interval));
     read_frames(stream, conn, &outbox, &closer, &state).await;
     closer.close(close::NORMAL);
     // The writer ends by itself once closed; if it panicked there is nothing left to clean.
@@ -61,6 +61,10 @@ where
 {
     let join_deadline = tokio::time::sleep(state.limits.join_timeout);
     tokio::pin!(join_deadline);
+    // The writer pings a quiet client; one that answers nothing for this long is gone (a
+    // phone that lost its network), and must not be handed cards meanwhile.
+    let silence = tokio::time::sleep(state.limits.silence_timeout);
+    tokio::pin!(silence);
     let mut membership: Option<Membership> = None;
     loop {
         let message = tokio::select! {
@@ -69,16 +73,18 @@ where
                 outbox.close(close::NO_JOIN);
                 break;
             }
+            () = &mut silence => {
+                tracing::debug!("closing a connection that went silent");
+                outbox.close(close::GOING_AWAY);
+                break;
+            }
             message = stream.next() => message,
         };
+        silence.as_mut().reset(tokio::time::Instant::now() + state.limits.silence_timeout);
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                outbox.send(error_frame(
-                    None,
-                    ErrorCode::BadJson,
-                    "frames are JSON text, not binary",
-                ));
+                outbox.send(error_frame(None, ErrorCode::BadJson, "frames are JSON text, not binary"));
                 continue;
             }
             // Pings are answered by the socket layer itself; pongs need nothing.
@@ -113,14 +119,13 @@ where
                     continue;
                 };
                 let (joined_tx, joined_rx) = oneshot::channel();
-                let request = ToActor::Join {
-                    conn,
-                    rid: frame.rid,
-                    join,
-                    outbox: outbox.clone(),
-                    joined: joined_tx,
-                };
-                if session.send(request).await && joined_rx.await == Ok(true) {
+                let request =
+                    ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };
+                if !session.send(request).await {
+                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
+                    continue;
+                }
+                if joined_rx.await == Ok(true) {
                     membership = Some(Membership { session, conn });
                 }
             }
@@ -129,20 +134,8 @@ where
                 outbox.send(error_frame(frame.rid, ErrorCode::NotJoined, "send join first"));
             }
             (msg, Some(member)) => {
-                if !member
-                    .session
-                    .send(ToActor::Request {
-                        conn,
-                        rid: frame.rid,
-                        msg,
-                    })
-                    .await
-                {
-                    outbox.send(error_frame(
-                        frame.rid,
-                        ErrorCode::UnknownSession,
-                        "this session has ended",
-                    ));
+                if !member.session.send(ToActor::Request { conn, rid: frame.rid, msg }).await {
+                    outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     break;
                 }
             }
@@ -151,22 +144,29 @@ where
 }
 
 /// Drains the outbound queue into the socket: every frame queued meanwhile is fed, then one
-/// flush sends them together.
-async fn write_frames<W>(mut sink: W, mut frames: mpsc::Receiver<Utf8Bytes>, closer: Arc<Closer>)
-where
+/// flush sends them together. Pings the client when nothing else has been sent for a while.
+async fn write_frames<W>(
+    mut sink: W,
+    mut frames: mpsc::Receiver<Utf8Bytes>,
+    closer: Arc<Closer>,
+    ping_every: Duration,
+) where
     W: Sink<Message> + Unpin,
 {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
             biased;
             () = closer.token().cancelled() => break,
             frame = frames.recv() => match frame {
-                Some(frame) => frame,
+                Some(frame) => Message::Text(frame),
                 None => break,
             },
+            _ = ping.tick() => Message::Ping(Default::default()),
         };
         let write = async {
-            sink.feed(Message::Text(first)).await?;
+            sink.feed(first).await?;
             while let Ok(frame) = frames.try_recv() {
                 sink.feed(Message::Text(frame)).await?;
             }
@@ -181,11 +181,16 @@ where
             closer.close(close::NORMAL);
             return;
         }
+        ping.reset();
     }
-    let close_frame = CloseFrame {
-        code: closer.code(),
-        reason: Utf8Bytes::from_static(""),
+    // What was queued before the close (say, the error that explains it) still goes out, and
+    // then the close frame; a peer that cannot take them in time is dropped without them.
+    let farewell = async {
+        while let Ok(frame) = frames.try_recv() {
+            sink.feed(Message::Text(frame)).await?;
+        }
+        let close_frame = CloseFrame { code: closer.code(), reason: Utf8Bytes::from_static("") };
+        sink.send(Message::Close(Some(close_frame))).await
     };
-    // A peer that cannot take the close frame in time is dropped without it.
-    let _sent = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(close_frame)))).await;
+    let _sent = tokio::time::timeout(CLOSE_GRACE, farewell).await;
 }

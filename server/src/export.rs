@@ -7,11 +7,7 @@ use lapp_protocol::SessionExport;
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 fn cell(text: &str) -> String {
-    if text.starts_with(FORMULA_STARTS) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    if text.starts_with(FORMULA_STARTS) { format!("'{text}") } else { text.to_owned() }
 }
 
 /// Columns: activity, kind, prompt, item, author, text, hidden, total, count, and the scores
@@ -27,11 +23,8 @@ pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         for card in &activity.cards {
-            let scores: Vec<String> = card
-                .scores
-                .iter()
-                .map(|s| format!("{}:{}:{}", s.round, s.pid, s.score.get()))
-                .collect();
+            let scores: Vec<String> =
+                card.scores.iter().map(|s| format!("{}:{}:{}", s.round, s.pid, s.score.get())).collect();
             writer.write_record([
                 activity.index.to_string(),
                 kind.clone(),
@@ -46,8 +39,6 @@ pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
             ])?;
         }
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|err| csv::Error::from(err.into_error()))?;
+    let bytes = writer.into_inner().map_err(|err| csv::Error::from(err.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::actor::SessionHandle;
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::store::SessionRecord;
+use crate::store::{SessionRecord, StoreError};
 
 /// Largest request body the API reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -54,13 +54,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: HttpError {
-                code,
-                message: message.into(),
-            },
-        }
+        ApiError { status, body: HttpError { code, message: message.into() } }
     }
 }
 
@@ -81,11 +75,7 @@ async fn create_session(
     request
         .validate()
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
-    if request
-        .agenda
-        .iter()
-        .any(|item| matches!(item, AgendaItem::Grouping { .. }))
-    {
+    if request.agenda.iter().any(|item| matches!(item, AgendaItem::Grouping { .. })) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadJson,
@@ -95,52 +85,60 @@ async fn create_session(
 
     let key = Secret::generate(&mut rand::rng());
     debug_assert_eq!(key.to_hex().len(), SECRET_HEX_CHARS);
+    let internal = |message: &'static str| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, message)
+    };
+    // A code is drawn until one is free; the store refuses a code it already has, so two
+    // requests drawing the same code at once cannot both get it.
+    let mut tries = 0;
     let code = loop {
-        let number = rand::rng().random_range(0..1_000_000);
-        let code = JoinCode::from_number(number).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::Internal,
-                "could not draw a code",
-            )
-        })?;
-        if let dashmap::Entry::Vacant(slot) = state.registry.entry(code) {
-            let record = SessionRecord {
-                code,
-                title: request.title.trim().to_owned(),
-                key,
-                agenda: request.agenda.clone(),
-                created_at_ms: crate::now_ms(),
-            };
-            state.store.create(&record).map_err(|err| {
-                tracing::error!(%err, "could not store a new session");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::Internal,
-                    "could not store the session",
-                )
-            })?;
-            let session = Session::new(record);
-            let handle = crate::actor::spawn(
-                session,
-                state.store.clone(),
-                state.limits.clone(),
-                state.shutdown.clone(),
-                &state.tracker,
-            );
-            slot.insert(handle);
-            break code;
+        tries += 1;
+        if tries > 100 {
+            return Err(internal("no free session code; try again later"));
         }
+        let code = JoinCode::from_number(rand::rng().random_range(0..1_000_000))
+            .ok_or_else(|| internal("could not draw a code"))?;
+        if state.registry.contains_key(&code) {
+            continue;
+        }
+        let record = SessionRecord {
+            code,
+            title: request.title.trim().to_owned(),
+            key,
+            agenda: request.agenda.clone(),
+            created_at_ms: crate::now_ms(),
+        };
+        let store = state.store.clone();
+        let stored_record = record.clone();
+        // SQLite blocks; a blocking thread keeps the runtime's workers free.
+        let created = tokio::task::spawn_blocking(move || store.create(&stored_record))
+            .await
+            .map_err(|_| internal("could not store the session"))?;
+        match created {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => continue,
+            Err(err) => {
+                tracing::error!(%err, "could not store a new session");
+                return Err(internal("could not store the session"));
+            }
+        }
+        let handle = crate::actor::spawn(
+            Session::new(record),
+            state.store.clone(),
+            state.limits.clone(),
+            state.shutdown.clone(),
+            &state.tracker,
+        );
+        state.registry.insert(code, handle);
+        break code;
     };
     tracing::info!(%code, activities = request.agenda.len(), "session created");
 
     let base = match &state.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|host| host.to_str().ok())
-                .unwrap_or("127.0.0.1:8080");
+            let host =
+                headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1:8080");
             format!("http://{host}")
         }
     };
@@ -159,23 +157,16 @@ fn authorized(
     code: &str,
     headers: &HeaderMap,
 ) -> Result<(JoinCode, SessionHandle), ApiError> {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownSession,
-            format!("no session {code:?}"),
-        )
-    };
+    let not_found =
+        || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"));
     let code: JoinCode = code.parse().map_err(|_| not_found())?;
-    let handle = state
-        .registry
-        .get(&code)
-        .map(|entry| entry.value().clone())
-        .ok_or_else(not_found)?;
+    let handle = state.registry.get(&code).map(|entry| entry.value().clone()).ok_or_else(not_found)?;
     let offered = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key)
         .unwrap_or("");
     if !handle.key_matches(offered.trim()) {
         return Err(ApiError::new(
@@ -200,11 +191,7 @@ async fn export_session(
 ) -> Result<Response, ApiError> {
     let (code, handle) = authorized(&state, &code, &headers)?;
     let unavailable = || {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal,
-            "the session is not available",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, "the session is not available")
     };
     match query.format.as_deref().unwrap_or("json") {
         "json" => {
@@ -246,15 +233,9 @@ async fn delete_session(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let (code, handle) = authorized(&state, &code, &headers)?;
-    crate::delete_session(&state, code, &handle)
-        .await
-        .map_err(|err| {
-            tracing::error!(%err, %code, "could not delete a session");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::Internal,
-                "could not delete the session",
-            )
-        })?;
+    crate::delete_session(&state, code, &handle).await.map_err(|err| {
+        tracing::error!(%err, %code, "could not delete a session");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not delete the session")
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -56,6 +56,10 @@ pub struct Limits {
     pub join_timeout: Duration,
     /// How long shutdown waits for connections and actors to finish.
     pub shutdown_grace: Duration,
+    /// How often a quiet connection is pinged.
+    pub ping_interval: Duration,
+    /// How long a connection may send nothing, not even a pong, before it is closed.
+    pub silence_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +72,8 @@ impl Default for Limits {
             coalesce: Duration::from_millis(250),
             join_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+            ping_interval: Duration::from_secs(20),
+            silence_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -142,9 +148,7 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(token.cancelled_owned())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned()).await?;
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!("some connections or sessions did not finish within the shutdown grace");
@@ -163,7 +167,8 @@ fn restore_sessions(state: &AppState, retention: Duration) -> Result<usize, stor
     let restored = sessions.len();
     for (record, events) in sessions {
         let code = record.code;
-        let session = session::Session::replay(record, &events);
+        let mut session = session::Session::replay(record, &events);
+        session.hold_timer_after_restart();
         let handle = actor::spawn(
             session,
             state.store.clone(),
@@ -213,13 +218,12 @@ pub(crate) async fn delete_session(
     code: JoinCode,
     handle: &SessionHandle,
 ) -> Result<(), store::StoreError> {
-    handle.delete().await?;
+    // Whatever the store says, the session is over here: its actor has stopped.
+    let deleted = handle.delete().await;
     state.registry.remove(&code);
-    Ok(())
+    deleted
 }
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }

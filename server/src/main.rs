@@ -50,10 +50,7 @@ async fn main() -> anyhow::Result<()> {
     let store = SqliteStore::open(&args.data_dir, args.sync)
         .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
     let config = Config {
-        limits: Limits {
-            max_participants: args.max_participants,
-            ..Limits::default()
-        },
+        limits: Limits { max_participants: args.max_participants, ..Limits::default() },
         public_url: args.public_url,
         store: Arc::new(store),
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),

@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 pub mod close {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    /// The server could not store a change; the client should resume.
+    pub const INTERNAL_ERROR: u16 = 1011;
     pub const NO_JOIN: u16 = 4001;
     pub const REPLACED: u16 = 4002;
     pub const SESSION_DELETED: u16 = 4003;
@@ -28,10 +30,7 @@ pub struct Closer {
 
 impl Closer {
     pub fn new(token: CancellationToken) -> Closer {
-        Closer {
-            code: AtomicU16::new(0),
-            token,
-        }
+        Closer { code: AtomicU16::new(0), token }
     }
 
     pub fn close(&self, code: u16) {
@@ -39,9 +38,7 @@ impl Closer {
             return; // already closing, perhaps for shutdown: the first reason stands
         }
         // Only the first reason counts: a slow client later replaced is still "too slow".
-        let _first = self
-            .code
-            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+        let _first = self.code.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
         self.token.cancel();
     }
 

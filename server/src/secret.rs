@@ -17,7 +17,7 @@ impl Secret {
 
     /// Reads 32 hex digits; anything else is no secret of ours.
     pub fn parse(text: &str) -> Option<Secret> {
-        if text.len() != 32 {
+        if text.len() != 32 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return None;
         }
         let mut bytes = [0u8; 16];
@@ -80,6 +80,7 @@ mod tests {
         assert!(!secret.matches(""));
         assert!(!secret.matches(&hex[..31]));
         assert!(!secret.matches(&format!("{}g", &hex[..31])));
+        assert!(!secret.matches(&format!("+{}", &hex[1..])));
         assert!(!format!("{secret:?}").contains(&hex));
     }
 }

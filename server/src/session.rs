@@ -31,22 +31,10 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
-    ParticipantJoined {
-        pid: Pid,
-        name: Option<String>,
-        zone: Option<String>,
-        resume: Secret,
-    },
-    ActivityStarted {
-        index: u32,
-    },
-    TimerSet {
-        timer: Option<Timer>,
-    },
-    Scoring {
-        index: u32,
-        event: ScoringEvent,
-    },
+    ParticipantJoined { pid: Pid, name: Option<String>, zone: Option<String>, resume: Secret },
+    ActivityStarted { index: u32 },
+    TimerSet { timer: Option<Timer> },
+    Scoring { index: u32, event: ScoringEvent },
 }
 
 /// A countdown shown to everyone; with `advance` the activity moves on at zero.
@@ -109,13 +97,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(record: SessionRecord) -> Session {
-        let SessionRecord {
-            code,
-            title,
-            key,
-            agenda,
-            created_at_ms,
-        } = record;
+        let SessionRecord { code, title, key, agenda, created_at_ms } = record;
         let activities = agenda.iter().map(|_| None).collect();
         Session {
             code,
@@ -182,29 +164,15 @@ impl Session {
                         "the facilitator key is missing or wrong",
                     ));
                 }
-                Ok(Admitted {
-                    role: Role::Facilitator,
-                    pid: None,
-                    event: None,
-                })
+                Ok(Admitted { role: Role::Facilitator, pid: None, event: None })
             }
-            Role::Screen => Ok(Admitted {
-                role: Role::Screen,
-                pid: None,
-                event: None,
-            }),
+            Role::Screen => Ok(Admitted { role: Role::Screen, pid: None, event: None }),
             Role::Participant => {
                 if let Some(token) = &join.resume {
-                    let pid = Secret::parse(token)
-                        .and_then(|secret| self.resume.get(&secret))
-                        .ok_or_else(|| {
-                            Refusal::new(ErrorCode::BadResume, "this resume token is not of this session")
-                        })?;
-                    return Ok(Admitted {
-                        role: Role::Participant,
-                        pid: Some(*pid),
-                        event: None,
-                    });
+                    let pid = Secret::parse(token).and_then(|secret| self.resume.get(&secret)).ok_or_else(
+                        || Refusal::new(ErrorCode::BadResume, "this resume token is not of this session"),
+                    )?;
+                    return Ok(Admitted { role: Role::Participant, pid: Some(*pid), event: None });
                 }
                 if self.participants.len() >= max_participants {
                     return Err(Refusal::new(ErrorCode::SessionFull, "this session is full"));
@@ -216,11 +184,7 @@ impl Session {
                     zone: clean_label(join.zone.as_deref()),
                     resume: Secret::generate(rng),
                 };
-                Ok(Admitted {
-                    role: Role::Participant,
-                    pid: Some(pid),
-                    event: Some(event),
-                })
+                Ok(Admitted { role: Role::Participant, pid: Some(pid), event: Some(event) })
             }
         }
     }
@@ -231,9 +195,7 @@ impl Session {
     }
 
     pub fn participant(&self, pid: Pid) -> Option<&Participant> {
-        pid.index()
-            .checked_sub(1)
-            .and_then(|index| self.participants.get(index))
+        pid.index().checked_sub(1).and_then(|index| self.participants.get(index))
     }
 
     /// Checks a request against the sender's role and the current phase, and returns the
@@ -263,29 +225,29 @@ impl Session {
             self.scoring()
                 .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no scoring activity is running"))
         };
-        let in_scoring = |index: usize, event: ScoringEvent| {
-            vec![SessionEvent::Scoring {
-                index: index as u32,
-                event,
-            }]
-        };
+        let in_scoring =
+            |index: usize, event: ScoringEvent| vec![SessionEvent::Scoring { index: index as u32, event }];
         match msg {
             ClientMsg::CardWrite { text } => {
                 let pid = as_participant()?;
                 let (index, scoring) = scoring()?;
-                Ok(in_scoring(index, scoring.write(pid, text)?))
+                let event = scoring.write(pid, text)?;
+                // The same text again changes nothing and stores nothing.
+                let unchanged = matches!(&event, ScoringEvent::CardWritten { text, .. }
+                    if scoring.mine(pid).is_some_and(|card| &card.text == text));
+                Ok(if unchanged { Vec::new() } else { in_scoring(index, event) })
             }
             ClientMsg::CardScore { round, card, score } => {
                 let pid = as_participant()?;
                 let (index, scoring) = scoring()?;
-                Ok(in_scoring(index, scoring.score(pid, *round, *card, *score)?))
+                let event = scoring.score(pid, *round, *card, *score)?;
+                // The same score again changes nothing and stores nothing.
+                let unchanged = scoring.hand(pid).is_some_and(|(_, given)| given == Some(*score));
+                Ok(if unchanged { Vec::new() } else { in_scoring(index, event) })
             }
             ClientMsg::NoteAdd { .. } | ClientMsg::NoteStar { .. } => {
                 as_participant()?;
-                Err(Refusal::new(
-                    ErrorCode::WrongPhase,
-                    "no grouping activity is running",
-                ))
+                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
             }
             ClientMsg::ActivityStart { index } => {
                 as_facilitator()?;
@@ -328,10 +290,7 @@ impl Session {
             }
             ClientMsg::NoteHide { .. } => {
                 as_facilitator()?;
-                Err(Refusal::new(
-                    ErrorCode::WrongPhase,
-                    "no grouping activity is running",
-                ))
+                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
             }
             ClientMsg::Reveal { count } => {
                 as_facilitator()?;
@@ -345,6 +304,21 @@ impl Session {
         }
     }
 
+    /// A free card for a participant who arrived after the round's hand-out.
+    pub fn late_hand(&self, pid: Pid) -> Option<SessionEvent> {
+        let (index, scoring) = self.scoring()?;
+        let event = scoring.late_hand(pid)?;
+        Some(SessionEvent::Scoring { index: index as u32, event })
+    }
+
+    /// After a restart nobody is connected yet: a countdown that would move the activity on
+    /// by itself only counts down now, and the facilitator moves on when people are back.
+    pub fn hold_timer_after_restart(&mut self) {
+        if let Some(timer) = &mut self.timer {
+            timer.advance = false;
+        }
+    }
+
     /// Moves the current activity on; also what a timer with `advance` does at zero.
     pub fn next_phase(
         &self,
@@ -352,16 +326,10 @@ impl Session {
         rng: &mut impl Rng,
     ) -> Result<Vec<SessionEvent>, Refusal> {
         match self.current() {
-            None => Err(Refusal::new(
-                ErrorCode::WrongPhase,
-                "no activity has been started",
-            )),
+            None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
             Some((index, Activity::Scoring(scoring))) => {
                 let event = scoring.next_phase(context.present, rng)?;
-                Ok(vec![SessionEvent::Scoring {
-                    index: index as u32,
-                    event,
-                }])
+                Ok(vec![SessionEvent::Scoring { index: index as u32, event }])
             }
         }
     }
@@ -370,12 +338,7 @@ impl Session {
 
     pub fn apply(&mut self, event: &SessionEvent) {
         match event {
-            SessionEvent::ParticipantJoined {
-                pid,
-                name,
-                zone,
-                resume,
-            } => {
+            SessionEvent::ParticipantJoined { pid, name, zone, resume } => {
                 self.participants.push(Participant {
                     pid: *pid,
                     name: name.clone(),
@@ -464,10 +427,7 @@ impl Session {
         let (_, scoring) = self.scoring()?;
         let mut entries = scoring.ranking();
         entries.truncate(limit);
-        Some(Leaderboard {
-            entries,
-            hidden: scoring.hidden_cards(),
-        })
+        Some(Leaderboard { entries, hidden: scoring.hidden_cards() })
     }
 
     /// What screens (and, after results, participants) have been shown of the ranking.
@@ -478,10 +438,7 @@ impl Session {
         }
         let mut entries = scoring.ranking();
         entries.truncate(scoring.revealed() as usize);
-        Some(Reveal {
-            count: scoring.revealed(),
-            entries,
-        })
+        Some(Reveal { count: scoring.revealed(), entries })
     }
 
     /// Everything `role` may see now; a client that renders it needs no history.
@@ -493,10 +450,7 @@ impl Session {
         now_ms: u64,
         leaderboard_limit: usize,
     ) -> View {
-        let mut view = View {
-            activity: self.activity_info(now_ms),
-            ..View::default()
-        };
+        let mut view = View { activity: self.activity_info(now_ms), ..View::default() };
         match role {
             Role::Facilitator => {
                 view.progress = Some(self.progress(connected));
@@ -510,14 +464,9 @@ impl Session {
                 if let (Some(pid), Some((_, scoring))) = (pid, self.scoring()) {
                     view.mine = scoring.mine(pid).map(card_text);
                     if let (Phase::Round, Some(round)) = scoring.phase() {
-                        let (card, score) = scoring
-                            .hand(pid)
-                            .map_or((None, None), |(card, score)| (Some(card), score));
-                        view.hand = Some(Hand {
-                            round,
-                            card: card.map(card_text),
-                            score,
-                        });
+                        let (card, score) =
+                            scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
+                        view.hand = Some(Hand { round, card: card.map(card_text), score });
                     }
                     if scoring.phase().0 == Phase::Results {
                         view.results = scoring.yours(pid, &scoring.ranking());
@@ -574,10 +523,7 @@ impl Session {
             participants: self
                 .participants
                 .iter()
-                .map(|participant| ExportParticipant {
-                    pid: participant.pid,
-                    zone: participant.zone.clone(),
-                })
+                .map(|participant| ExportParticipant { pid: participant.pid, zone: participant.zone.clone() })
                 .collect(),
             activities,
         }
@@ -585,20 +531,12 @@ impl Session {
 }
 
 pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {
-    lapp_protocol::CardText {
-        id: card.id,
-        text: card.text.clone(),
-    }
+    lapp_protocol::CardText { id: card.id, text: card.text.clone() }
 }
 
 /// A name or zone as people typed it, trimmed and bounded; blank means none.
 fn clean_label(text: Option<&str>) -> Option<String> {
-    let cleaned: String = text?
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let cleaned: String = text?.trim().chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect();
     (!cleaned.is_empty()).then_some(cleaned)
 }
 
@@ -646,11 +584,7 @@ mod tests {
     fn record() -> SessionRecord {
         let scoring = |rounds| AgendaItem::Scoring {
             prompt: "Q".into(),
-            config: ScoringConfig {
-                rounds,
-                top: 10,
-                max_chars: 50,
-            },
+            config: ScoringConfig { rounds, top: 10, max_chars: 50 },
         };
         SessionRecord {
             code: JoinCode::from_number(123_456).expect("code"),

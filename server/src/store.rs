@@ -15,6 +15,8 @@ pub use crate::session::SessionRecord;
 pub enum StoreError {
     #[error("session {0} is not in the store")]
     UnknownSession(JoinCode),
+    #[error("session {0} exists already")]
+    Duplicate(JoinCode),
     #[error("the store failed: {0}")]
     Failed(String),
 }
@@ -23,6 +25,8 @@ pub enum StoreError {
 pub trait Store: Send + Sync + 'static {
     fn create(&self, record: &SessionRecord) -> Result<(), StoreError>;
     fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError>;
+    /// One session's record and events, if it is stored.
+    fn load(&self, code: JoinCode) -> Result<Option<(SessionRecord, Vec<SessionEvent>)>, StoreError>;
     /// Erases a session and every event of it.
     fn delete(&self, code: JoinCode) -> Result<(), StoreError>;
     /// Every session with its events in order, for replay at start.
@@ -38,23 +42,25 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// A session's record and every event appended to it.
-    pub fn load(&self, code: JoinCode) -> Option<(SessionRecord, Vec<SessionEvent>)> {
-        self.lock().get(&code).cloned()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JoinCode, (SessionRecord, Vec<SessionEvent>)>> {
         // A panic while holding the lock leaves the map whole: every change is one insert or push.
-        self.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl Store for MemoryStore {
     fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
-        self.lock().insert(record.code, (record.clone(), Vec::new()));
-        Ok(())
+        match self.lock().entry(record.code) {
+            std::collections::hash_map::Entry::Occupied(_) => Err(StoreError::Duplicate(record.code)),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((record.clone(), Vec::new()));
+                Ok(())
+            }
+        }
+    }
+
+    fn load(&self, code: JoinCode) -> Result<Option<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
+        Ok(self.lock().get(&code).cloned())
     }
 
     fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError> {

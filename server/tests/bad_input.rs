@@ -41,34 +41,10 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     check(&mut stranger, "{", BadJson, None).await;
     check(&mut stranger, "[]", BadJson, None).await;
     check(&mut stranger, r#"{"type":"dance","rid":1}"#, UnknownType, Some(1)).await;
-    check(
-        &mut stranger,
-        r#"{"type":"card.write","rid":2,"text":"hi"}"#,
-        NotJoined,
-        Some(2),
-    )
-    .await;
-    check(
-        &mut stranger,
-        r#"{"type":"phase.next","rid":3}"#,
-        NotJoined,
-        Some(3),
-    )
-    .await;
-    check(
-        &mut stranger,
-        &join_text(other_code, "participant", ""),
-        UnknownSession,
-        None,
-    )
-    .await;
-    check(
-        &mut stranger,
-        &join_text("12ab56", "participant", ""),
-        UnknownSession,
-        None,
-    )
-    .await;
+    check(&mut stranger, r#"{"type":"card.write","rid":2,"text":"hi"}"#, NotJoined, Some(2)).await;
+    check(&mut stranger, r#"{"type":"phase.next","rid":3}"#, NotJoined, Some(3)).await;
+    check(&mut stranger, &join_text(other_code, "participant", ""), UnknownSession, None).await;
+    check(&mut stranger, &join_text("12ab56", "participant", ""), UnknownSession, None).await;
     check(
         &mut stranger,
         &join_text(&code, "participant", "").replace("\"v\":1", "\"v\":2"),
@@ -76,13 +52,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
         None,
     )
     .await;
-    check(
-        &mut stranger,
-        &join_text(&code, "facilitator", ""),
-        Forbidden,
-        None,
-    )
-    .await;
+    check(&mut stranger, &join_text(&code, "facilitator", ""), Forbidden, None).await;
     let wrong_key = if created.key.starts_with('0') { "1" } else { "0" }.repeat(32);
     check(
         &mut stranger,
@@ -91,20 +61,8 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
         None,
     )
     .await;
-    check(
-        &mut stranger,
-        &join_text(&code, "facilitator", r#","key":"short""#),
-        Forbidden,
-        None,
-    )
-    .await;
-    check(
-        &mut stranger,
-        &join_text(&code, "participant", r#","resume":"nonsense""#),
-        BadResume,
-        None,
-    )
-    .await;
+    check(&mut stranger, &join_text(&code, "facilitator", r#","key":"short""#), Forbidden, None).await;
+    check(&mut stranger, &join_text(&code, "participant", r#","resume":"nonsense""#), BadResume, None).await;
     // After all that, the same connection can still join.
     let welcome = stranger
         .join(Join {
@@ -118,80 +76,30 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
         })
         .await
         .expect("joins after its mistakes");
-    check(
-        &mut stranger,
-        &join_text(&code, "participant", r#","rid":4"#),
-        WrongPhase,
-        Some(4),
-    )
-    .await;
+    check(&mut stranger, &join_text(&code, "participant", r#","rid":4"#), WrongPhase, Some(4)).await;
 
-    let (mut facilitator, _) = server
-        .join(created.code, Role::Facilitator, None, Some(&created.key))
-        .await;
+    let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
     let (mut screen, _) = server.join(created.code, Role::Screen, None, None).await;
     let mut people = vec![(stranger, welcome.you.pid.expect("pid"))];
     for i in 0..4 {
-        let (client, welcome) = server
-            .join(created.code, Role::Participant, Some(&format!("P{i}")), None)
-            .await;
+        let (client, welcome) =
+            server.join(created.code, Role::Participant, Some(&format!("P{i}")), None).await;
         people.push((client, welcome.you.pid.expect("pid")));
     }
 
     // No activity yet.
-    check(
-        &mut people[0].0,
-        r#"{"type":"card.write","rid":5,"text":"early"}"#,
-        WrongPhase,
-        Some(5),
-    )
-    .await;
-    check(
-        &mut facilitator,
-        r#"{"type":"phase.next","rid":6}"#,
-        WrongPhase,
-        Some(6),
-    )
-    .await;
-    check(
-        &mut facilitator,
-        r#"{"type":"activity.start","rid":7,"index":3}"#,
-        UnknownItem,
-        Some(7),
-    )
-    .await;
-    assert!(
-        facilitator
-            .request(ClientMsg::ActivityStart { index: 0 })
-            .await
-            .is_ok()
-    );
+    check(&mut people[0].0, r#"{"type":"card.write","rid":5,"text":"early"}"#, WrongPhase, Some(5)).await;
+    check(&mut facilitator, r#"{"type":"phase.next","rid":6}"#, WrongPhase, Some(6)).await;
+    check(&mut facilitator, r#"{"type":"activity.start","rid":7,"index":3}"#, UnknownItem, Some(7)).await;
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
     // Lobby.
-    check(
-        &mut people[0].0,
-        r#"{"type":"card.write","rid":8,"text":"early"}"#,
-        WrongPhase,
-        Some(8),
-    )
-    .await;
+    check(&mut people[0].0, r#"{"type":"card.write","rid":8,"text":"early"}"#, WrongPhase, Some(8)).await;
     assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
 
     // Writing.
     let (participant, _) = &mut people[1];
-    check(
-        participant,
-        r#"{"type":"card.write","rid":10,"text":""}"#,
-        EmptyText,
-        Some(10),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"card.write","rid":11,"text":"  \n "}"#,
-        EmptyText,
-        Some(11),
-    )
-    .await;
+    check(participant, r#"{"type":"card.write","rid":10,"text":""}"#, EmptyText, Some(10)).await;
+    check(participant, r#"{"type":"card.write","rid":11,"text":"  \n "}"#, EmptyText, Some(11)).await;
     let long = "é".repeat(281);
     check(
         participant,
@@ -207,55 +115,14 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
         Some(13),
     )
     .await;
-    check(
-        participant,
-        r#"{"type":"phase.next","rid":14}"#,
-        Forbidden,
-        Some(14),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"reveal","rid":15,"count":3}"#,
-        Forbidden,
-        Some(15),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"card.hide","rid":16,"card":"c1","hidden":true}"#,
-        Forbidden,
-        Some(16),
-    )
-    .await;
-    check(
-        &mut screen,
-        r#"{"type":"phase.next","rid":17}"#,
-        Forbidden,
-        Some(17),
-    )
-    .await;
-    check(
-        &mut screen,
-        r#"{"type":"card.write","rid":18,"text":"hi"}"#,
-        Forbidden,
-        Some(18),
-    )
-    .await;
-    check(
-        &mut facilitator,
-        r#"{"type":"card.write","rid":19,"text":"hi"}"#,
-        Forbidden,
-        Some(19),
-    )
-    .await;
-    check(
-        &mut facilitator,
-        r#"{"type":"timer.set","rid":20,"seconds":99999}"#,
-        BadJson,
-        Some(20),
-    )
-    .await;
+    check(participant, r#"{"type":"phase.next","rid":14}"#, Forbidden, Some(14)).await;
+    check(participant, r#"{"type":"reveal","rid":15,"count":3}"#, Forbidden, Some(15)).await;
+    check(participant, r#"{"type":"card.hide","rid":16,"card":"c1","hidden":true}"#, Forbidden, Some(16))
+        .await;
+    check(&mut screen, r#"{"type":"phase.next","rid":17}"#, Forbidden, Some(17)).await;
+    check(&mut screen, r#"{"type":"card.write","rid":18,"text":"hi"}"#, Forbidden, Some(18)).await;
+    check(&mut facilitator, r#"{"type":"card.write","rid":19,"text":"hi"}"#, Forbidden, Some(19)).await;
+    check(&mut facilitator, r#"{"type":"timer.set","rid":20,"seconds":99999}"#, BadJson, Some(20)).await;
     check(
         &mut facilitator,
         r#"{"type":"note.hide","rid":21,"note":"n1","hidden":true}"#,
@@ -266,14 +133,8 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
 
     let mut authors: HashMap<CardId, Pid> = HashMap::new();
     for (client, pid) in &mut people {
-        let ack = client
-            .request(ClientMsg::CardWrite {
-                text: format!("card of {pid}"),
-            })
-            .await;
-        let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else {
-            panic!("{ack:?}")
-        };
+        let ack = client.request(ClientMsg::CardWrite { text: format!("card of {pid}") }).await;
+        let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         authors.insert(card, *pid);
     }
 
@@ -293,15 +154,8 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     }
     let (participant, pid) = &mut people[2];
     let held = hands[2].1;
-    let own = authors
-        .iter()
-        .find_map(|(card, author)| (author == pid).then_some(*card))
-        .expect("own card");
-    let other = authors
-        .keys()
-        .copied()
-        .find(|&card| card != held && card != own)
-        .expect("another card");
+    let own = authors.iter().find_map(|(card, author)| (author == pid).then_some(*card)).expect("own card");
+    let other = authors.keys().copied().find(|&card| card != held && card != own).expect("another card");
     for score in ["0", "6", "2.5", "\"5\"", "-3", "true"] {
         let text = format!(r#"{{"type":"card.score","rid":30,"round":1,"card":"{held}","score":{score}}}"#);
         check(participant, &text, InvalidScore, Some(30)).await;
@@ -309,64 +163,16 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     let score_text = |rid: u64, round: i64, card: &str| {
         format!(r#"{{"type":"card.score","rid":{rid},"round":{round},"card":"{card}","score":4}}"#)
     };
-    check(
-        participant,
-        &score_text(31, 1, &other.to_string()),
-        NotYourCard,
-        Some(31),
-    )
-    .await;
-    check(
-        participant,
-        &score_text(32, 1, &own.to_string()),
-        OwnCard,
-        Some(32),
-    )
-    .await;
-    check(
-        participant,
-        &score_text(33, 2, &held.to_string()),
-        WrongPhase,
-        Some(33),
-    )
-    .await;
+    check(participant, &score_text(31, 1, &other.to_string()), NotYourCard, Some(31)).await;
+    check(participant, &score_text(32, 1, &own.to_string()), OwnCard, Some(32)).await;
+    check(participant, &score_text(33, 2, &held.to_string()), WrongPhase, Some(33)).await;
     check(participant, &score_text(34, 1, "c999"), UnknownItem, Some(34)).await;
     check(participant, &score_text(35, 1, "card"), UnknownItem, Some(35)).await;
-    check(
-        participant,
-        &score_text(36, -1, &held.to_string()),
-        BadJson,
-        Some(36),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"card.write","rid":37,"text":"late"}"#,
-        WrongPhase,
-        Some(37),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"note.add","rid":38,"text":"no grouping"}"#,
-        WrongPhase,
-        Some(38),
-    )
-    .await;
-    check(
-        participant,
-        r#"{"type":"reveal","rid":39,"count":3}"#,
-        Forbidden,
-        Some(39),
-    )
-    .await;
-    check(
-        &mut facilitator,
-        r#"{"type":"reveal","rid":40,"count":3}"#,
-        WrongPhase,
-        Some(40),
-    )
-    .await;
+    check(participant, &score_text(36, -1, &held.to_string()), BadJson, Some(36)).await;
+    check(participant, r#"{"type":"card.write","rid":37,"text":"late"}"#, WrongPhase, Some(37)).await;
+    check(participant, r#"{"type":"note.add","rid":38,"text":"no grouping"}"#, WrongPhase, Some(38)).await;
+    check(participant, r#"{"type":"reveal","rid":39,"count":3}"#, Forbidden, Some(39)).await;
+    check(&mut facilitator, r#"{"type":"reveal","rid":40,"count":3}"#, WrongPhase, Some(40)).await;
     check(
         &mut facilitator,
         r#"{"type":"card.hide","rid":41,"card":"c999","hidden":true}"#,
@@ -397,11 +203,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
             };
             let score = (i as u8 % 5) + 1;
             let ack = client
-                .request(ClientMsg::CardScore {
-                    round,
-                    card,
-                    score: Score::new(score).expect("score"),
-                })
+                .request(ClientMsg::CardScore { round, card, score: Score::new(score).expect("score") })
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             let entry = expected.entry(card).or_default();
@@ -419,11 +221,8 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
             _ => None,
         })
         .await;
-    let got: HashMap<CardId, (u32, u32)> = board
-        .entries
-        .iter()
-        .map(|entry| (entry.card, (entry.total, entry.count)))
-        .collect();
+    let got: HashMap<CardId, (u32, u32)> =
+        board.entries.iter().map(|entry| (entry.card, (entry.total, entry.count))).collect();
     assert_eq!(got, expected);
     server.shut_down().await;
 }
@@ -434,35 +233,17 @@ async fn bad_session_requests_get_a_json_error() {
     let cases = [
         ("{", "bad_json"),
         (r#"{"title":"x"}"#, "bad_json"),
-        (
-            r#"{"title":"","agenda":[{"kind":"scoring","prompt":"q"}]}"#,
-            "bad_json",
-        ),
+        (r#"{"title":"","agenda":[{"kind":"scoring","prompt":"q"}]}"#, "bad_json"),
         (r#"{"title":"x","agenda":[]}"#, "bad_json"),
-        (
-            r#"{"title":"x","agenda":[{"kind":"scoring","prompt":""}]}"#,
-            "bad_json",
-        ),
-        (
-            r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":0}]}"#,
-            "bad_json",
-        ),
-        (
-            r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":11}]}"#,
-            "bad_json",
-        ),
-        (
-            r#"{"title":"x","agenda":[{"kind":"dancing","prompt":"q"}]}"#,
-            "bad_json",
-        ),
+        (r#"{"title":"x","agenda":[{"kind":"scoring","prompt":""}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":0}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":11}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"dancing","prompt":"q"}]}"#, "bad_json"),
     ];
     for (body, code) in cases {
         let (status, answer) = server.post_session(body).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(answer["code"], code, "{body}: {answer}");
-        assert!(
-            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{body}: {answer}"
-        );
+        assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}: {answer}");
     }
 }

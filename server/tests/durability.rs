@@ -23,12 +23,8 @@ const ROUNDS: u32 = 5;
 async fn create_session(lapp: &LappProcess) -> SessionCreated {
     let body =
         json!({"title": "Crash day", "agenda": [{"kind": "scoring", "prompt": "Q", "rounds": ROUNDS}]});
-    let response = reqwest::Client::new()
-        .post(lapp.url("/api/sessions"))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
+    let response =
+        reqwest::Client::new().post(lapp.url("/api/sessions")).json(&body).send().await.expect("POST");
     assert_eq!(response.status().as_u16(), 201);
     response.json().await.expect("SessionCreated")
 }
@@ -41,14 +37,7 @@ async fn export(lapp: &LappProcess, code: JoinCode, key: &str) -> (u16, Option<S
         .await
         .expect("GET export");
     let status = response.status().as_u16();
-    (
-        status,
-        if status == 200 {
-            Some(response.json().await.expect("export JSON"))
-        } else {
-            None
-        },
-    )
+    (status, if status == 200 { Some(response.json().await.expect("export JSON")) } else { None })
 }
 
 async fn join(
@@ -60,15 +49,7 @@ async fn join(
 ) -> (Client, Welcome) {
     let mut client = Client::connect(addr).await;
     let welcome = client
-        .join(Join {
-            v: 1,
-            code,
-            role,
-            name: None,
-            zone: None,
-            resume,
-            key: key.map(str::to_owned),
-        })
+        .join(Join { v: 1, code, role, name: None, zone: None, resume, key: key.map(str::to_owned) })
         .await
         .expect("join");
     (client, welcome)
@@ -102,12 +83,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     let created = create_session(&lapp).await;
     let code = created.code;
     let (mut facilitator, _) = join(addr, code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(
-        facilitator
-            .request(ClientMsg::ActivityStart { index: 0 })
-            .await
-            .is_ok()
-    );
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
     assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
 
     let mut people = Vec::new();
@@ -116,9 +92,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
         let (mut client, welcome) = join(addr, code, Role::Participant, None, None).await;
         let text = format!("Challenge {i}");
         let ack = client.request(ClientMsg::CardWrite { text: text.clone() }).await;
-        let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else {
-            panic!("{ack:?}")
-        };
+        let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         people.push(Person {
             pid: welcome.you.pid.expect("pid"),
             resume: welcome.resume.expect("token"),
@@ -133,22 +107,13 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     for round in 1..=2 {
         assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
         for (client, person) in clients.iter_mut().zip(&people) {
-            let card = hand_of(client, round)
-                .await
-                .expect("40 writers: everyone holds a card");
+            let card = hand_of(client, round).await.expect("40 writers: everyone holds a card");
             let score = rng.random_range(1..=5u8);
             let ack = client
-                .request(ClientMsg::CardScore {
-                    round,
-                    card,
-                    score: Score::new(score).expect("score"),
-                })
+                .request(ClientMsg::CardScore { round, card, score: Score::new(score).expect("score") })
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
-            acked
-                .lock()
-                .expect("lock")
-                .insert((round, person.pid), (card, score));
+            acked.lock().expect("lock").insert((round, person.pid), (card, score));
         }
     }
 
@@ -159,48 +124,25 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     for (mut client, person) in clients.into_iter().zip(&people) {
         let card = hand_of(&mut client, 3).await.expect("a card");
         hands_before.insert(person.pid, card);
-        let (pid, acked, delay, score) = (
-            person.pid,
-            Arc::clone(&acked),
-            rng.random_range(0..60u64),
-            rng.random_range(1..=5u8),
-        );
+        let (pid, acked, delay, score) =
+            (person.pid, Arc::clone(&acked), rng.random_range(0..60u64), rng.random_range(1..=5u8));
         scorers.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            let msg = ClientMsg::CardScore {
-                round: 3,
-                card,
-                score: Score::new(score).expect("score"),
-            };
+            let msg = ClientMsg::CardScore { round: 3, card, score: Score::new(score).expect("score") };
             if let Some(Ok(_)) = client.try_request(msg).await {
                 acked.lock().expect("lock").insert((3, pid), (card, score));
             }
         }));
     }
-    while acked
-        .lock()
-        .expect("lock")
-        .keys()
-        .filter(|(round, _)| *round == 3)
-        .count()
-        < PARTICIPANTS / 3
-    {
+    while acked.lock().expect("lock").keys().filter(|(round, _)| *round == 3).count() < PARTICIPANTS / 3 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     lapp.kill();
     for scorer in scorers {
         scorer.await.expect("scorer task");
     }
-    let acked_in_3 = acked
-        .lock()
-        .expect("lock")
-        .keys()
-        .filter(|(round, _)| *round == 3)
-        .count();
-    assert!(
-        acked_in_3 >= PARTICIPANTS / 3,
-        "the kill came while round 3 was being scored"
-    );
+    let acked_in_3 = acked.lock().expect("lock").keys().filter(|(round, _)| *round == 3).count();
+    assert!(acked_in_3 >= PARTICIPANTS / 3, "the kill came while round 3 was being scored");
 
     // Restart on the same data; everyone comes back as themselves, holding the same card.
     let lapp = LappProcess::start(data.path(), addr).await;
@@ -212,25 +154,11 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
         let (mut client, welcome) =
             join(addr, code, Role::Participant, Some(person.resume.clone()), None).await;
         assert_eq!(welcome.you.pid, Some(person.pid));
-        assert_eq!(
-            welcome.view.mine.map(|card| card.id),
-            Some(person.card),
-            "{}'s own card",
-            person.pid
-        );
+        assert_eq!(welcome.view.mine.map(|card| card.id), Some(person.card), "{}'s own card", person.pid);
         let hand = welcome.view.hand.expect("round 3 is open");
         let held = hand.card.as_ref().map(|card| card.id);
-        assert_eq!(
-            held,
-            Some(hands_before[&person.pid]),
-            "{} holds the same card",
-            person.pid
-        );
-        let before = acked
-            .lock()
-            .expect("lock")
-            .get(&(3, person.pid))
-            .map(|&(_, score)| score);
+        assert_eq!(held, Some(hands_before[&person.pid]), "{} holds the same card", person.pid);
+        let before = acked.lock().expect("lock").get(&(3, person.pid)).map(|&(_, score)| score);
         if let Some(score) = before {
             assert_eq!(
                 hand.score.map(Score::get),
@@ -242,11 +170,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             // Not acknowledged before the crash: score it now.
             let card = held.expect("a card");
             let ack = client
-                .request(ClientMsg::CardScore {
-                    round: 3,
-                    card,
-                    score: Score::new(2).expect("score"),
-                })
+                .request(ClientMsg::CardScore { round: 3, card, score: Score::new(2).expect("score") })
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             acked.lock().expect("lock").insert((3, person.pid), (card, 2));
@@ -262,11 +186,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
                 continue;
             };
             let ack = client
-                .request(ClientMsg::CardScore {
-                    round,
-                    card,
-                    score: Score::new(4).expect("score"),
-                })
+                .request(ClientMsg::CardScore { round, card, score: Score::new(4).expect("score") })
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             acked.lock().expect("lock").insert((round, person.pid), (card, 4));
@@ -280,10 +200,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     let export = export.expect("export");
     let cards = &export.activities[0].cards;
     for person in &people {
-        let card = cards
-            .iter()
-            .find(|card| card.id == person.card)
-            .expect("every acknowledged card");
+        let card = cards.iter().find(|card| card.id == person.card).expect("every acknowledged card");
         assert_eq!((card.author, &card.text), (person.pid, &person.text));
     }
     let mut seen = HashSet::new();
@@ -299,16 +216,9 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             exported.insert((score.round, score.pid), (card.id, score.score.get()));
         }
         assert_eq!(card.count as usize, card.scores.len());
-        assert_eq!(
-            card.total,
-            card.scores.iter().map(|s| u32::from(s.score.get())).sum::<u32>()
-        );
+        assert_eq!(card.total, card.scores.iter().map(|s| u32::from(s.score.get())).sum::<u32>());
     }
-    assert_eq!(
-        exported,
-        *acked.lock().expect("lock"),
-        "the export holds exactly the acknowledged scores"
-    );
+    assert_eq!(exported, *acked.lock().expect("lock"), "the export holds exactly the acknowledged scores");
     assert!(export.participants.iter().all(|p| p.zone.is_none()));
     let csv = reqwest::Client::new()
         .get(lapp.url(&format!("/api/sessions/{code}/export?format=csv")))
@@ -319,11 +229,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
         .text()
         .await
         .expect("csv body");
-    assert_eq!(
-        csv.lines().count(),
-        PARTICIPANTS + 1,
-        "a header and one row per card"
-    );
+    assert_eq!(csv.lines().count(), PARTICIPANTS + 1, "a header and one row per card");
     assert!(!csv.contains(&format!("P{}", 0)), "no names in the export");
 }
 
@@ -341,71 +247,27 @@ async fn a_deleted_session_is_gone_for_good() {
     let url = lapp.url(&format!("/api/sessions/{code}"));
     let refused = http.delete(&url).send().await.expect("DELETE");
     assert_eq!(refused.status().as_u16(), 403, "no key, no deletion");
-    let refused = http
-        .delete(&url)
-        .bearer_auth(&kept.key)
-        .send()
-        .await
-        .expect("DELETE");
-    assert_eq!(
-        refused.status().as_u16(),
-        403,
-        "another session's key does not do"
-    );
+    let refused = http.delete(&url).bearer_auth(&kept.key).send().await.expect("DELETE");
+    assert_eq!(refused.status().as_u16(), 403, "another session's key does not do");
     assert_eq!(export(&lapp, code, "wrong").await.0, 403);
 
-    let deleted = http
-        .delete(&url)
-        .bearer_auth(&created.key)
-        .send()
-        .await
-        .expect("DELETE");
+    let deleted = http.delete(&url).bearer_auth(&created.key).send().await.expect("DELETE");
     assert_eq!(deleted.status().as_u16(), 204);
     assert_eq!(participant.closed_with().await, 4003);
     assert_eq!(export(&lapp, code, &created.key).await.0, 404);
     let mut late = Client::connect(addr).await;
     let refused = late
-        .join(Join {
-            v: 1,
-            code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
-            resume: None,
-            key: None,
-        })
+        .join(Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
         .await;
-    assert_eq!(
-        refused.map_err(|(code, _)| code).err(),
-        Some(ErrorCode::UnknownSession)
-    );
+    assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::UnknownSession));
 
     lapp.kill();
     let lapp = LappProcess::start(data.path(), addr).await;
-    assert_eq!(
-        export(&lapp, code, &created.key).await.0,
-        404,
-        "a restart does not bring it back"
-    );
-    assert_eq!(
-        export(&lapp, kept.code, &kept.key).await.0,
-        200,
-        "the other session is still there"
-    );
+    assert_eq!(export(&lapp, code, &created.key).await.0, 404, "a restart does not bring it back");
+    assert_eq!(export(&lapp, kept.code, &kept.key).await.0, 200, "the other session is still there");
     let mut late = Client::connect(addr).await;
     let refused = late
-        .join(Join {
-            v: 1,
-            code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
-            resume: None,
-            key: None,
-        })
+        .join(Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
         .await;
-    assert_eq!(
-        refused.map_err(|(code, _)| code).err(),
-        Some(ErrorCode::UnknownSession)
-    );
+    assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::UnknownSession));
 }

@@ -41,6 +41,12 @@ pub enum ScoringEvent {
         cycle: Option<Vec<Pid>>,
         hands: Vec<(Pid, CardId)>,
     },
+    /// A card handed to one participant after the round's hand-out.
+    CardHanded {
+        round: u32,
+        pid: Pid,
+        card: CardId,
+    },
     CardScored {
         round: u32,
         pid: Pid,
@@ -137,9 +143,7 @@ impl Scoring {
     }
 
     fn card_mut(&mut self, id: CardId) -> Option<&mut Card> {
-        id.index()
-            .checked_sub(1)
-            .and_then(|index| self.cards.get_mut(index))
+        id.index().checked_sub(1).and_then(|index| self.cards.get_mut(index))
     }
 
     fn holder(&self, pid: Pid) -> Option<&Holder> {
@@ -155,9 +159,7 @@ impl Scoring {
 
     /// The card `pid` wrote.
     pub fn mine(&self, pid: Pid) -> Option<&Card> {
-        self.holder(pid)
-            .and_then(|holder| holder.card)
-            .and_then(|id| self.card(id))
+        self.holder(pid).and_then(|holder| holder.card).and_then(|id| self.card(id))
     }
 
     /// The card in `pid`'s hand this round, and the score they gave it so far.
@@ -169,17 +171,12 @@ impl Scoring {
 
     /// Every hand of the current round, as (holder, card).
     pub fn hands(&self) -> impl Iterator<Item = (Pid, CardId)> + '_ {
-        self.holders
-            .iter()
-            .enumerate()
-            .filter_map(|(index, holder)| Some((Pid(index as u32), holder.hand?)))
+        self.holders.iter().enumerate().filter_map(|(index, holder)| Some((Pid(index as u32), holder.hand?)))
     }
 
     /// Every card `pid` has been handed in this activity, in order.
     pub fn seen(&self, pid: Pid) -> &[CardId] {
-        self.holder(pid)
-            .map(|holder| holder.seen.as_slice())
-            .unwrap_or(&[])
+        self.holder(pid).map(|holder| holder.seen.as_slice()).unwrap_or(&[])
     }
 
     pub fn revealed(&self) -> u32 {
@@ -189,10 +186,7 @@ impl Scoring {
     /// (hands given out this round, hands scored this round).
     pub fn round_progress(&self) -> (u32, u32) {
         self.holders.iter().fold((0, 0), |(handed, scored), holder| {
-            (
-                handed + u32::from(holder.hand.is_some()),
-                scored + u32::from(holder.score.is_some()),
-            )
+            (handed + u32::from(holder.hand.is_some()), scored + u32::from(holder.score.is_some()))
         })
     }
 
@@ -207,9 +201,7 @@ impl Scoring {
             ));
         }
         let text = clean_text(text, self.config.max_chars)?;
-        let card = self
-            .mine(pid)
-            .map_or(CardId(self.cards.len() as u32 + 1), |card| card.id);
+        let card = self.mine(pid).map_or(CardId(self.cards.len() as u32 + 1), |card| card.id);
         Ok(ScoringEvent::CardWritten { pid, card, text })
     }
 
@@ -236,12 +228,7 @@ impl Scoring {
                 format!("{card} is not in your hand this round"),
             ));
         }
-        Ok(ScoringEvent::CardScored {
-            round,
-            pid,
-            card,
-            score,
-        })
+        Ok(ScoringEvent::CardScored { round, pid, card, score })
     }
 
     /// The facilitator moves on: lobby → writing → round 1..=rounds → results.
@@ -260,6 +247,29 @@ impl Scoring {
         }
     }
 
+    /// A card for someone with an empty hand in an open round (they joined, or came back,
+    /// after the hand-out): the free card with the fewest scores they may hold, if any.
+    pub fn late_hand(&self, pid: Pid) -> Option<ScoringEvent> {
+        let Stage::Round { round } = self.stage else {
+            return None;
+        };
+        if self.holder(pid).is_some_and(|holder| holder.hand.is_some()) {
+            return None;
+        }
+        let mut in_hand = vec![false; self.cards.len()];
+        for holder in &self.holders {
+            if let Some(card) = holder.hand {
+                in_hand[card.index() - 1] = true;
+            }
+        }
+        let card = self
+            .cards
+            .iter()
+            .filter(|card| !in_hand[card.id.index() - 1] && self.may_hold(pid, card.id))
+            .min_by_key(|card| (card.count(), card.handed, card.id))?;
+        Some(ScoringEvent::CardHanded { round, pid, card: card.id })
+    }
+
     pub fn hide(&self, card: CardId, hidden: bool) -> Result<ScoringEvent, Refusal> {
         if self.card(card).is_none() {
             return Err(Refusal::new(ErrorCode::UnknownItem, format!("no card {card}")));
@@ -271,14 +281,9 @@ impl Scoring {
     /// since nobody but facilitators sees a score before then.
     pub fn reveal(&self, count: u32) -> Result<ScoringEvent, Refusal> {
         if self.stage != Stage::Results {
-            return Err(Refusal::new(
-                ErrorCode::WrongPhase,
-                "cards are revealed once the results are in",
-            ));
+            return Err(Refusal::new(ErrorCode::WrongPhase, "cards are revealed once the results are in"));
         }
-        Ok(ScoringEvent::Revealed {
-            count: count.min(self.config.top.max(1) * 10),
-        })
+        Ok(ScoringEvent::Revealed { count: count.min(self.cards.len() as u32) })
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -320,12 +325,16 @@ impl Scoring {
                     }
                 }
             }
-            ScoringEvent::CardScored {
-                round,
-                pid,
-                card,
-                score,
-            } => {
+            ScoringEvent::CardHanded { pid, card, .. } => {
+                let holder = self.holder_mut(*pid);
+                holder.hand = Some(*card);
+                holder.score = None;
+                holder.seen.push(*card);
+                if let Some(card) = self.card_mut(*card) {
+                    card.handed += 1;
+                }
+            }
+            ScoringEvent::CardScored { round, pid, card, score } => {
                 let holder = self.holder_mut(*pid);
                 holder.score = Some(*score);
                 if let Some(card) = self.card_mut(*card) {
@@ -401,12 +410,7 @@ impl Scoring {
         let new_cycle = self.cycle.is_empty().then(|| {
             let mut in_cycle = vec![false; n_pids];
             let mut cycle: Vec<Pid> = Vec::with_capacity(present.len() + self.cards.len());
-            for pid in self
-                .cards
-                .iter()
-                .map(|card| card.author)
-                .chain(present.iter().copied())
-            {
+            for pid in self.cards.iter().map(|card| card.author).chain(present.iter().copied()) {
                 if !in_cycle[pid.index()] {
                     in_cycle[pid.index()] = true;
                     cycle.push(pid);
@@ -442,20 +446,11 @@ impl Scoring {
             .filter(|card| !card.hidden && holder_of[card_slot(card.id)].is_none())
             .map(|card| card.id)
             .collect();
-        let mut free_holders: Vec<Pid> = present
-            .iter()
-            .copied()
-            .filter(|pid| hand_of[pid.index()].is_none())
-            .collect();
+        let mut free_holders: Vec<Pid> =
+            present.iter().copied().filter(|pid| hand_of[pid.index()].is_none()).collect();
 
         if !free_cards.is_empty() || !free_holders.is_empty() {
-            self.repair(
-                &mut hand_of,
-                &mut holder_of,
-                &mut free_cards,
-                &mut free_holders,
-                rng,
-            );
+            self.repair(&mut hand_of, &mut holder_of, &mut free_cards, &mut free_holders, rng);
         }
 
         let hands = hand_of
@@ -522,14 +517,13 @@ impl Scoring {
                 handed_cards.sort_by_key(|&card| Reverse(count(card)));
                 let mut freed = Vec::new();
                 for &card in free_cards.iter() {
-                    let swap = handed_cards
-                        .iter()
-                        .take_while(|&&other| count(other) > count(card))
-                        .find_map(|&other| {
+                    let swap = handed_cards.iter().take_while(|&&other| count(other) > count(card)).find_map(
+                        |&other| {
                             let pid = holder_of[slot(other)]?;
                             (hand_of[pid.index()] == Some(other) && self.may_hold(pid, card))
                                 .then_some((pid, other))
-                        });
+                        },
+                    );
                     if let Some((pid, other)) = swap {
                         hand_of[pid.index()] = Some(card);
                         holder_of[slot(card)] = Some(pid);
@@ -544,10 +538,8 @@ impl Scoring {
 
             // A free holder who has held two fewer cards takes a card from one who has held more.
             if !free_holders.is_empty() {
-                let mut holding: Vec<Pid> = (0..hand_of.len())
-                    .filter(|&i| hand_of[i].is_some())
-                    .map(|i| Pid(i as u32))
-                    .collect();
+                let mut holding: Vec<Pid> =
+                    (0..hand_of.len()).filter(|&i| hand_of[i].is_some()).map(|i| Pid(i as u32)).collect();
                 holding.sort_by_key(|&pid| Reverse(self.held(pid)));
                 let mut freed = Vec::new();
                 for &pid in free_holders.iter() {
@@ -606,21 +598,14 @@ impl Scoring {
     pub fn yours(&self, pid: Pid, ranking: &[LeaderboardEntry]) -> Option<Yours> {
         let card = self.mine(pid)?;
         let entry = ranking.iter().find(|entry| entry.card == card.id)?;
-        Some(Yours {
-            total: entry.total,
-            count: entry.count,
-            rank: entry.rank,
-        })
+        Some(Yours { total: entry.total, count: entry.count, rank: entry.rank })
     }
 
     pub fn hidden_cards(&self) -> Vec<CardText> {
         self.cards
             .iter()
             .filter(|card| card.hidden)
-            .map(|card| CardText {
-                id: card.id,
-                text: card.text.clone(),
-            })
+            .map(|card| CardText { id: card.id, text: card.text.clone() })
             .collect()
     }
 }

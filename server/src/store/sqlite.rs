@@ -52,24 +52,16 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir)
             .map_err(|err| failed(format!("cannot create {}: {err}", data_dir.display())))?;
         let connection = Connection::open(data_dir.join(FILE_NAME)).map_err(failed)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(failed)?;
+        connection.pragma_update(None, "journal_mode", "WAL").map_err(failed)?;
         let synchronous = match sync {
             Sync::Normal => "NORMAL",
             Sync::Full => "FULL",
         };
-        connection
-            .pragma_update(None, "synchronous", synchronous)
-            .map_err(failed)?;
-        connection
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(failed)?;
+        connection.pragma_update(None, "synchronous", synchronous).map_err(failed)?;
+        connection.pragma_update(None, "foreign_keys", "ON").map_err(failed)?;
         connection.busy_timeout(Duration::from_secs(5)).map_err(failed)?;
         connection.execute_batch(SCHEMA).map_err(failed)?;
-        Ok(SqliteStore {
-            connection: Mutex::new(connection),
-        })
+        Ok(SqliteStore { connection: Mutex::new(connection) })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -82,13 +74,14 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
         let json = serde_json::to_string(record).map_err(failed)?;
-        self.lock()
-            .execute(
-                "INSERT INTO sessions (code, created_at_ms, record) VALUES (?1, ?2, ?3)",
-                params![record.code.as_str(), record.created_at_ms as i64, json],
-            )
-            .map_err(failed)?;
-        Ok(())
+        let inserted = self.lock().execute(
+            "INSERT INTO sessions (code, created_at_ms, record) VALUES (?1, ?2, ?3) ON CONFLICT (code) DO NOTHING",
+            params![record.code.as_str(), record.created_at_ms as i64, json],
+        );
+        match inserted.map_err(failed)? {
+            0 => Err(StoreError::Duplicate(record.code)),
+            _ => Ok(()),
+        }
     }
 
     fn append(&self, code: JoinCode, events: &[SessionEvent]) -> Result<(), StoreError> {
@@ -96,9 +89,7 @@ impl Store for SqliteStore {
         let transaction = connection.transaction().map_err(failed)?;
         {
             let known: Option<i64> = transaction
-                .query_row("SELECT 1 FROM sessions WHERE code = ?1", [code.as_str()], |row| {
-                    row.get(0)
-                })
+                .query_row("SELECT 1 FROM sessions WHERE code = ?1", [code.as_str()], |row| row.get(0))
                 .optional()
                 .map_err(failed)?;
             if known.is_none() {
@@ -115,31 +106,37 @@ impl Store for SqliteStore {
         transaction.commit().map_err(failed)
     }
 
+    fn load(&self, code: JoinCode) -> Result<Option<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
+        let connection = self.lock();
+        let record: Option<String> = connection
+            .query_row("SELECT record FROM sessions WHERE code = ?1", [code.as_str()], |row| row.get(0))
+            .optional()
+            .map_err(failed)?;
+        let Some(record) = record else { return Ok(None) };
+        let record: SessionRecord = serde_json::from_str(&record).map_err(failed)?;
+        let events = events_of(&connection, code)?;
+        Ok(Some((record, events)))
+    }
+
     fn delete(&self, code: JoinCode) -> Result<(), StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction().map_err(failed)?;
-        transaction
-            .execute("DELETE FROM events WHERE code = ?1", [code.as_str()])
-            .map_err(failed)?;
-        transaction
-            .execute("DELETE FROM sessions WHERE code = ?1", [code.as_str()])
-            .map_err(failed)?;
+        transaction.execute("DELETE FROM events WHERE code = ?1", [code.as_str()]).map_err(failed)?;
+        transaction.execute("DELETE FROM sessions WHERE code = ?1", [code.as_str()]).map_err(failed)?;
         transaction.commit().map_err(failed)
     }
 
     fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
         let connection = self.lock();
-        let mut sessions = connection
-            .prepare("SELECT record FROM sessions ORDER BY created_at_ms")
-            .map_err(failed)?;
+        let mut sessions =
+            connection.prepare("SELECT record FROM sessions ORDER BY created_at_ms").map_err(failed)?;
         let records = sessions
             .query_map([], |row| row.get::<_, String>(0))
             .map_err(failed)?
             .collect::<Result<Vec<String>, _>>()
             .map_err(failed)?;
-        let mut events = connection
-            .prepare("SELECT event FROM events WHERE code = ?1 ORDER BY id")
-            .map_err(failed)?;
+        let mut events =
+            connection.prepare("SELECT event FROM events WHERE code = ?1 ORDER BY id").map_err(failed)?;
         let mut loaded = Vec::with_capacity(records.len());
         for json in records {
             let record: SessionRecord = serde_json::from_str(&json).map_err(failed)?;
@@ -158,9 +155,8 @@ impl Store for SqliteStore {
 
     fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError> {
         let connection = self.lock();
-        let mut query = connection
-            .prepare("SELECT code FROM sessions WHERE created_at_ms < ?1")
-            .map_err(failed)?;
+        let mut query =
+            connection.prepare("SELECT code FROM sessions WHERE created_at_ms < ?1").map_err(failed)?;
         let codes = query
             .query_map([before_ms as i64], |row| row.get::<_, String>(0))
             .map_err(failed)?
@@ -168,6 +164,17 @@ impl Store for SqliteStore {
             .map_err(failed)?;
         codes.iter().map(|code| code.parse().map_err(failed)).collect()
     }
+}
+
+/// One session's events, in the order they were stored.
+fn events_of(connection: &Connection, code: JoinCode) -> Result<Vec<SessionEvent>, StoreError> {
+    let mut query =
+        connection.prepare_cached("SELECT event FROM events WHERE code = ?1 ORDER BY id").map_err(failed)?;
+    query
+        .query_map([code.as_str()], |row| row.get::<_, String>(0))
+        .map_err(failed)?
+        .map(|json| serde_json::from_str::<SessionEvent>(&json.map_err(failed)?).map_err(failed))
+        .collect()
 }
 
 #[cfg(test)]
@@ -184,10 +191,7 @@ mod tests {
             code: JoinCode::from_number(code).expect("code"),
             title: "Day".into(),
             key: Secret::generate(&mut rng),
-            agenda: vec![AgendaItem::Scoring {
-                prompt: "Q".into(),
-                config: ScoringConfig::default(),
-            }],
+            agenda: vec![AgendaItem::Scoring { prompt: "Q".into(), config: ScoringConfig::default() }],
             created_at_ms,
         }
     }
@@ -210,6 +214,7 @@ mod tests {
             let store = SqliteStore::open(dir.path(), Sync::Normal).expect("open");
             store.create(&first).expect("create");
             store.create(&second).expect("create");
+            assert!(matches!(store.create(&second), Err(StoreError::Duplicate(_))));
             store.append(first.code, &events[..1]).expect("append");
             store.append(first.code, &events[1..]).expect("append");
             assert!(matches!(
@@ -219,7 +224,9 @@ mod tests {
         }
         let store = SqliteStore::open(dir.path(), Sync::Full).expect("reopen");
         let loaded = store.load_all().expect("load");
-        assert_eq!(loaded, vec![(first.clone(), events), (second.clone(), vec![])]);
+        assert_eq!(loaded, vec![(first.clone(), events.clone()), (second.clone(), vec![])]);
+        assert_eq!(store.load(first.code).expect("load one"), Some((first.clone(), events)));
+        assert_eq!(store.load(JoinCode::from_number(3).expect("code")).expect("load none"), None);
         assert_eq!(store.created_before(2_000).expect("expired"), vec![first.code]);
         store.delete(first.code).expect("delete");
         drop(store);

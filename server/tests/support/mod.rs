@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use lapp_protocol::{
     ClientFrame, ClientMsg, ErrorCode, Join, JoinCode, Role, ServerMsg, SessionCreated, Welcome,
 };
-use lapp_server::store::MemoryStore;
+use lapp_server::store::{MemoryStore, Store};
 use lapp_server::{Config, Limits};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -26,7 +26,6 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub store: Arc<MemoryStore>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), lapp_server::Error>>>,
 }
@@ -37,24 +36,20 @@ impl TestServer {
     }
 
     pub async fn start_with(limits: Limits) -> TestServer {
+        TestServer::start_with_store(limits, Arc::new(MemoryStore::default())).await
+    }
+
+    /// A server on `store`, which may hold what an earlier server stored.
+    pub async fn start_with_store(limits: Limits, store: Arc<dyn Store>) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let store = Arc::new(MemoryStore::default());
-        let config = Config {
-            limits,
-            ..Config::new(store.clone())
-        };
+        let config = Config { limits, ..Config::new(store) };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(lapp_server::run(listener, config, async {
             // A dropped sender stops the server as well.
             let _ = stopped.await;
         }));
-        TestServer {
-            addr,
-            store,
-            stop: Some(stop),
-            task: Some(task),
-        }
+        TestServer { addr, stop: Some(stop), task: Some(task) }
     }
 
     /// Stops the server the way SIGTERM does and waits for `run` to return.
@@ -147,17 +142,9 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-            .await
-            .expect("WebSocket connect");
-        Client {
-            ws,
-            log: Vec::new(),
-            read: 0,
-            answered: Default::default(),
-            next_rid: 1,
-            closed: None,
-        }
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("WebSocket connect");
+        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
@@ -207,10 +194,7 @@ impl Client {
     pub async fn next(&mut self) -> ServerMsg {
         loop {
             if self.read == self.log.len() && self.receive().await.is_none() {
-                panic!(
-                    "the connection closed ({:?}) while a frame was expected",
-                    self.closed
-                );
+                panic!("the connection closed ({:?}) while a frame was expected", self.closed);
             }
             self.read += 1;
             if !self.answered.remove(&(self.read - 1)) {
@@ -241,10 +225,7 @@ impl Client {
     pub async fn answer(&mut self, rid: u64) -> Result<ServerMsg, (ErrorCode, String)> {
         match self.try_answer(rid).await {
             Some(answer) => answer,
-            None => panic!(
-                "the connection closed ({:?}) while waiting for rid {rid}",
-                self.closed
-            ),
+            None => panic!("the connection closed ({:?}) while waiting for rid {rid}", self.closed),
         }
     }
 
@@ -252,12 +233,7 @@ impl Client {
     pub async fn try_request(&mut self, msg: ClientMsg) -> Option<Result<ServerMsg, (ErrorCode, String)>> {
         let rid = self.next_rid;
         self.next_rid += 1;
-        if self
-            .ws
-            .send(Message::text(ClientFrame::new(Some(rid), msg).encode()))
-            .await
-            .is_err()
-        {
+        if self.ws.send(Message::text(ClientFrame::new(Some(rid), msg).encode())).await.is_err() {
             return None;
         }
         self.try_answer(rid).await
@@ -271,11 +247,9 @@ impl Client {
             }
             let answer = match &self.log[at] {
                 msg @ ServerMsg::Ack { rid: acked, .. } if *acked == rid => Some(Ok(msg.clone())),
-                ServerMsg::Error {
-                    rid: Some(failed),
-                    code,
-                    message,
-                } if *failed == rid => Some(Err((*code, message.clone()))),
+                ServerMsg::Error { rid: Some(failed), code, message } if *failed == rid => {
+                    Some(Err((*code, message.clone())))
+                }
                 _ => None,
             };
             if let Some(answer) = answer {
@@ -300,8 +274,7 @@ impl Client {
     /// Proves the connection is still open and answering: a `ping` gets its `pong`.
     pub async fn assert_open(&mut self) {
         self.send(&ClientFrame::new(None, ClientMsg::Ping {})).await;
-        self.until(|msg| matches!(msg, ServerMsg::Pong {}).then_some(()))
-            .await;
+        self.until(|msg| matches!(msg, ServerMsg::Pong {}).then_some(())).await;
     }
 
     /// Waits for the server to close the connection and returns the close code.
@@ -355,10 +328,7 @@ impl LappProcess {
             {
                 return process;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "lapp did not come up on {addr}"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "lapp did not come up on {addr}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -384,5 +354,59 @@ impl Drop for LappProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A memory store that fails every write while `failing` is set, like a full disk.
+#[derive(Default)]
+pub struct FlakyStore {
+    pub inner: MemoryStore,
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl Store for FlakyStore {
+    fn create(
+        &self,
+        record: &lapp_server::store::SessionRecord,
+    ) -> Result<(), lapp_server::store::StoreError> {
+        self.inner.create(record)
+    }
+
+    fn append(
+        &self,
+        code: JoinCode,
+        events: &[lapp_server::session::SessionEvent],
+    ) -> Result<(), lapp_server::store::StoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(lapp_server::store::StoreError::Failed("the disk is full".into()));
+        }
+        self.inner.append(code, events)
+    }
+
+    fn load(
+        &self,
+        code: JoinCode,
+    ) -> Result<
+        Option<(lapp_server::store::SessionRecord, Vec<lapp_server::session::SessionEvent>)>,
+        lapp_server::store::StoreError,
+    > {
+        self.inner.load(code)
+    }
+
+    fn delete(&self, code: JoinCode) -> Result<(), lapp_server::store::StoreError> {
+        self.inner.delete(code)
+    }
+
+    fn load_all(
+        &self,
+    ) -> Result<
+        Vec<(lapp_server::store::SessionRecord, Vec<lapp_server::session::SessionEvent>)>,
+        lapp_server::store::StoreError,
+    > {
+        self.inner.load_all()
+    }
+
+    fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, lapp_server::store::StoreError> {
+        self.inner.created_before(before_ms)
     }
 }

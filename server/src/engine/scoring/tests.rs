@@ -53,11 +53,7 @@ struct Witness {
 /// Runs `hall` through a whole activity, checking every round's hand-out against the rules.
 fn run(hall: &Hall) -> Result<(), TestCaseError> {
     let mut rng = StdRng::seed_from_u64(hall.seed);
-    let config = ScoringConfig {
-        rounds: hall.rounds,
-        top: 10,
-        max_chars: 280,
-    };
+    let config = ScoringConfig { rounds: hall.rounds, top: 10, max_chars: 280 };
     let mut engine = Scoring::new(config);
     let mut witness = Witness::default();
     let step = |engine: &mut Scoring, witness: &mut Witness, event: ScoringEvent| {
@@ -70,9 +66,7 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
     let mut next_pid = hall.size as u32 + 1;
     let mut late: HashSet<Pid> = HashSet::new();
 
-    let opened = engine
-        .next_phase(&[], &mut rng)
-        .map_err(|err| TestCaseError::fail(err.to_string()))?;
+    let opened = engine.next_phase(&[], &mut rng).map_err(|err| TestCaseError::fail(err.to_string()))?;
     step(&mut engine, &mut witness, opened);
     let mut authors: HashMap<CardId, Pid> = HashMap::new();
     for &pid in &present {
@@ -108,28 +102,15 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
                 next_pid += 1;
             }
         }
-        let counts_before: HashMap<CardId, u32> = engine
-            .cards()
-            .iter()
-            .map(|card| (card.id, card.count()))
-            .collect();
-        let held_before: HashMap<Pid, usize> = present
-            .iter()
-            .map(|&pid| (pid, witness.handed.get(&pid).map_or(0, Vec::len)))
-            .collect();
+        let counts_before: HashMap<CardId, u32> =
+            engine.cards().iter().map(|card| (card.id, card.count())).collect();
+        let held_before: HashMap<Pid, usize> =
+            present.iter().map(|&pid| (pid, witness.handed.get(&pid).map_or(0, Vec::len))).collect();
         let present_list: Vec<Pid> = present.iter().copied().collect();
-        let started = engine
-            .next_phase(&present_list, &mut rng)
-            .map_err(|err| TestCaseError::fail(err.to_string()))?;
-        let ScoringEvent::RoundStarted {
-            round: started_round,
-            hands,
-            ..
-        } = &started
-        else {
-            return Err(TestCaseError::fail(format!(
-                "round {round} did not start: {started:?}"
-            )));
+        let started =
+            engine.next_phase(&present_list, &mut rng).map_err(|err| TestCaseError::fail(err.to_string()))?;
+        let ScoringEvent::RoundStarted { round: started_round, hands, .. } = &started else {
+            return Err(TestCaseError::fail(format!("round {round} did not start: {started:?}")));
         };
         prop_assert_eq!(*started_round, round);
         let hands = hands.clone();
@@ -138,18 +119,8 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
         // Rule 3: a card in at most one hand, a hand holds at most one card.
         let holders: HashSet<Pid> = hands.iter().map(|&(pid, _)| pid).collect();
         let handed_cards: HashSet<CardId> = hands.iter().map(|&(_, card)| card).collect();
-        prop_assert_eq!(
-            holders.len(),
-            hands.len(),
-            "someone holds two cards in round {}",
-            round
-        );
-        prop_assert_eq!(
-            handed_cards.len(),
-            hands.len(),
-            "a card is in two hands in round {}",
-            round
-        );
+        prop_assert_eq!(holders.len(), hands.len(), "someone holds two cards in round {}", round);
+        prop_assert_eq!(handed_cards.len(), hands.len(), "a card is in two hands in round {}", round);
         let eligible = |pid: Pid, card: CardId, witness: &Witness| {
             authors.get(&card) != Some(&pid)
                 && !witness.handed.get(&pid).is_some_and(|seen| seen.contains(&card))
@@ -158,27 +129,16 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
             prop_assert!(present.contains(&pid), "{} is not here but holds {}", pid, card);
             // Rule 1: never your own card. Rule 2: never the same card twice.
             prop_assert_ne!(authors.get(&card), Some(&pid), "{} got their own card", pid);
-            prop_assert!(
-                eligible(pid, card, &witness),
-                "{} got {} a second time",
-                pid,
-                card
-            );
+            prop_assert!(eligible(pid, card, &witness), "{} got {} a second time", pid, card);
         }
 
         // Rule 5: fewest scores first. No free card could go to a free holder, nor replace a
         // handed card with more scores in its holder's hand.
         let hand_of: HashMap<Pid, CardId> = hands.iter().copied().collect();
-        let free_holders: Vec<Pid> = present
-            .iter()
-            .copied()
-            .filter(|pid| !hand_of.contains_key(pid))
-            .collect();
-        let free_cards: Vec<CardId> = authors
-            .keys()
-            .copied()
-            .filter(|card| !handed_cards.contains(card))
-            .collect();
+        let free_holders: Vec<Pid> =
+            present.iter().copied().filter(|pid| !hand_of.contains_key(pid)).collect();
+        let free_cards: Vec<CardId> =
+            authors.keys().copied().filter(|card| !handed_cards.contains(card)).collect();
         for &card in &free_cards {
             for &pid in &free_holders {
                 prop_assert!(
@@ -220,6 +180,44 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
             }
         }
 
+        // People who arrive after the hand-out get a free card, fewest scores first.
+        let mut hands = hands;
+        if hall.churn {
+            let mut in_hand = handed_cards.clone();
+            for _ in 0..rng.random_range(0..=2) {
+                let pid = Pid(next_pid);
+                next_pid += 1;
+                present.insert(pid);
+                late.insert(pid);
+                let Some(event) = engine.late_hand(pid) else {
+                    for card in authors.keys().filter(|card| !in_hand.contains(card)) {
+                        prop_assert!(
+                            !eligible(pid, *card, &witness) || engine.card(*card).is_some_and(|c| c.hidden)
+                        );
+                    }
+                    continue;
+                };
+                let ScoringEvent::CardHanded { round: late_round, card, .. } = event else {
+                    return Err(TestCaseError::fail(format!("not a late hand: {event:?}")));
+                };
+                prop_assert_eq!(late_round, round);
+                prop_assert!(eligible(pid, card, &witness), "late {} got {} it may not hold", pid, card);
+                prop_assert!(in_hand.insert(card), "late {} got {}, already in a hand", pid, card);
+                for other in authors
+                    .keys()
+                    .filter(|other| !in_hand.contains(other) && eligible(pid, **other, &witness))
+                {
+                    prop_assert!(
+                        counts_before[other] >= counts_before[&card],
+                        "late hand {} before {}",
+                        card,
+                        other
+                    );
+                }
+                hands.push((pid, card));
+                step(&mut engine, &mut witness, event);
+            }
+        }
         for &(pid, card) in &hands {
             witness.handed.entry(pid).or_default().push(card);
         }
@@ -228,9 +226,8 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
                 continue;
             }
             let first = Score::new(rng.random_range(1..=5)).expect("1..=5 is a score");
-            let event = engine
-                .score(pid, round, card, first)
-                .map_err(|err| TestCaseError::fail(err.to_string()))?;
+            let event =
+                engine.score(pid, round, card, first).map_err(|err| TestCaseError::fail(err.to_string()))?;
             step(&mut engine, &mut witness, event);
             let mut kept = first;
             if rng.random_range(0..4) == 0 {
@@ -244,9 +241,7 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
             witness.scores.entry(card).or_default().push(kept.get());
         }
     }
-    let finished = engine
-        .next_phase(&[], &mut rng)
-        .map_err(|err| TestCaseError::fail(err.to_string()))?;
+    let finished = engine.next_phase(&[], &mut rng).map_err(|err| TestCaseError::fail(err.to_string()))?;
     prop_assert_eq!(&finished, &ScoringEvent::ResultsReached);
     step(&mut engine, &mut witness, finished);
 
@@ -254,12 +249,7 @@ fn run(hall: &Hall) -> Result<(), TestCaseError> {
     for card in engine.cards() {
         let given = witness.scores.get(&card.id).map_or(&[][..], Vec::as_slice);
         prop_assert_eq!(card.count() as usize, given.len(), "{} count", card.id);
-        prop_assert_eq!(
-            card.total,
-            given.iter().map(|&s| u32::from(s)).sum::<u32>(),
-            "{} total",
-            card.id
-        );
+        prop_assert_eq!(card.total, given.iter().map(|&s| u32::from(s)).sum::<u32>(), "{} total", card.id);
     }
 
     // Rule 4: with steady membership, n ≥ rounds + 1, all writing and all scoring, every card
@@ -318,18 +308,12 @@ fn held_by(size: u32, non_writers: &[u32], late: &[(u32, u32)], seed: u64) -> Ha
     }
     let mut present: Vec<Pid> = (1..=size).map(Pid).collect();
     for round in 1..=engine.config().rounds {
-        present.extend(
-            late.iter()
-                .filter(|&&(_, joins)| joins == round)
-                .map(|&(pid, _)| Pid(pid)),
-        );
+        present.extend(late.iter().filter(|&&(_, joins)| joins == round).map(|&(pid, _)| Pid(pid)));
         let event = engine.next_phase(&present, &mut rng).expect("rounds go on");
         engine.apply(&event);
         let hands: Vec<(Pid, CardId)> = engine.hands().collect();
         for (pid, card) in hands {
-            let event = engine
-                .score(pid, round, card, Score::new(3).expect("score"))
-                .expect("in hand");
+            let event = engine.score(pid, round, card, Score::new(3).expect("score")).expect("in hand");
             engine.apply(&event);
         }
     }
@@ -340,28 +324,13 @@ fn held_by(size: u32, non_writers: &[u32], late: &[(u32, u32)], seed: u64) -> Ha
 fn non_writers_and_late_joiners_score() {
     for seed in 0..20 {
         let held = held_by(30, &[7], &[(31, 3)], seed);
-        assert_eq!(
-            held[&Pid(7)],
-            5,
-            "seed {seed}: the one non-writer scores every round"
-        );
-        assert!(
-            held[&Pid(31)] >= 2,
-            "seed {seed}: a joiner in round 3 held {}",
-            held[&Pid(31)]
-        );
+        assert_eq!(held[&Pid(7)], 5, "seed {seed}: the one non-writer scores every round");
+        assert!(held[&Pid(31)] >= 2, "seed {seed}: a joiner in round 3 held {}", held[&Pid(31)]);
         let held = held_by(12, &[1, 2, 3], &[(13, 2), (14, 2)], seed);
         for pid in [1, 2, 3] {
-            assert!(
-                held[&Pid(pid)] >= 3,
-                "seed {seed}: non-writer p{pid} held {}",
-                held[&Pid(pid)]
-            );
+            assert!(held[&Pid(pid)] >= 3, "seed {seed}: non-writer p{pid} held {}", held[&Pid(pid)]);
         }
-        assert!(
-            held[&Pid(13)] + held[&Pid(14)] >= 3,
-            "seed {seed}: late joiners held too little"
-        );
+        assert!(held[&Pid(13)] + held[&Pid(14)] >= 3, "seed {seed}: late joiners held too little");
     }
 }
 
@@ -373,11 +342,7 @@ fn refusals() {
         assert_eq!(result.map_err(|refusal| refusal.code), Err(code));
     };
     let three = Score::new(3).expect("score");
-    let mut engine = Scoring::new(ScoringConfig {
-        rounds: 2,
-        top: 10,
-        max_chars: 10,
-    });
+    let mut engine = Scoring::new(ScoringConfig { rounds: 2, top: 10, max_chars: 10 });
     check(engine.write(Pid(1), "early"), ErrorCode::WrongPhase);
     engine.apply(&ScoringEvent::WritingOpened);
     check(engine.write(Pid(1), "   "), ErrorCode::EmptyText);
@@ -390,26 +355,13 @@ fn refusals() {
     }
     // Writing again replaces the text and keeps the id.
     let rewrite = engine.write(Pid(2), "new").expect("writing");
-    assert_eq!(
-        rewrite,
-        ScoringEvent::CardWritten {
-            pid: Pid(2),
-            card: CardId(2),
-            text: "new".into()
-        }
-    );
+    assert_eq!(rewrite, ScoringEvent::CardWritten { pid: Pid(2), card: CardId(2), text: "new".into() });
     let present: Vec<Pid> = (1..=4).map(Pid).collect();
     let event = engine.next_phase(&present, &mut rng).expect("round 1");
     engine.apply(&event);
     check(engine.write(Pid(1), "late"), ErrorCode::WrongPhase);
-    let (held, _) = engine
-        .hand(Pid(1))
-        .map(|(card, score)| (card.id, score))
-        .expect("p1 holds a card");
-    let other = (1..=4)
-        .map(CardId)
-        .find(|&card| card != held && card != CardId(1))
-        .expect("another card");
+    let (held, _) = engine.hand(Pid(1)).map(|(card, score)| (card.id, score)).expect("p1 holds a card");
+    let other = (1..=4).map(CardId).find(|&card| card != held && card != CardId(1)).expect("another card");
     check(engine.score(Pid(1), 1, CardId(1), three), ErrorCode::OwnCard);
     check(engine.score(Pid(1), 1, other, three), ErrorCode::NotYourCard);
     check(engine.score(Pid(1), 2, held, three), ErrorCode::WrongPhase);
@@ -447,10 +399,7 @@ fn hiding_a_card_takes_it_out_of_hand_and_ranking() {
     for round in 2..=5 {
         let event = engine.next_phase(&present, &mut rng).expect("next round");
         engine.apply(&event);
-        assert!(
-            engine.hands().all(|(_, held)| held != card),
-            "round {round} handed a hidden card"
-        );
+        assert!(engine.hands().all(|(_, held)| held != card), "round {round} handed a hidden card");
     }
 }
 
@@ -460,11 +409,7 @@ fn ranking_orders_by_mean_then_count() {
     let mut engine = Scoring::new(ScoringConfig::default());
     engine.apply(&ScoringEvent::WritingOpened);
     for pid in 1..=5 {
-        engine.apply(&ScoringEvent::CardWritten {
-            pid: Pid(pid),
-            card: CardId(pid),
-            text: format!("{pid}"),
-        });
+        engine.apply(&ScoringEvent::CardWritten { pid: Pid(pid), card: CardId(pid), text: format!("{pid}") });
     }
     let mut give = |card: u32, scores: &[u8]| {
         for (holder, &score) in scores.iter().enumerate() {
@@ -480,15 +425,9 @@ fn ranking_orders_by_mean_then_count() {
     give(2, &[4, 4, 4]); // mean 4, 3 scores: above card 1
     give(3, &[5, 1, 1]); // mean 2.33
     give(5, &[4, 4]); // same as card 1: shares its rank
-    let ranking: Vec<(u32, u32, u32)> = engine
-        .ranking()
-        .iter()
-        .map(|entry| (entry.rank, entry.card.0, entry.total))
-        .collect();
-    assert_eq!(
-        ranking,
-        vec![(1, 2, 12), (2, 1, 8), (2, 5, 8), (4, 3, 7), (5, 4, 0)]
-    );
+    let ranking: Vec<(u32, u32, u32)> =
+        engine.ranking().iter().map(|entry| (entry.rank, entry.card.0, entry.total)).collect();
+    assert_eq!(ranking, vec![(1, 2, 12), (2, 1, 8), (2, 5, 8), (4, 3, 7), (5, 4, 0)]);
 }
 
 /// Someone in the round-1 cycle who never held a card and then left must not upset later
@@ -497,34 +436,19 @@ fn ranking_orders_by_mean_then_count() {
 fn a_non_writer_who_never_held_a_card_can_leave() {
     for seed in 0..50 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let mut engine = Scoring::new(ScoringConfig {
-            rounds: 3,
-            top: 10,
-            max_chars: 50,
-        });
+        let mut engine = Scoring::new(ScoringConfig { rounds: 3, top: 10, max_chars: 50 });
         engine.apply(&ScoringEvent::WritingOpened);
         let event = engine.write(Pid(1), "the only card").expect("writing");
         engine.apply(&event);
         let everyone: Vec<Pid> = (1..=6).map(Pid).collect();
         let event = engine.next_phase(&everyone, &mut rng).expect("round 1");
         engine.apply(&event);
-        let idle: Vec<Pid> = everyone
-            .iter()
-            .copied()
-            .filter(|&pid| engine.hand(pid).is_none())
-            .collect();
-        let staying: Vec<Pid> = everyone
-            .iter()
-            .copied()
-            .filter(|pid| !idle.contains(pid))
-            .collect();
+        let idle: Vec<Pid> = everyone.iter().copied().filter(|&pid| engine.hand(pid).is_none()).collect();
+        let staying: Vec<Pid> = everyone.iter().copied().filter(|pid| !idle.contains(pid)).collect();
         for round in 2..=3 {
             let event = engine.next_phase(&staying, &mut rng).expect("next round");
             engine.apply(&event);
-            assert!(
-                engine.hands().all(|(pid, _)| staying.contains(&pid)),
-                "seed {seed} round {round}"
-            );
+            assert!(engine.hands().all(|(pid, _)| staying.contains(&pid)), "seed {seed} round {round}");
         }
     }
 }
