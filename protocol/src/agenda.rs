@@ -83,6 +83,19 @@ impl Default for GroupingConfig {
 pub struct CreateSession {
     pub title: String,
     pub agenda: Vec<AgendaItem>,
+    /// The language of what the server words itself, such as group labels.
+    #[serde(default)]
+    pub language: Language,
+}
+
+/// The languages Lapp speaks: Norwegian bokmål and English.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "nb")]
+    Bokmal,
+    #[serde(rename = "en")]
+    English,
 }
 
 impl CreateSession {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::agenda::{ActivityKind, AgendaItem};
-use crate::ids::{CardId, JoinCode, Pid, Score};
+use crate::ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionExport {
@@ -32,6 +32,35 @@ pub struct ActivityExport {
     pub prompt: String,
     #[serde(default)]
     pub cards: Vec<CardExport>,
+    #[serde(default)]
+    pub groups: Vec<GroupExport>,
+    #[serde(default)]
+    pub notes: Vec<NoteExport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupExport {
+    pub id: GroupId,
+    pub level: u32,
+    pub label: String,
+    pub members: Vec<Pid>,
+    /// The groups of the level before that were merged into this one.
+    #[serde(default)]
+    pub merged: Vec<GroupId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteExport {
+    pub id: NoteId,
+    pub author: Pid,
+    pub text: String,
+    /// 0 for a note written alone, else the level it was written at.
+    pub level: u32,
+    /// The group it was written in; none for a note written alone.
+    pub group: Option<GroupId>,
+    pub hidden: bool,
+    /// Stars at each level it was shown at: `stars[0]` is level 1.
+    pub stars: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,12 +22,14 @@ pub mod limits;
 pub mod server;
 
 pub use agenda::{
-    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, ScoringConfig, SessionCreated,
-    SessionUrls,
+    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, ScoringConfig,
+    SessionCreated, SessionUrls,
 };
 pub use client::{ClientFrame, ClientMsg, Join, Role};
 pub use error::{DecodeError, ErrorCode};
-pub use export::{ActivityExport, CardExport, ExportParticipant, ScoreExport, SessionExport};
+pub use export::{
+    ActivityExport, CardExport, ExportParticipant, GroupExport, NoteExport, ScoreExport, SessionExport,
+};
 pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
 pub use server::{
     ActivityInfo, CardText, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView, Phase,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agenda::{ActivityKind, AgendaItem};
+use crate::agenda::{ActivityKind, AgendaItem, Language};
 use crate::client::Role;
 use crate::error::ErrorCode;
 use crate::ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
@@ -100,6 +100,9 @@ pub struct SessionInfo {
     pub agenda: Vec<AgendaItem>,
     /// The index of the current activity; `null` before the first is started.
     pub current: Option<u32>,
+    /// The language group labels are worded in.
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// The present state for one role: whatever of these applies now. A client that renders
@@ -125,6 +128,9 @@ pub struct View {
     pub group: Option<GroupView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poster: Option<Vec<PosterGroup>>,
+    /// A participant's own notes written alone (grouping, `solo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<NoteView>>,
 }
 
 /// Where an activity is.
@@ -189,6 +195,9 @@ pub struct Progress {
     pub phase: Phase,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<u32>,
+    /// The grouping level, while one is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
     /// Participants who have ever joined the session.
     pub participants: u32,
     /// Participants connected now.

@@ -145,7 +145,13 @@ fn server_frames() {
         ServerMsg::Welcome(Box::new(Welcome {
             you: You { pid: Some(Pid(12)), name: Some("Kari".into()), role: Role::Participant },
             resume: Some("0123456789abcdef0123456789abcdef".into()),
-            session: SessionInfo { code: code(), title: "Dagen".into(), agenda, current: Some(0) },
+            session: SessionInfo {
+                code: code(),
+                title: "Dagen".into(),
+                agenda,
+                current: Some(0),
+                language: Language::Bokmal,
+            },
             view: View {
                 activity: Some(activity.clone()),
                 mine: Some(CardText { id: CardId(1), text: "Mine".into() }),
@@ -168,7 +174,8 @@ fn server_frames() {
                     {"kind": "scoring", "prompt": "What slows you down?", "rounds": 5, "top": 10, "max_chars": 280},
                     {"kind": "grouping", "prompt": "What first?", "sizes": [3, 9], "max_chars": 280}
                 ],
-                "current": 0
+                "current": 0,
+                "language": "nb"
             },
             "view": {
                 "activity": {
@@ -210,6 +217,7 @@ fn server_frames() {
         ServerMsg::Progress(Progress {
             phase: Phase::Round,
             round: Some(1),
+            level: None,
             participants: 30,
             connected: 29,
             cards: 29,
@@ -282,6 +290,22 @@ fn server_frames() {
         json!({"type": "error", "code": "bad_json", "message": "?"}),
     );
     check_server(ServerMsg::Pong {}, json!({"type": "pong"}));
+    check_server(
+        ServerMsg::Progress(Progress {
+            phase: Phase::Level,
+            round: None,
+            level: Some(2),
+            participants: 23,
+            connected: 22,
+            cards: 0,
+            handed: 0,
+            scored: 0,
+            groups: Some(3),
+            groups_starred: Some(1),
+        }),
+        json!({"type": "progress", "phase": "level", "level": 2, "participants": 23, "connected": 22,
+               "cards": 0, "handed": 0, "scored": 0, "groups": 3, "groups_starred": 1}),
+    );
 }
 
 /// A bad frame gets `code`, and the `rid` when one could be read.

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Limits;
 use crate::engine::Refusal;
+use crate::engine::grouping::{Group, GroupingEvent};
 use crate::engine::scoring::ScoringEvent;
 use crate::outbox::{Outbox, close};
 use crate::secret::Secret;
@@ -282,8 +283,12 @@ impl Actor {
             if let Some(old) = self.by_pid.insert(pid, conn).and_then(|old| self.conns.remove(&old)) {
                 old.outbox.close(close::REPLACED);
             }
-            // Someone who arrives after the hand-out still gets a card if one is free.
+            // Someone who arrives after the hand-out still gets a card if one is free, and
+            // someone who arrives after the groups formed joins one.
             if let Some(event) = self.session.late_hand(pid) {
+                self.record(event);
+            }
+            if let Some(event) = self.session.late_group(pid) {
                 self.record(event);
             }
             self.progress_dirty = true;
@@ -386,6 +391,13 @@ impl Actor {
             SessionEvent::ActivityStarted { .. } => {
                 self.share(Target::Everyone, activity(&self.session));
                 self.bring_participants_up_to_date();
+                if let Some(level) = self.session.grouping().and_then(|(_, grouping)| grouping.phase().1) {
+                    self.send_groups(|group| group.level == level);
+                }
+                self.share(
+                    Target::Watchers,
+                    self.session.poster().map(|groups| ServerMsg::Poster { groups }),
+                );
                 // A reveal belongs to its activity: show this one's, or clear the last one's.
                 self.share(Target::Audience, Some(self.reveal_frame()));
                 self.progress_dirty = true;
@@ -437,6 +449,69 @@ impl Actor {
                     self.share(Target::Everyone, Some(self.reveal_frame()));
                 }
             },
+            SessionEvent::Grouping { event, .. } => match event {
+                GroupingEvent::SoloOpened => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::LevelStarted { level, .. } => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    self.send_groups(|group| group.level == *level);
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::MemberJoined { group, .. } => {
+                    self.send_groups(|candidate| candidate.id == *group);
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::GroupOpened { group, .. } => {
+                    self.send_groups(|candidate| candidate.id == group.id);
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::NoteAdded { group: Some(group), .. } => {
+                    self.send_groups(|candidate| candidate.id == *group);
+                }
+                GroupingEvent::NoteAdded { group: None, .. } => {}
+                GroupingEvent::NoteStarred { pid, level, .. } => {
+                    let starred_in =
+                        self.session.grouping().and_then(|(_, g)| g.group_of(*pid, *level)).map(|g| g.id);
+                    self.send_groups(|candidate| Some(candidate.id) == starred_in);
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::NoteHidden { .. } => {
+                    // A note may be shown in several groups: everyone at the current level
+                    // gets their group again, and the poster is sent again.
+                    let level = self.session.grouping().and_then(|(_, g)| g.phase().1);
+                    self.send_groups(|candidate| Some(candidate.level) == level);
+                    self.share(
+                        Target::Watchers,
+                        self.session.poster().map(|groups| ServerMsg::Poster { groups }),
+                    );
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::PosterReached => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    self.share(
+                        Target::Watchers,
+                        self.session.poster().map(|groups| ServerMsg::Poster { groups }),
+                    );
+                    self.progress_dirty = true;
+                }
+            },
+        }
+    }
+
+    /// Each group that `which` picks, encoded once and sent to its connected members.
+    fn send_groups(&mut self, which: impl Fn(&Group) -> bool) {
+        let Some((_, grouping)) = self.session.grouping() else { return };
+        let mut frames = Vec::new();
+        for group in grouping.groups().iter().filter(|group| which(group)) {
+            let frame = encode(&ServerMsg::Group(self.session.group_view(grouping, group)));
+            for pid in group.members.iter().filter(|pid| self.by_pid.contains_key(pid)) {
+                frames.push((*pid, frame.clone()));
+            }
+        }
+        for (pid, frame) in frames {
+            self.pending.push((Target::Participant(pid), frame));
         }
     }
 

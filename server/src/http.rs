@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use lapp_protocol::limits::{MAX_FRAME_BYTES, SECRET_HEX_CHARS};
-use lapp_protocol::{AgendaItem, CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
+use lapp_protocol::{CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
 use rand::Rng;
 
 use crate::AppState;
@@ -75,13 +75,6 @@ async fn create_session(
     request
         .validate()
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
-    if request.agenda.iter().any(|item| matches!(item, AgendaItem::Grouping { .. })) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadJson,
-            "grouping activities are not available on this server yet",
-        ));
-    }
 
     let key = Secret::generate(&mut rand::rng());
     debug_assert_eq!(key.to_hex().len(), SECRET_HEX_CHARS);
@@ -107,6 +100,7 @@ async fn create_session(
             key,
             agenda: request.agenda.clone(),
             created_at_ms: crate::now_ms(),
+            language: request.language,
         };
         let store = state.store.clone();
         let stored_record = record.clone();

@@ -6,14 +6,16 @@ use std::collections::HashMap;
 
 use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
-    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, ExportParticipant, Hand,
-    Join, JoinCode, Leaderboard, Phase, Pid, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo,
-    View,
+    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, ExportParticipant,
+    GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member, NoteExport, NoteView, Phase,
+    Pid, PosterGroup, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo, View,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Refusal;
+use crate::engine::grouping::{Group, Grouping, GroupingEvent};
+use crate::engine::labels;
 use crate::engine::scoring::{Scoring, ScoringEvent};
 use crate::secret::Secret;
 
@@ -25,6 +27,8 @@ pub struct SessionRecord {
     pub key: Secret,
     pub agenda: Vec<AgendaItem>,
     pub created_at_ms: u64,
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// Every change to a session, in the order it happened.
@@ -35,6 +39,7 @@ pub enum SessionEvent {
     ActivityStarted { index: u32 },
     TimerSet { timer: Option<Timer> },
     Scoring { index: u32, event: ScoringEvent },
+    Grouping { index: u32, event: GroupingEvent },
 }
 
 /// A countdown shown to everyone; with `advance` the activity moves on at zero.
@@ -55,6 +60,7 @@ pub struct Participant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activity {
     Scoring(Scoring),
+    Grouping(Grouping),
 }
 
 /// Who sent a command.
@@ -87,6 +93,7 @@ pub struct Session {
     key: Secret,
     pub agenda: Vec<AgendaItem>,
     pub created_at_ms: u64,
+    pub language: Language,
     /// Indexed by `pid.index() - 1`.
     participants: Vec<Participant>,
     resume: HashMap<Secret, Pid>,
@@ -97,7 +104,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(record: SessionRecord) -> Session {
-        let SessionRecord { code, title, key, agenda, created_at_ms } = record;
+        let SessionRecord { code, title, key, agenda, created_at_ms, language } = record;
         let activities = agenda.iter().map(|_| None).collect();
         Session {
             code,
@@ -105,6 +112,7 @@ impl Session {
             key,
             agenda,
             created_at_ms,
+            language,
             participants: Vec::new(),
             resume: HashMap::new(),
             current: None,
@@ -143,6 +151,14 @@ impl Session {
     pub fn scoring(&self) -> Option<(usize, &Scoring)> {
         match self.current()? {
             (index, Activity::Scoring(scoring)) => Some((index, scoring)),
+            _ => None,
+        }
+    }
+
+    pub fn grouping(&self) -> Option<(usize, &Grouping)> {
+        match self.current()? {
+            (index, Activity::Grouping(grouping)) => Some((index, grouping)),
+            _ => None,
         }
     }
 
@@ -227,6 +243,12 @@ impl Session {
         };
         let in_scoring =
             |index: usize, event: ScoringEvent| vec![SessionEvent::Scoring { index: index as u32, event }];
+        let grouping = || {
+            self.grouping()
+                .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+        };
+        let in_grouping =
+            |index: usize, event: GroupingEvent| vec![SessionEvent::Grouping { index: index as u32, event }];
         match msg {
             ClientMsg::CardWrite { text } => {
                 let pid = as_participant()?;
@@ -245,9 +267,15 @@ impl Session {
                 let unchanged = scoring.hand(pid).is_some_and(|(_, given)| given == Some(*score));
                 Ok(if unchanged { Vec::new() } else { in_scoring(index, event) })
             }
-            ClientMsg::NoteAdd { .. } | ClientMsg::NoteStar { .. } => {
-                as_participant()?;
-                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+            ClientMsg::NoteAdd { text } => {
+                let pid = as_participant()?;
+                let (index, grouping) = grouping()?;
+                Ok(in_grouping(index, grouping.add_note(pid, text)?))
+            }
+            ClientMsg::NoteStar { note, on } => {
+                let pid = as_participant()?;
+                let (index, grouping) = grouping()?;
+                Ok(grouping.star(pid, *note, *on)?.map(|event| in_grouping(index, event)).unwrap_or_default())
             }
             ClientMsg::ActivityStart { index } => {
                 as_facilitator()?;
@@ -288,9 +316,10 @@ impl Session {
                 let (index, scoring) = scoring()?;
                 Ok(in_scoring(index, scoring.hide(*card, *hidden)?))
             }
-            ClientMsg::NoteHide { .. } => {
+            ClientMsg::NoteHide { note, hidden } => {
                 as_facilitator()?;
-                Err(Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
+                let (index, grouping) = grouping()?;
+                Ok(in_grouping(index, grouping.hide(*note, *hidden)?))
             }
             ClientMsg::Reveal { count } => {
                 as_facilitator()?;
@@ -309,6 +338,14 @@ impl Session {
         let (index, scoring) = self.scoring()?;
         let event = scoring.late_hand(pid)?;
         Some(SessionEvent::Scoring { index: index as u32, event })
+    }
+
+    /// A group for a participant who arrived after the level started.
+    pub fn late_group(&self, pid: Pid) -> Option<SessionEvent> {
+        let (index, grouping) = self.grouping()?;
+        let zone = self.participant(pid).and_then(|participant| participant.zone.as_deref());
+        let event = grouping.late_join(pid, zone)?;
+        Some(SessionEvent::Grouping { index: index as u32, event })
     }
 
     /// After a restart nobody is connected yet: a countdown that would move the activity on
@@ -330,6 +367,15 @@ impl Session {
             Some((index, Activity::Scoring(scoring))) => {
                 let event = scoring.next_phase(context.present, rng)?;
                 Ok(vec![SessionEvent::Scoring { index: index as u32, event }])
+            }
+            Some((index, Activity::Grouping(grouping))) => {
+                let present: Vec<(Pid, Option<String>)> = context
+                    .present
+                    .iter()
+                    .map(|&pid| (pid, self.participant(pid).and_then(|p| p.zone.clone())))
+                    .collect();
+                let event = grouping.next_phase(&present, rng)?;
+                Ok(vec![SessionEvent::Grouping { index: index as u32, event }])
             }
         }
     }
@@ -354,8 +400,9 @@ impl Session {
                 if let Some(slot @ None) = self.activities.get_mut(index) {
                     *slot = match &self.agenda[index] {
                         AgendaItem::Scoring { config, .. } => Some(Activity::Scoring(Scoring::new(*config))),
-                        // Grouping has no engine yet; sessions with one are refused at creation.
-                        AgendaItem::Grouping { .. } => None,
+                        AgendaItem::Grouping { config, .. } => {
+                            Some(Activity::Grouping(Grouping::new(config.clone())))
+                        }
                     };
                 }
             }
@@ -365,6 +412,15 @@ impl Session {
                     let phase_before = scoring.stage();
                     scoring.apply(event);
                     if scoring.stage() != phase_before {
+                        self.timer = None;
+                    }
+                }
+            }
+            SessionEvent::Grouping { index, event } => {
+                if let Some(Some(Activity::Grouping(grouping))) = self.activities.get_mut(*index as usize) {
+                    let phase_before = grouping.stage();
+                    grouping.apply(event);
+                    if grouping.stage() != phase_before {
                         self.timer = None;
                     }
                 }
@@ -380,6 +436,7 @@ impl Session {
             title: self.title.clone(),
             agenda: self.agenda.clone(),
             current: self.current.map(|index| index as u32),
+            language: self.language,
         }
     }
 
@@ -387,8 +444,9 @@ impl Session {
     pub fn activity_info(&self, now_ms: u64) -> Option<ActivityInfo> {
         let (index, activity) = self.current()?;
         let item = &self.agenda[index];
-        let (phase, round) = match activity {
-            Activity::Scoring(scoring) => scoring.phase(),
+        let ((phase, round), level) = match activity {
+            Activity::Scoring(scoring) => (scoring.phase(), None),
+            Activity::Grouping(grouping) => ((grouping.phase().0, None), grouping.phase().1),
         };
         Some(ActivityInfo {
             index: index as u32,
@@ -396,7 +454,7 @@ impl Session {
             prompt: item.prompt().to_owned(),
             phase,
             round,
-            level: None,
+            level,
             deadline: self.timer.map(|timer| timer.deadline_ms),
             now: self.timer.map(|_| now_ms),
         })
@@ -406,6 +464,7 @@ impl Session {
         let mut progress = Progress {
             phase: Phase::Lobby,
             round: None,
+            level: None,
             participants: self.participants.len() as u32,
             connected,
             cards: 0,
@@ -419,7 +478,57 @@ impl Session {
             progress.cards = scoring.cards().len() as u32;
             (progress.handed, progress.scored) = scoring.round_progress();
         }
+        if let Some((_, grouping)) = self.grouping() {
+            (progress.phase, progress.level) = grouping.phase();
+            if let Some(level) = progress.level {
+                let groups: Vec<&Group> = grouping.groups_at(level).collect();
+                progress.groups = Some(groups.len() as u32);
+                progress.groups_starred =
+                    Some(groups.iter().filter(|group| grouping.has_starred(group)).count() as u32);
+            }
+        }
         progress
+    }
+
+    /// What a group's members see of it.
+    pub fn group_view(&self, grouping: &Grouping, group: &Group) -> GroupView {
+        GroupView {
+            level: group.level,
+            id: group.id,
+            label: labels::label(group.index, self.language),
+            members: group
+                .members
+                .iter()
+                .map(|&pid| Member { pid, name: self.participant(pid).and_then(|p| p.name.clone()) })
+                .collect(),
+            notes: grouping
+                .shown(group)
+                .iter()
+                .map(|shown| NoteView {
+                    id: shown.note.id,
+                    text: shown.note.text.clone(),
+                    stars: shown.note.stars_at(group.level),
+                    from: shown.from,
+                })
+                .collect(),
+        }
+    }
+
+    /// The poster: every final group with its starred notes, once grouping reaches it.
+    pub fn poster(&self) -> Option<Vec<PosterGroup>> {
+        let (_, grouping) = self.grouping()?;
+        if grouping.phase().0 != Phase::Poster {
+            return None;
+        }
+        let poster = grouping
+            .groups_at(grouping.levels())
+            .map(|group| {
+                let view = self.group_view(grouping, group);
+                let notes = view.notes.into_iter().filter(|note| note.stars > 0).collect();
+                PosterGroup { id: view.id, label: view.label, notes }
+            })
+            .collect();
+        Some(poster)
     }
 
     /// The facilitators' live leaderboard: the best `limit` cards and the hidden ones.
@@ -455,10 +564,12 @@ impl Session {
             Role::Facilitator => {
                 view.progress = Some(self.progress(connected));
                 view.leaderboard = self.leaderboard(leaderboard_limit);
+                view.poster = self.poster();
             }
             Role::Screen => {
                 view.progress = Some(self.progress(connected));
                 view.reveal = self.reveal();
+                view.poster = self.poster();
             }
             Role::Participant => {
                 if let (Some(pid), Some((_, scoring))) = (pid, self.scoring()) {
@@ -471,6 +582,16 @@ impl Session {
                     if scoring.phase().0 == Phase::Results {
                         view.results = scoring.yours(pid, &scoring.ranking());
                         view.reveal = self.reveal();
+                    }
+                }
+                if let (Some(pid), Some((_, grouping))) = (pid, self.grouping()) {
+                    match grouping.phase() {
+                        (Phase::Solo, _) => view.notes = Some(note_views(grouping.solo_notes(pid))),
+                        (Phase::Level, _) => {
+                            view.group =
+                                grouping.current_group(pid).map(|group| self.group_view(grouping, group));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -488,31 +609,46 @@ impl Session {
             .enumerate()
             .filter_map(|(index, activity)| {
                 let item = &self.agenda[index];
-                let cards = match activity.as_ref()? {
-                    Activity::Scoring(scoring) => scoring
-                        .cards()
-                        .iter()
-                        .map(|card| CardExport {
-                            id: card.id,
-                            author: card.author,
-                            text: card.text.clone(),
-                            hidden: card.hidden,
-                            total: card.total,
-                            count: card.count(),
-                            scores: card
-                                .scores
-                                .iter()
-                                .map(|&(round, pid, score)| ScoreExport { round, pid, score })
-                                .collect(),
-                        })
-                        .collect(),
-                };
-                Some(ActivityExport {
+                let mut export = ActivityExport {
                     index: index as u32,
                     kind: item.kind(),
                     prompt: item.prompt().to_owned(),
-                    cards,
-                })
+                    cards: Vec::new(),
+                    groups: Vec::new(),
+                    notes: Vec::new(),
+                };
+                match activity.as_ref()? {
+                    Activity::Scoring(scoring) => {
+                        export.cards = scoring.cards().iter().map(card_export).collect();
+                    }
+                    Activity::Grouping(grouping) => {
+                        export.groups = grouping
+                            .groups()
+                            .iter()
+                            .map(|group| GroupExport {
+                                id: group.id,
+                                level: group.level,
+                                label: labels::label(group.index, self.language),
+                                members: group.members.clone(),
+                                merged: group.merged.clone(),
+                            })
+                            .collect();
+                        export.notes = grouping
+                            .notes()
+                            .iter()
+                            .map(|note| NoteExport {
+                                id: note.id,
+                                author: note.author,
+                                text: note.text.clone(),
+                                level: note.level,
+                                group: note.group,
+                                hidden: note.hidden,
+                                stars: note.stars.iter().map(|stars| stars.len() as u32).collect(),
+                            })
+                            .collect();
+                    }
+                }
+                Some(export)
             })
             .collect();
         SessionExport {
@@ -528,6 +664,23 @@ impl Session {
             activities,
         }
     }
+}
+
+fn card_export(card: &crate::engine::scoring::Card) -> CardExport {
+    CardExport {
+        id: card.id,
+        author: card.author,
+        text: card.text.clone(),
+        hidden: card.hidden,
+        total: card.total,
+        count: card.count(),
+        scores: card.scores.iter().map(|&(round, pid, score)| ScoreExport { round, pid, score }).collect(),
+    }
+}
+
+/// Notes as their writer sees them.
+pub fn note_views<'a>(notes: impl Iterator<Item = &'a crate::engine::grouping::Note>) -> Vec<NoteView> {
+    notes.map(|note| NoteView { id: note.id, text: note.text.clone(), stars: 0, from: None }).collect()
 }
 
 pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {
@@ -592,6 +745,7 @@ mod tests {
             key: Secret::generate(&mut StdRng::seed_from_u64(1)),
             agenda: vec![scoring(3), scoring(2)],
             created_at_ms: 1_000,
+            language: Language::Bokmal,
         }
     }
 

@@ -5,6 +5,8 @@
 //! applying events is deterministic, which is what makes the engines property-testable and
 //! their event logs replayable.
 
+pub mod grouping;
+pub mod labels;
 pub mod scoring;
 
 use lapp_protocol::ErrorCode;

@@ -193,6 +193,7 @@ mod tests {
             key: Secret::generate(&mut rng),
             agenda: vec![AgendaItem::Scoring { prompt: "Q".into(), config: ScoringConfig::default() }],
             created_at_ms,
+            language: lapp_protocol::Language::English,
         }
     }
 
