@@ -331,12 +331,23 @@ impl Actor {
             Ok(events) => {
                 let mut ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card: None, note: None };
                 for event in events {
-                    if let (
-                        ServerMsg::Ack { card, .. },
-                        SessionEvent::Scoring { event: ScoringEvent::CardWritten { card: id, .. }, .. },
-                    ) = (&mut ack, &event)
-                    {
-                        *card = Some(*id);
+                    // The ack names what a write created, so the client can refer to it.
+                    if let ServerMsg::Ack { card, note, .. } = &mut ack {
+                        match &event {
+                            SessionEvent::Scoring {
+                                event: ScoringEvent::CardWritten { card: id, .. },
+                                ..
+                            } => {
+                                *card = Some(*id);
+                            }
+                            SessionEvent::Grouping {
+                                event: GroupingEvent::NoteAdded { note: id, .. },
+                                ..
+                            } => {
+                                *note = Some(*id);
+                            }
+                            _ => {}
+                        }
                     }
                     self.record(event);
                 }

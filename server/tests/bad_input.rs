@@ -239,6 +239,10 @@ async fn bad_session_requests_get_a_json_error() {
         (r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":0}]}"#, "bad_json"),
         (r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q","rounds":11}]}"#, "bad_json"),
         (r#"{"title":"x","agenda":[{"kind":"dancing","prompt":"q"}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"grouping","prompt":"q","sizes":[1]}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"grouping","prompt":"q","sizes":[9,3]}]}"#, "bad_json"),
+        (r#"{"title":"x","agenda":[{"kind":"grouping","prompt":"q","sizes":[]}]}"#, "bad_json"),
+        (r#"{"title":"x","language":"de","agenda":[{"kind":"scoring","prompt":"q"}]}"#, "bad_json"),
     ];
     for (body, code) in cases {
         let (status, answer) = server.post_session(body).await;

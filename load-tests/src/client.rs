@@ -1,0 +1,166 @@
+//! The driver's WebSocket clients: connecting from a chosen loopback source address with small
+//! buffers, joining a session, and counting every frame in and out.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use lapp_protocol::{ClientFrame, ClientMsg, Join, ServerMsg, Welcome};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+/// Connections being opened at once: enough to join a hall quickly, few enough that the
+/// server's accept backlog never overflows (a lost SYN costs a one-second retry).
+pub const MAX_CONNECTING: usize = 200;
+
+/// How long one connection may take from TCP connect to `welcome`.
+const JOIN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Most connections one run may open: every run is bounded.
+pub const MAX_CLIENTS: usize = 100_000;
+
+/// Buffers sized for small JSON frames, as the Lapp server sizes its own: with tungstenite's
+/// 128 KiB defaults 19,000 clients would not fit in memory.
+pub fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(256 * 1024)
+}
+
+/// Text frames and their payload bytes, both ways, over every client of a run.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub frames_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+}
+
+impl Traffic {
+    fn received(&self, bytes: usize) {
+        self.frames_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn sent(&self, bytes: usize) {
+        self.frames_out.fetch_add(1, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// Opens client connections to one server, spreading them over loopback source addresses.
+pub struct Connector {
+    server: SocketAddr,
+    sources: u8,
+    next_source: AtomicUsize,
+    pub traffic: Arc<Traffic>,
+}
+
+impl Connector {
+    /// `sources` addresses from 127.0.0.1 up: one address has only ~28,000 ephemeral ports.
+    pub fn new(server: SocketAddr, sources: u8) -> Connector {
+        Connector {
+            server,
+            sources: sources.max(1),
+            next_source: AtomicUsize::new(0),
+            traffic: Arc::new(Traffic::default()),
+        }
+    }
+
+    /// A WebSocket to the server's `/ws`, upgraded and ready.
+    pub async fn connect(&self) -> anyhow::Result<Client> {
+        let socket = TcpSocket::new_v4().context("TCP socket")?;
+        if self.sources > 1 {
+            let source = self.next_source.fetch_add(1, Ordering::Relaxed) % usize::from(self.sources);
+            let ip = Ipv4Addr::new(127, 0, 0, 1 + source as u8);
+            socket.bind(SocketAddr::new(ip.into(), 0)).with_context(|| format!("bind to {ip}"))?;
+        }
+        let stream = socket.connect(self.server).await.with_context(|| format!("connect to {}", self.server))?;
+        stream.set_nodelay(true)?;
+        let url = format!("ws://{}/ws", self.server);
+        let (ws, _response) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
+            .await
+            .context("WebSocket upgrade")?;
+        Ok(Client { ws, traffic: Arc::clone(&self.traffic) })
+    }
+
+    /// A connection that has sent `join` and received its `welcome`.
+    pub async fn join(&self, join: Join) -> anyhow::Result<(Client, Welcome)> {
+        let joining = async {
+            let mut client = self.connect().await?;
+            let welcome = client.join(join).await?;
+            Ok((client, welcome))
+        };
+        tokio::time::timeout(JOIN_PATIENCE, joining)
+            .await
+            .with_context(|| format!("no welcome within {JOIN_PATIENCE:?}"))?
+    }
+}
+
+/// One WebSocket client. Reading also answers the server's pings (tungstenite queues the pong
+/// and sends it on the next read or write), so a client that keeps reading stays alive.
+pub struct Client {
+    ws: WebSocketStream<TcpStream>,
+    traffic: Arc<Traffic>,
+}
+
+impl Client {
+    pub async fn send(&mut self, frame: &ClientFrame) -> anyhow::Result<()> {
+        self.send_text(frame.encode()).await
+    }
+
+    pub async fn send_text(&mut self, text: String) -> anyhow::Result<()> {
+        self.traffic.sent(text.len());
+        self.ws.send(Message::text(text)).await.context("send")
+    }
+
+    /// The next text frame; an error once the connection is closed. Cancel-safe: the only
+    /// await is the stream's `next`.
+    pub async fn recv_text(&mut self) -> anyhow::Result<Utf8Bytes> {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    self.traffic.received(text.len());
+                    return Ok(text);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    let code = frame.map_or(1005, |frame| u16::from(frame.code));
+                    bail!("the server closed the connection ({code})")
+                }
+                Some(Ok(_)) => continue, // pings (answered by tungstenite), pongs, binary
+                Some(Err(err)) => return Err(err).context("read"),
+                None => bail!("the connection ended"),
+            }
+        }
+    }
+
+    /// The next server frame, decoded. Cancel-safe like [`Client::recv_text`].
+    pub async fn recv(&mut self) -> anyhow::Result<ServerMsg> {
+        let text = self.recv_text().await?;
+        ServerMsg::decode(text.as_str()).with_context(|| format!("a frame not in the protocol: {text}"))
+    }
+
+    /// Sends `join` and waits for `welcome`; an `error` answer fails.
+    pub async fn join(&mut self, join: Join) -> anyhow::Result<Welcome> {
+        self.send(&ClientFrame::new(None, ClientMsg::Join(join))).await?;
+        loop {
+            match self.recv().await? {
+                ServerMsg::Welcome(welcome) => return Ok(*welcome),
+                ServerMsg::Error { code, message, .. } => bail!("join refused: {code}: {message}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Closes from this side, as a phone leaving the hall does. A peer already gone has
+    /// nothing left to tell, so a failure is of no interest.
+    pub async fn close(mut self) {
+        let _gone = tokio::time::timeout(Duration::from_secs(1), self.ws.close(None)).await;
+    }
+}

@@ -1,0 +1,266 @@
+//! A 25/10 followed by a 1-3-9 over real sockets: 23 participants in three zones (one of
+//! only two people), a facilitator and a screen, everyone staying connected from one activity
+//! to the next. The grouping rules are checked on what the clients actually received.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use lapp_protocol::{
+    ActivityKind, ClientMsg, GroupId, GroupView, Join, NoteId, Phase, Pid, PosterGroup, Role, ServerMsg,
+};
+use serde_json::json;
+use support::{Client, TestServer};
+
+const ZONES: [(&str, usize); 3] = [("A", 12), ("B", 9), ("C", 2)];
+
+struct Person {
+    client: Client,
+    pid: Pid,
+    zone: &'static str,
+    solo_note: NoteId,
+}
+
+async fn next_phase(facilitator: &mut Client) {
+    let ack = facilitator.request(ClientMsg::PhaseNext {}).await;
+    assert!(ack.is_ok(), "phase.next refused: {ack:?}");
+}
+
+async fn phase(client: &mut Client, phase: Phase) {
+    client.until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == phase).then_some(())).await;
+}
+
+/// The next `group` frame at `level` that satisfies `accept`.
+async fn group(client: &mut Client, level: u32, accept: impl Fn(&GroupView) -> bool) -> GroupView {
+    client
+        .until(|msg| match msg {
+            ServerMsg::Group(group) if group.level == level && accept(group) => Some(group.clone()),
+            _ => None,
+        })
+        .await
+}
+
+fn pids(group: &GroupView) -> BTreeSet<Pid> {
+    group.members.iter().map(|member| member.pid).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_25_10_then_a_1_3_9_in_three_zones() {
+    let server = TestServer::start().await;
+    let body = json!({
+        "title": "Zoned day",
+        "language": "en",
+        "agenda": [
+            {"kind": "scoring", "prompt": "What slows you down?", "rounds": 1},
+            {"kind": "grouping", "prompt": "What do we do first?", "sizes": [3, 9]}
+        ]
+    });
+    let (status, created) = server.post_session(&body.to_string()).await;
+    assert_eq!(status, 201, "{created}");
+    let created: lapp_protocol::SessionCreated = serde_json::from_value(created).expect("created");
+    let code = created.code;
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
+    let (mut screen, _) = server.join(code, Role::Screen, None, None).await;
+
+    let mut people = Vec::new();
+    for (zone, count) in ZONES {
+        for i in 0..count {
+            let mut client = server.connect().await;
+            let welcome = client
+                .join(Join {
+                    v: 1,
+                    code,
+                    role: Role::Participant,
+                    name: Some(format!("{zone}{i}")),
+                    zone: Some(zone.into()),
+                    resume: None,
+                    key: None,
+                })
+                .await
+                .expect("join");
+            let pid = welcome.you.pid.expect("pid");
+            people.push(Person { client, pid, zone, solo_note: NoteId(0) });
+        }
+    }
+    let zone_of: HashMap<Pid, &str> = people.iter().map(|p| (p.pid, p.zone)).collect();
+
+    // A quick 25/10 first: one round.
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    next_phase(&mut facilitator).await;
+    for person in &mut people {
+        assert!(
+            person
+                .client
+                .request(ClientMsg::CardWrite { text: format!("card {}", person.pid) })
+                .await
+                .is_ok()
+        );
+    }
+    next_phase(&mut facilitator).await;
+    next_phase(&mut facilitator).await;
+
+    // Then the 1-3-9, with everyone still connected.
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 1 }).await.is_ok());
+    for person in &mut people {
+        let activity = person
+            .client
+            .until(|msg| match msg {
+                ServerMsg::Activity(a) if a.index == 1 => Some(a.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!((activity.kind, activity.phase), (ActivityKind::Grouping, Phase::Lobby));
+    }
+
+    // Alone: everyone writes a note of their own.
+    next_phase(&mut facilitator).await;
+    for person in &mut people {
+        phase(&mut person.client, Phase::Solo).await;
+        let ack = person.client.request(ClientMsg::NoteAdd { text: format!("idea of {}", person.pid) }).await;
+        let Ok(ServerMsg::Ack { note: Some(note), .. }) = ack else { panic!("note.add: {ack:?}") };
+        person.solo_note = note;
+    }
+
+    // Level 1: groups of three inside each zone, bringing their members' notes.
+    next_phase(&mut facilitator).await;
+    let mut level_one: BTreeMap<GroupId, GroupView> = BTreeMap::new();
+    for person in &mut people {
+        let view = group(&mut person.client, 1, |_| true).await;
+        assert!(pids(&view).contains(&person.pid), "{} got someone else's group", person.pid);
+        if let Some(seen) = level_one.insert(view.id, view.clone()) {
+            assert_eq!(pids(&seen), pids(&view), "members of {} disagree on who is in it", view.id);
+        }
+    }
+    let mut sizes_by_zone: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for view in level_one.values() {
+        let zones: BTreeSet<&str> = view.members.iter().map(|m| zone_of[&m.pid]).collect();
+        assert_eq!(zones.len(), 1, "{} mixes zones {zones:?}", view.label);
+        sizes_by_zone.entry(zones.into_iter().next().expect("a zone")).or_default().push(view.members.len());
+        let notes: BTreeSet<NoteId> = view.notes.iter().map(|n| n.id).collect();
+        let brought: BTreeSet<NoteId> =
+            people.iter().filter(|p| pids(view).contains(&p.pid)).map(|p| p.solo_note).collect();
+        assert_eq!(notes, brought, "{} brings exactly its members' notes", view.label);
+        let words: Vec<&str> = view.label.split(' ').collect();
+        assert_eq!(words.len(), 3, "a colour, an animal and a number: {}", view.label);
+    }
+    assert_eq!(sizes_by_zone["A"], vec![3, 3, 3, 3]);
+    assert_eq!(sizes_by_zone["B"], vec![3, 3, 3]);
+    assert_eq!(sizes_by_zone["C"], vec![2], "the zone of two is a group of two");
+    let labels: BTreeSet<&String> = level_one.values().map(|v| &v.label).collect();
+    assert_eq!(labels.len(), level_one.len(), "labels are unique");
+
+    // In each group, the first member stars the first note; every member sees the star.
+    let mut starred_one: BTreeMap<GroupId, NoteId> = BTreeMap::new();
+    for view in level_one.values() {
+        let first = view.members[0].pid;
+        let note = view.notes[0].id;
+        let person = people.iter_mut().find(|p| p.pid == first).expect("member");
+        assert!(person.client.request(ClientMsg::NoteStar { note, on: true }).await.is_ok());
+        starred_one.insert(view.id, note);
+    }
+    for person in &mut people {
+        let (id, note) = starred_one
+            .iter()
+            .find(|(id, _)| pids(&level_one[id]).contains(&person.pid))
+            .map(|(id, note)| (*id, *note))
+            .expect("in a group");
+        let updated =
+            group(&mut person.client, 1, |g| g.notes.iter().any(|n| n.id == note && n.stars == 1)).await;
+        assert_eq!(updated.id, id);
+    }
+    facilitator
+        .until(|msg| {
+            matches!(msg, ServerMsg::Progress(p) if p.groups == Some(8) && p.groups_starred == Some(8))
+                .then_some(())
+        })
+        .await;
+
+    // Level 2: whole groups merge inside their zone; only starred notes come along.
+    next_phase(&mut facilitator).await;
+    let mut level_two: BTreeMap<GroupId, GroupView> = BTreeMap::new();
+    for person in &mut people {
+        let view = group(&mut person.client, 2, |_| true).await;
+        level_two.insert(view.id, view);
+    }
+    assert_eq!(level_two.len(), 3, "one group per zone: 12, 9 and 2 people");
+    for earlier in level_one.values() {
+        let holding: Vec<&GroupView> =
+            level_two.values().filter(|later| pids(earlier).is_subset(&pids(later))).collect();
+        assert_eq!(holding.len(), 1, "{} was split up", earlier.label);
+        let brought: Vec<(NoteId, Option<GroupId>)> =
+            holding[0].notes.iter().map(|n| (n.id, n.from)).collect();
+        assert!(
+            brought.contains(&(starred_one[&earlier.id], Some(earlier.id))),
+            "starred note of {}",
+            earlier.label
+        );
+    }
+    let total: usize = level_two.values().map(|g| g.members.len()).sum();
+    assert_eq!(total, 23);
+    for view in level_two.values() {
+        assert_eq!(
+            view.notes.len(),
+            view.members.len().div_ceil(3).max(1),
+            "one starred note per merged group"
+        );
+    }
+
+    // Someone arriving now goes into the smallest group of their zone.
+    let mut late = server.connect().await;
+    let welcome = late
+        .join(Join {
+            v: 1,
+            code,
+            role: Role::Participant,
+            name: Some("Late".into()),
+            zone: Some("C".into()),
+            resume: None,
+            key: None,
+        })
+        .await
+        .expect("join");
+    let late_group = welcome.view.group.expect("placed in a group");
+    assert_eq!(late_group.members.len(), 3, "joined zone C's pair");
+    let c_member = people.iter_mut().find(|p| p.zone == "C").expect("zone C");
+    let grown = group(&mut c_member.client, 2, |g| g.members.len() == 3).await;
+    assert_eq!(grown.id, late_group.id);
+
+    // Stars at level 2, then the poster for the facilitator and the screen.
+    let mut final_stars: BTreeMap<GroupId, NoteId> = BTreeMap::new();
+    for view in level_two.values() {
+        let first = view.members[0].pid;
+        let note = view.notes[0].id;
+        let person = people.iter_mut().find(|p| p.pid == first).expect("member");
+        assert!(person.client.request(ClientMsg::NoteStar { note, on: true }).await.is_ok());
+        final_stars.insert(view.id, note);
+    }
+    next_phase(&mut facilitator).await;
+    for watcher in [&mut facilitator, &mut screen] {
+        let poster: Vec<PosterGroup> = watcher
+            .until(|msg| match msg {
+                ServerMsg::Poster { groups } => Some(groups.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!(poster.len(), 3);
+        for group in &poster {
+            let notes: Vec<NoteId> = group.notes.iter().map(|n| n.id).collect();
+            assert_eq!(notes, vec![final_stars[&group.id]], "{} shows its starred note", group.label);
+            assert_eq!(group.label, level_two[&group.id].label);
+        }
+    }
+    // The export holds every group and note, by pid only.
+    let export: lapp_protocol::SessionExport = reqwest::Client::new()
+        .get(server.url(&format!("/api/sessions/{code}/export")))
+        .bearer_auth(&created.key)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    let grouping = &export.activities[1];
+    assert_eq!(grouping.groups.len(), 8 + 3);
+    assert_eq!(grouping.notes.len(), 23);
+    server.shut_down().await;
+}
