@@ -249,6 +249,18 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
             assert_eq!(group.label, level_two[&group.id].label);
         }
     }
+    // Moderation: a hidden note leaves the poster.
+    let (&hidden_group, &hidden_note) = final_stars.iter().next().expect("a starred note");
+    assert!(facilitator.request(ClientMsg::NoteHide { note: hidden_note, hidden: true }).await.is_ok());
+    let poster = screen
+        .until(|msg| match msg {
+            ServerMsg::Poster { groups } => Some(groups.clone()),
+            _ => None,
+        })
+        .await;
+    let group = poster.iter().find(|g| g.id == hidden_group).expect("still on the poster");
+    assert!(group.notes.is_empty(), "the hidden note is gone");
+
     // The export holds every group and note, by pid only.
     let export: lapp_protocol::SessionExport = reqwest::Client::new()
         .get(server.url(&format!("/api/sessions/{code}/export")))
