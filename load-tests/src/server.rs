@@ -70,18 +70,16 @@ fn loopback_addr(url: &str) -> anyhow::Result<SocketAddr> {
     if parsed.scheme() != "http" {
         bail!("--url must be http://, not {}", parsed.scheme());
     }
-    let ip = match parsed.host() {
-        Some(url::Host::Domain("localhost")) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
-        _ => bail!("--url must point at 127.0.0.0/8 or localhost: this driver loads only loopback"),
+    let ip = match parsed.host_str() {
+        Some("localhost") => Ipv4Addr::LOCALHOST,
+        Some(host) => match host.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.is_loopback() => ip,
+            _ => bail!("--url must point at 127.0.0.0/8 or localhost: this driver loads only loopback"),
+        },
+        None => bail!("--url {url:?} names no host"),
     };
     let port = parsed.port_or_known_default().context("--url has no port")?;
-    Ok(SocketAddr::new(ip, port))
-}
-
-/// reqwest re-exports `Url` but not the `Host` it returns; this names it.
-mod url {
-    pub type Host<'a> = reqwest::Url as HostOf<'a>;
+    Ok(SocketAddr::new(IpAddr::V4(ip), port))
 }
 
 /// The HTTP API of a Lapp server.

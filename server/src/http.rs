@@ -11,11 +11,11 @@ use lapp_protocol::limits::{MAX_FRAME_BYTES, SECRET_HEX_CHARS};
 use lapp_protocol::{CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
 use rand::Rng;
 
-use crate::AppState;
 use crate::actor::SessionHandle;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::store::{SessionRecord, StoreError};
+use crate::{AppState, web};
 
 /// Largest request body the API reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -26,9 +26,28 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions", post(create_session))
         .route("/api/sessions/{code}", delete(delete_session))
         .route("/api/sessions/{code}/export", get(export_session))
+        .route("/api/sessions/{code}/qr.svg", get(web::qr))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(web::page))
+        .route("/j/{code}", get(web::page))
+        .route("/f/{code}", get(web::page))
+        .route("/screen/{code}", get(web::page))
+        .route("/assets/{*path}", get(web::asset))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
+}
+
+/// Where people reach this server: `--public-url`, else the address the request came to.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host =
+                headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1:8080");
+            format!("http://{host}")
+        }
+    }
 }
 
 async fn upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Response {
@@ -128,14 +147,7 @@ async fn create_session(
     };
     tracing::info!(%code, activities = request.agenda.len(), "session created");
 
-    let base = match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host =
-                headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1:8080");
-            format!("http://{host}")
-        }
-    };
+    let base = base_url(&state, &headers);
     let key = key.to_hex();
     let urls = SessionUrls {
         participant: format!("{base}/j/{code}"),

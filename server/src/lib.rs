@@ -15,6 +15,7 @@
 //! - [`store`]: where events are written before anything is acknowledged; SQLite by default.
 //! - [`export`]: a session's export as CSV.
 //! - [`secret`]: facilitator keys and resume tokens.
+//! - [`web`]: the embedded web client, the join QR code and the security headers.
 
 pub mod actor;
 pub mod connection;
@@ -25,6 +26,7 @@ pub mod outbox;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -88,6 +90,8 @@ pub struct Config {
     pub store: Arc<dyn Store>,
     /// Sessions older than this are deleted, at start and once a day.
     pub retention: Duration,
+    /// Serve the web client from this folder instead of the copy built into the binary.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -97,6 +101,7 @@ impl Config {
             public_url: None,
             store,
             retention: Duration::from_secs(30 * 86_400),
+            web_dir: None,
         }
     }
 }
@@ -108,6 +113,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limits: Arc<Limits>,
     pub public_url: Option<String>,
+    pub web_dir: Option<std::path::PathBuf>,
     /// Cancelled when the server shuts down; every connection and actor watches it.
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
@@ -134,6 +140,7 @@ pub async fn run(
         store: config.store,
         limits: Arc::new(config.limits),
         public_url: config.public_url,
+        web_dir: config.web_dir,
         shutdown: token.clone(),
         tracker: TaskTracker::new(),
     };

@@ -33,6 +33,9 @@ struct Args {
     /// Sessions older than this many days are deleted (at start and daily).
     #[arg(long, env = "LAPP_RETENTION_DAYS", default_value_t = 30)]
     retention_days: u64,
+    /// Serve the web client from this folder (for editing it) instead of the copy built in.
+    #[arg(long, env = "LAPP_WEB_DIR")]
+    web_dir: Option<PathBuf>,
     /// Most participants one session admits.
     #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
     max_participants: usize,
@@ -59,6 +62,12 @@ async fn main() -> anyhow::Result<()> {
         public_url: args.public_url,
         store: Arc::new(store),
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
+        web_dir: args
+            .web_dir
+            .as_deref()
+            .map(lapp_server::web::check_web_dir)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
     };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
     lapp_server::run(listener, config, shutdown_signal()).await?;

@@ -1,0 +1,206 @@
+//! What a run measured: latency histograms, the problems it found, and the report it prints
+//! as a table on stdout and writes as JSON for `--report`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::client::Traffic;
+
+/// Problems listed by name in a report; past this many they are only counted.
+const PROBLEMS_LISTED: usize = 20;
+
+/// Latencies in microseconds, reported in milliseconds.
+pub struct Latency(Histogram<u64>);
+
+/// Percentiles by name (`p50`, `max`, ...), in milliseconds with two decimals.
+pub type Summary = BTreeMap<&'static str, f64>;
+
+impl Latency {
+    pub fn new() -> Latency {
+        // Three significant figures is a valid precision, so this cannot fail.
+        Latency(Histogram::new(3).expect("3 significant figures"))
+    }
+
+    pub fn record(&mut self, took: Duration) {
+        self.0.saturating_record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// The named points (`p50`, `p95`, `p99`, `max`); `None` when nothing was recorded.
+    pub fn summary(&self, points: &[&'static str]) -> Option<Summary> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let micros = |point: &str| match point {
+            "max" => self.0.max(),
+            percentile => {
+                let quantile = percentile.trim_start_matches('p').parse::<f64>().unwrap_or(100.0) / 100.0;
+                self.0.value_at_quantile(quantile)
+            }
+        };
+        Some(points.iter().map(|&point| (point, round2(micros(point) as f64 / 1000.0))).collect())
+    }
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// What went wrong in a run, in words, for people reading the report.
+#[derive(Debug, Default, Serialize)]
+pub struct Problems {
+    pub listed: Vec<String>,
+    pub not_listed: usize,
+}
+
+impl Problems {
+    pub fn note(&mut self, problem: impl Into<String>) {
+        let problem = problem.into();
+        if self.listed.len() < PROBLEMS_LISTED {
+            tracing::warn!("{problem}");
+            self.listed.push(problem);
+        } else {
+            self.not_listed += 1;
+        }
+    }
+}
+
+/// The figures of one run. Fields that do not apply to a subcommand stay `null` or 0.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub subcommand: &'static str,
+    pub command: Vec<String>,
+    /// Participants per room (for `idle`: connections in all).
+    pub participants: usize,
+    /// Rooms (for `idle`: sessions).
+    pub rooms: usize,
+    pub rounds: u32,
+    pub churn: f64,
+    pub connect_ms: Option<Summary>,
+    pub reconnect_ms: Option<Summary>,
+    pub fanout_ms: Option<Summary>,
+    pub ack_ms: Option<Summary>,
+    pub leaderboard_lag_ms: Option<Summary>,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub lost_scores: u64,
+    pub duplicate_scores: u64,
+    pub lost_cards: u64,
+    pub rule_violations: u64,
+    pub errors: u64,
+    pub server_rss_peak_bytes: Option<u64>,
+    pub server_cpu_s: Option<f64>,
+    pub bytes_per_idle_conn: Option<f64>,
+    pub duration_s: f64,
+    pub problems: Problems,
+}
+
+impl Report {
+    pub fn new(subcommand: &'static str) -> Report {
+        Report { subcommand, command: std::env::args().collect(), ..Report::default() }
+    }
+
+    pub fn count_traffic(&mut self, traffic: &Traffic) {
+        self.frames_in = traffic.frames_in.load(Ordering::Relaxed);
+        self.bytes_in = traffic.bytes_in.load(Ordering::Relaxed);
+        self.frames_out = traffic.frames_out.load(Ordering::Relaxed);
+        self.bytes_out = traffic.bytes_out.load(Ordering::Relaxed);
+    }
+
+    /// Whether every check held and nothing went wrong.
+    pub fn passed(&self) -> bool {
+        self.lost_scores == 0
+            && self.duplicate_scores == 0
+            && self.lost_cards == 0
+            && self.rule_violations == 0
+            && self.errors == 0
+    }
+
+    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
+        let json = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("could not write {}", path.display()))
+    }
+
+    /// The summary table on stdout.
+    pub fn print_table(&self) {
+        println!(
+            "lapp-load {}: {} participants x {} rooms, {} rounds, churn {:.2}, {:.1} s",
+            self.subcommand, self.participants, self.rooms, self.rounds, self.churn, self.duration_s
+        );
+        println!("{:<22}{:>10}{:>10}{:>10}{:>10}", "latency (ms)", "p50", "p95", "p99", "max");
+        let rows = [
+            ("connect", &self.connect_ms),
+            ("reconnect (churn)", &self.reconnect_ms),
+            ("round fan-out", &self.fanout_ms),
+            ("score -> ack", &self.ack_ms),
+            ("leaderboard lag", &self.leaderboard_lag_ms),
+        ];
+        for (name, summary) in rows {
+            let Some(summary) = summary else { continue };
+            let cell = |point| summary.get(point).map_or("-".to_owned(), |ms| format!("{ms:.2}"));
+            println!("{name:<22}{:>10}{:>10}{:>10}{:>10}", cell("p50"), cell("p95"), cell("p99"), cell("max"));
+        }
+        println!("{:<22}{} in, {} out", "frames", self.frames_in, self.frames_out);
+        println!("{:<22}{} in, {} out", "bytes", self.bytes_in, self.bytes_out);
+        if let (Some(rss), Some(cpu)) = (self.server_rss_peak_bytes, self.server_cpu_s) {
+            println!("{:<22}peak RSS {:.1} MiB, CPU {cpu:.2} s", "server", rss as f64 / 1048576.0);
+        }
+        if let Some(bytes) = self.bytes_per_idle_conn {
+            println!("{:<22}{bytes:.0} bytes of server memory each", "idle connections");
+        }
+        println!(
+            "{:<22}lost scores {}, duplicate scores {}, lost cards {}, rule violations {}, errors {}: {}",
+            "checks",
+            self.lost_scores,
+            self.duplicate_scores,
+            self.lost_cards,
+            self.rule_violations,
+            self.errors,
+            if self.passed() { "PASS" } else { "FAIL" }
+        );
+        for problem in &self.problems.listed {
+            println!("  - {problem}");
+        }
+        if self.problems.not_listed > 0 {
+            println!("  - and {} more", self.problems.not_listed);
+        }
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise, so logs stay clean.
+pub fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:<28} [{bar:40}] {pos}/{len} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_milliseconds_with_two_decimals() {
+        let mut latency = Latency::new();
+        assert_eq!(latency.summary(&["p50"]), None);
+        for micros in [1_000, 2_000, 3_000, 40_000] {
+            latency.record(Duration::from_micros(micros));
+        }
+        let summary = latency.summary(&["p50", "max"]).expect("recorded");
+        assert_eq!(summary.get("p50"), Some(&2.0));
+        assert_eq!(summary.get("max"), Some(&40.0));
+    }
+}

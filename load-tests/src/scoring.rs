@@ -1,0 +1,895 @@
+//! `scoring`: plays whole 25/10 activities, one session per room, every participant a task
+//! with its own WebSocket; times the hand-out, the acks and the leaderboard, then checks every
+//! acknowledged score against the session's export.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::ProgressBar;
+use lapp_protocol::{
+    CardId, ClientFrame, ClientMsg, ErrorCode, Hand, Join, JoinCode, Phase, Pid, Role, Score, ServerMsg,
+    SessionExport, Welcome,
+};
+use tokio::sync::{Barrier, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING};
+use crate::report::{Latency, Problems, Report, progress_bar};
+use crate::server::{Target, TargetArgs};
+
+/// How long the driver waits for the next event before it calls the run stalled.
+const STALL: Duration = Duration::from_secs(60);
+
+/// How long a round's leaderboard may take to show every score of the round. The server
+/// sends it at most every 250 ms, so this is generous.
+const LEADERBOARD_PATIENCE: Duration = Duration::from_secs(5);
+
+/// How long clients get to leave once the activity reached results.
+const FAREWELL: Duration = Duration::from_secs(10);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Participants in each room.
+    #[arg(long, default_value_t = 200)]
+    pub participants: usize,
+    /// Rooms, one session each; their facilitators advance at the same instant.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
+    /// Rounds of scoring (1 to 10).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub rounds: u32,
+    /// Fraction (0 to 1) of participants who, every round, drop their connection right after
+    /// their hand and come back with their resume token.
+    #[arg(long, default_value_t = 0.0)]
+    pub churn: f64,
+    /// Each participant scores after a random wait of 0 to this many milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub think_ms: u64,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// A card text of about 100 characters, the size of a real one, unique to its writer.
+pub fn card_text(room: usize, index: usize) -> String {
+    format!("{room}/{index}: meetings run long because nobody owns the agenda; a visible timer and a notetaker")
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Report> {
+    if args.participants == 0 || args.rooms == 0 {
+        bail!("--participants and --rooms must be at least 1");
+    }
+    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
+        bail!("at most {MAX_CLIENTS} participants in all");
+    }
+    if !(0.0..=1.0).contains(&args.churn) {
+        bail!("--churn is a fraction from 0 to 1");
+    }
+    let target = Target::open(&args.target, args.participants.max(5_000)).await?;
+    let connector = Arc::new(Connector::new(target.addr, args.target.sources));
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let barrier = Arc::new(Barrier::new(args.rooms));
+
+    let mut rooms = Vec::with_capacity(args.rooms);
+    for room in 0..args.rooms {
+        let created = target.api.create_scoring_session(&format!("Load room {room}"), args.rounds).await?;
+        let join = Join {
+            v: 1,
+            code: created.code,
+            role: Role::Facilitator,
+            name: None,
+            zone: None,
+            resume: None,
+            key: Some(created.key.clone()),
+        };
+        let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        tokio::spawn(facilitate(room, client, commands_rx, Arc::clone(&barrier), events_tx.clone()));
+        rooms.push(Room::new(created.code, created.key, commands));
+    }
+
+    let (stop, stop_rx) = watch::channel(false);
+    let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
+    let churners = (args.churn * args.participants as f64).round() as usize;
+    let mut participants = JoinSet::new();
+    for (room, state) in rooms.iter().enumerate() {
+        for index in 0..args.participants {
+            let participant = Participant {
+                room,
+                index,
+                code: state.code,
+                churns: index < churners,
+                think: Duration::from_millis(args.think_ms),
+                connector: Arc::clone(&connector),
+                gate: Arc::clone(&gate),
+                events: events_tx.clone(),
+                stop: stop_rx.clone(),
+            };
+            participants.spawn(participant.run());
+        }
+    }
+    // Only clients hold senders now: if every one of them ends, the conductor hears of it.
+    drop(events_tx);
+
+    let clients = (args.participants * args.rooms) as u64;
+    let bar = progress_bar(clients * (2 + u64::from(args.rounds)));
+    let mut conductor = Conductor::new(rooms, events, args.participants, bar);
+    conductor.play(args.rounds).await?;
+
+    // Participants leave on `results`; whoever has not after a while is told to.
+    let all_left = tokio::time::timeout(FAREWELL, async { while participants.join_next().await.is_some() {} });
+    if all_left.await.is_err() {
+        let _no_receivers_left = stop.send(true); // an error only means every one has gone
+        if tokio::time::timeout(FAREWELL, async { while participants.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            participants.abort_all();
+        }
+    }
+    let exports = conductor.fetch_exports(&target).await?;
+
+    let mut report = Report::new("scoring");
+    report.participants = args.participants;
+    report.rooms = args.rooms;
+    report.rounds = args.rounds;
+    report.churn = args.churn;
+    conductor.check(&exports, args.rounds, &mut report);
+    conductor.fill(&mut report);
+    report.count_traffic(&connector.traffic);
+    if let Some(process) = &target.process {
+        report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
+        report.server_cpu_s = Some(process.cpu_seconds());
+    }
+    Ok(report)
+}
+
+/// What a client task tells the conductor.
+enum Event {
+    Joined { room: usize, took: Duration },
+    JoinFailed { room: usize, error: String },
+    /// A joined participant's connection ended before the activity did.
+    Lost { room: usize, error: String },
+    /// The answer to a `card.write`: the card, or `None` if it was refused.
+    Wrote { room: usize, card: Option<(Pid, CardId)> },
+    Hand { room: usize, at: Instant },
+    Resumed { took: Duration },
+    /// A participant is done with the round: scored (and acked), sat out or refused.
+    RoundDone { room: usize, score: Option<AckedScore> },
+    /// An `error` frame nobody provoked.
+    ServerError { room: usize, code: ErrorCode, message: String },
+    /// Something the server did against the protocol's rules.
+    Violation { room: usize, what: String },
+    FacilitatorAnswered { room: usize, sent_at: Instant, refused: Option<(ErrorCode, String)> },
+    FacilitatorLost { room: usize, error: String },
+    Leaderboard { room: usize, seen: BoardSeen },
+}
+
+struct AckedScore {
+    round: u32,
+    pid: Pid,
+    card: CardId,
+    score: Score,
+    took: Duration,
+    at: Instant,
+}
+
+/// A `leaderboard` frame as the facilitator saw it, with the `progress` frame the server sent
+/// just before it on the same tick.
+struct BoardSeen {
+    at: Instant,
+    /// The round the progress frame was in, if a round was open.
+    round: Option<u32>,
+    scored_in_round: u32,
+    summed_count: u32,
+    entries: usize,
+}
+
+/// What the conductor asks of a room's facilitator.
+#[derive(Debug, Clone, Copy)]
+enum Command {
+    Start,
+    PhaseNext,
+}
+
+/// A room's facilitator: sends what the conductor asks and reports answers and leaderboards.
+async fn facilitate(
+    room: usize,
+    mut client: Client,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    barrier: Arc<Barrier>,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    // A send fails only once the conductor has gone, and then nobody is listening.
+    let report = |event| drop(events.send(event));
+    let mut next_rid = 0;
+    let mut waiting: Option<(u64, Instant)> = None;
+    let mut progress: Option<(Option<u32>, u32)> = None;
+    loop {
+        tokio::select! {
+            command = commands.recv() => {
+                let msg = match command {
+                    None => break,
+                    Some(Command::Start) => ClientMsg::ActivityStart { index: 0 },
+                    Some(Command::PhaseNext) => {
+                        // Every room advances at the same instant: the hall's worst case.
+                        barrier.wait().await;
+                        ClientMsg::PhaseNext {}
+                    }
+                };
+                next_rid += 1;
+                let sent_at = Instant::now();
+                if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), msg)).await {
+                    report(Event::FacilitatorLost { room, error: format!("{err:#}") });
+                    return;
+                }
+                waiting = Some((next_rid, sent_at));
+            }
+            msg = client.recv() => {
+                let at = Instant::now();
+                match msg {
+                    Err(err) => {
+                        report(Event::FacilitatorLost { room, error: format!("{err:#}") });
+                        return;
+                    }
+                    Ok(ServerMsg::Ack { rid, .. }) => {
+                        if let Some((_, sent_at)) = waiting.take_if(|(waited, _)| *waited == rid) {
+                            report(Event::FacilitatorAnswered { room, sent_at, refused: None });
+                        }
+                    }
+                    Ok(ServerMsg::Error { rid, code, message }) => {
+                        match waiting.take_if(|(waited, _)| Some(*waited) == rid) {
+                            Some((_, sent_at)) => report(Event::FacilitatorAnswered {
+                                room,
+                                sent_at,
+                                refused: Some((code, message)),
+                            }),
+                            None => report(Event::ServerError { room, code, message }),
+                        }
+                    }
+                    Ok(ServerMsg::Progress(now)) => {
+                        let round = now.round.filter(|_| now.phase == Phase::Round);
+                        progress = Some((round, now.scored));
+                    }
+                    Ok(ServerMsg::Leaderboard(board)) => {
+                        let (round, scored_in_round) = progress.unwrap_or((None, 0));
+                        let seen = BoardSeen {
+                            at,
+                            round,
+                            scored_in_round,
+                            summed_count: board.entries.iter().map(|entry| entry.count).sum(),
+                            entries: board.entries.len(),
+                        };
+                        report(Event::Leaderboard { room, seen });
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+    client.close().await;
+}
+
+/// One participant: joins, writes a card, scores each hand, and leaves on `results`.
+struct Participant {
+    room: usize,
+    index: usize,
+    code: JoinCode,
+    /// Drops the connection after every hand and resumes.
+    churns: bool,
+    think: Duration,
+    connector: Arc<Connector>,
+    gate: Arc<Semaphore>,
+    events: mpsc::UnboundedSender<Event>,
+    stop: watch::Receiver<bool>,
+}
+
+/// A request waiting for its answer.
+enum Pending {
+    Write,
+    Score { round: u32, card: CardId, score: Score },
+}
+
+impl Participant {
+    async fn run(self) {
+        let joined = async {
+            let _permit = self.gate.acquire().await?;
+            let started = Instant::now();
+            let (client, welcome) = self.connector.join(self.join(None)).await?;
+            anyhow::Ok((client, welcome, started.elapsed()))
+        };
+        let (client, welcome) = match joined.await {
+            Ok((client, welcome, took)) => {
+                self.report(Event::Joined { room: self.room, took });
+                (client, welcome)
+            }
+            Err(err) => {
+                self.report(Event::JoinFailed { room: self.room, error: format!("{err:#}") });
+                return;
+            }
+        };
+        if let Err(err) = self.play(client, welcome).await {
+            self.report(Event::Lost { room: self.room, error: format!("{err:#}") });
+        }
+    }
+
+    fn join(&self, resume: Option<String>) -> Join {
+        Join {
+            v: 1,
+            code: self.code,
+            role: Role::Participant,
+            name: Some(format!("P{}", self.index)),
+            zone: None,
+            resume,
+            key: None,
+        }
+    }
+
+    fn report(&self, event: Event) {
+        // A send fails only once the conductor has gone, and then nobody is listening.
+        drop(self.events.send(event));
+    }
+
+    async fn play(&self, mut client: Client, welcome: Welcome) -> anyhow::Result<()> {
+        let pid = welcome.you.pid.context("a participant's welcome has a pid")?;
+        let resume = welcome.resume.context("a participant's welcome has a resume token")?;
+        let room = self.room;
+        let mut stop = self.stop.clone();
+        let mut next_rid = 0;
+        let mut waiting: Option<(u64, Instant, Pending)> = None;
+        let mut wrote = false;
+        // The card in hand and when to score it.
+        let mut to_score: Option<(tokio::time::Instant, u32, CardId)> = None;
+        loop {
+            let score_at = to_score.map_or_else(far_future, |(at, _, _)| at);
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep_until(score_at), if to_score.is_some() => {
+                    let Some((_, round, card)) = to_score.take() else { continue };
+                    let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
+                        .context("a score from 1 to 5")?;
+                    next_rid += 1;
+                    waiting = Some((next_rid, Instant::now(), Pending::Score { round, card, score }));
+                    client.send(&ClientFrame::new(Some(next_rid), ClientMsg::CardScore { round, card, score })).await?;
+                }
+                msg = client.recv() => {
+                    let at = Instant::now();
+                    match msg? {
+                        ServerMsg::Activity(activity) if activity.phase == Phase::Writing && !wrote => {
+                            wrote = true;
+                            next_rid += 1;
+                            waiting = Some((next_rid, at, Pending::Write));
+                            let text = card_text(room, self.index);
+                            client.send(&ClientFrame::new(Some(next_rid), ClientMsg::CardWrite { text })).await?;
+                        }
+                        ServerMsg::Hand(hand) => {
+                            self.report(Event::Hand { room, at });
+                            let hand = if self.churns {
+                                let resumed;
+                                (client, resumed) = self.resume(client, &resume, &hand).await?;
+                                resumed
+                            } else {
+                                hand
+                            };
+                            match hand.card {
+                                Some(card) => {
+                                    let think = rand::random_range(Duration::ZERO..=self.think);
+                                    to_score = Some((tokio::time::Instant::from_std(at) + think, hand.round, card.id));
+                                }
+                                None => self.report(Event::RoundDone { room, score: None }),
+                            }
+                        }
+                        ServerMsg::Ack { rid, card, .. } => {
+                            let Some((_, sent_at, pending)) = waiting.take_if(|(waited, ..)| *waited == rid) else {
+                                continue;
+                            };
+                            match pending {
+                                Pending::Write => {
+                                    let card = card.context("the ack of card.write names the card")?;
+                                    self.report(Event::Wrote { room, card: Some((pid, card)) });
+                                }
+                                Pending::Score { round, card, score } => {
+                                    let took = at.duration_since(sent_at);
+                                    let acked = AckedScore { round, pid, card, score, took, at };
+                                    self.report(Event::RoundDone { room, score: Some(acked) });
+                                }
+                            }
+                        }
+                        ServerMsg::Error { rid, code, message } => {
+                            self.report(Event::ServerError { room, code, message });
+                            // A refused request still ends its step, so the run goes on.
+                            match waiting.take_if(|(waited, ..)| Some(*waited) == rid) {
+                                Some((_, _, Pending::Write)) => self.report(Event::Wrote { room, card: None }),
+                                Some((_, _, Pending::Score { .. })) => {
+                                    self.report(Event::RoundDone { room, score: None });
+                                }
+                                None => {}
+                            }
+                        }
+                        ServerMsg::Results { .. } => break,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        client.close().await;
+        Ok(())
+    }
+
+    /// Drops the connection as a phone losing its network does, comes back with the resume
+    /// token, and returns the hand the fresh `welcome` shows.
+    async fn resume(&self, client: Client, token: &str, hand: &Hand) -> anyhow::Result<(Client, Hand)> {
+        drop(client);
+        let started = Instant::now();
+        let (client, welcome) = self.connector.join(self.join(Some(token.to_owned()))).await?;
+        self.report(Event::Resumed { took: started.elapsed() });
+        let resumed = welcome.view.hand.context("a resumed participant's welcome has no hand")?;
+        let card_id = |hand: &Hand| hand.card.as_ref().map(|card| card.id);
+        if resumed.round != hand.round || card_id(&resumed) != card_id(hand) {
+            self.report(Event::Violation {
+                room: self.room,
+                what: format!(
+                    "resuming changed the hand from round {} {:?} to round {} {:?}",
+                    hand.round,
+                    card_id(hand),
+                    resumed.round,
+                    card_id(&resumed)
+                ),
+            });
+        }
+        Ok((client, resumed))
+    }
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400)
+}
+
+/// One room as the conductor follows it.
+struct Room {
+    code: JoinCode,
+    key: String,
+    /// Closed (`None`) once the activity is over, which lets the facilitator leave.
+    facilitator: Option<mpsc::UnboundedSender<Command>>,
+    joined: usize,
+    failed: usize,
+    lost: usize,
+    /// Answers to `card.write`, refusals included.
+    writes_answered: usize,
+    written: HashMap<Pid, CardId>,
+    commands_sent: usize,
+    commands_answered: usize,
+    /// When the facilitator sent the last `phase.next`.
+    advanced_at: Option<Instant>,
+    /// When each participant received this round's hand.
+    hands: Vec<Instant>,
+    /// Participants done with this round.
+    done: usize,
+    scored_in_round: u32,
+    last_ack: Option<Instant>,
+    boards: Vec<BoardSeen>,
+    /// Every acked score: (round, pid) → (card, score); a later ack replaces an earlier one.
+    acked: HashMap<(u32, Pid), (CardId, Score)>,
+}
+
+impl Room {
+    fn new(code: JoinCode, key: String, facilitator: mpsc::UnboundedSender<Command>) -> Room {
+        Room {
+            code,
+            key,
+            facilitator: Some(facilitator),
+            joined: 0,
+            failed: 0,
+            lost: 0,
+            writes_answered: 0,
+            written: HashMap::new(),
+            commands_sent: 0,
+            commands_answered: 0,
+            advanced_at: None,
+            hands: Vec::new(),
+            done: 0,
+            scored_in_round: 0,
+            last_ack: None,
+            boards: Vec::new(),
+            acked: HashMap::new(),
+        }
+    }
+
+    /// Participants connected and playing.
+    fn present(&self) -> usize {
+        self.joined - self.lost
+    }
+
+    fn start_round(&mut self) {
+        self.hands.clear();
+        self.done = 0;
+        self.scored_in_round = 0;
+        self.last_ack = None;
+        self.boards.clear();
+    }
+
+    /// When the facilitator first saw a leaderboard holding every score acked so far.
+    ///
+    /// The board lists only the best 50 cards, so when it holds fewer than all cards its
+    /// counts cannot add up to the acked scores; then the `progress` frame sent with it on
+    /// the same tick says whether every score of the round is in.
+    fn leaderboard_caught_up(&self, round: u32) -> Option<Instant> {
+        let total = u32::try_from(self.acked.len()).unwrap_or(u32::MAX);
+        let lists_every_card = |board: &BoardSeen| board.entries >= self.written.len();
+        self.boards
+            .iter()
+            .find(|board| {
+                board.round == Some(round)
+                    && board.scored_in_round == self.scored_in_round
+                    && (!lists_every_card(board) || board.summed_count == total)
+            })
+            .map(|board| board.at)
+    }
+}
+
+/// Drives the rooms through the activity and gathers what the clients report.
+struct Conductor {
+    rooms: Vec<Room>,
+    events: mpsc::UnboundedReceiver<Event>,
+    participants_per_room: usize,
+    bar: ProgressBar,
+    connect: Latency,
+    reconnect: Latency,
+    fanout: Latency,
+    ack: Latency,
+    leaderboard_lag: Latency,
+    errors: u64,
+    violations: u64,
+    problems: Problems,
+}
+
+impl Conductor {
+    fn new(
+        rooms: Vec<Room>,
+        events: mpsc::UnboundedReceiver<Event>,
+        participants_per_room: usize,
+        bar: ProgressBar,
+    ) -> Conductor {
+        Conductor {
+            rooms,
+            events,
+            participants_per_room,
+            bar,
+            connect: Latency::new(),
+            reconnect: Latency::new(),
+            fanout: Latency::new(),
+            ack: Latency::new(),
+            leaderboard_lag: Latency::new(),
+            errors: 0,
+            violations: 0,
+            problems: Problems::default(),
+        }
+    }
+
+    async fn play(&mut self, rounds: u32) -> anyhow::Result<()> {
+        self.bar.set_message("joining");
+        let everyone = self.participants_per_room;
+        self.wait_for("every participant to join", |c| {
+            c.rooms.iter().all(|room| room.joined + room.failed == everyone)
+        })
+        .await?;
+        self.command_all(Command::Start).await?;
+        self.bar.set_message("writing");
+        self.command_all(Command::PhaseNext).await?;
+        self.wait_for("every card to be written", |c| {
+            c.rooms.iter().all(|room| room.writes_answered >= room.present())
+        })
+        .await?;
+        for round in 1..=rounds {
+            self.bar.set_message(format!("round {round} of {rounds}"));
+            self.play_round(round).await?;
+        }
+        self.command_all(Command::PhaseNext).await?;
+        self.bar.finish_and_clear();
+        Ok(())
+    }
+
+    async fn play_round(&mut self, round: u32) -> anyhow::Result<()> {
+        for room in &mut self.rooms {
+            room.start_round();
+        }
+        self.command_all(Command::PhaseNext).await?;
+        self.wait_for(&format!("every participant to score round {round}"), |c| {
+            c.rooms.iter().all(|room| room.done >= room.present())
+        })
+        .await?;
+        for room in &self.rooms {
+            let Some(advanced_at) = room.advanced_at else { continue };
+            for hand in &room.hands {
+                self.fanout.record(hand.saturating_duration_since(advanced_at));
+            }
+        }
+        let deadline = Instant::now() + LEADERBOARD_PATIENCE;
+        self.wait_until(deadline, |c| {
+            c.rooms.iter().all(|room| room.last_ack.is_none() || room.leaderboard_caught_up(round).is_some())
+        })
+        .await?;
+        for room in &self.rooms {
+            let Some(last_ack) = room.last_ack else { continue };
+            match room.leaderboard_caught_up(round) {
+                Some(shown) => self.leaderboard_lag.record(shown.saturating_duration_since(last_ack)),
+                None => {
+                    self.errors += 1;
+                    self.problems.note(format!(
+                        "room {}: the leaderboard did not show round {round}'s {} scores within {:?}",
+                        room.code, room.scored_in_round, LEADERBOARD_PATIENCE
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Has every facilitator send `command` and waits for every answer.
+    async fn command_all(&mut self, command: Command) -> anyhow::Result<()> {
+        for room in &mut self.rooms {
+            let sent = room.facilitator.as_ref().is_some_and(|facilitator| facilitator.send(command).is_ok());
+            if !sent {
+                bail!("room {}: the facilitator has gone", room.code);
+            }
+            room.commands_sent += 1;
+        }
+        self.wait_for("the facilitators' answers", |c| {
+            c.rooms.iter().all(|room| room.commands_answered == room.commands_sent)
+        })
+        .await
+    }
+
+    /// Takes in events until `done` holds; fails if the clients go quiet for [`STALL`].
+    async fn wait_for(&mut self, what: &str, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
+        while !done(self) {
+            let event = tokio::time::timeout(STALL, self.events.recv())
+                .await
+                .with_context(|| format!("stalled: no client said anything for {STALL:?} while waiting for {what}"))?
+                .with_context(|| format!("every client has gone while waiting for {what}"))?;
+            self.take(event)?;
+        }
+        Ok(())
+    }
+
+    /// Takes in events until `done` holds or `deadline` passes.
+    async fn wait_until(&mut self, deadline: Instant, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
+        while !done(self) {
+            let Ok(event) = tokio::time::timeout_at(deadline.into(), self.events.recv()).await else {
+                return Ok(());
+            };
+            self.take(event.context("every client has gone")?)?;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, event: Event) -> anyhow::Result<()> {
+        match event {
+            Event::Joined { room, took } => {
+                self.rooms[room].joined += 1;
+                self.connect.record(took);
+                self.bar.inc(1);
+            }
+            Event::JoinFailed { room, error } => {
+                self.rooms[room].failed += 1;
+                self.errors += 1;
+                self.problems.note(format!("room {}: a participant could not join: {error}", self.rooms[room].code));
+            }
+            Event::Lost { room, error } => {
+                self.rooms[room].lost += 1;
+                self.errors += 1;
+                self.problems.note(format!("room {}: a participant was lost: {error}", self.rooms[room].code));
+            }
+            Event::Wrote { room, card } => {
+                let room = &mut self.rooms[room];
+                room.writes_answered += 1;
+                if let Some((pid, card)) = card {
+                    room.written.insert(pid, card);
+                }
+                self.bar.inc(1);
+            }
+            Event::Hand { room, at } => self.rooms[room].hands.push(at),
+            Event::Resumed { took } => self.reconnect.record(took),
+            Event::RoundDone { room, score } => {
+                let room = &mut self.rooms[room];
+                room.done += 1;
+                if let Some(acked) = score {
+                    self.ack.record(acked.took);
+                    room.last_ack = room.last_ack.max(Some(acked.at));
+                    if room.acked.insert((acked.round, acked.pid), (acked.card, acked.score)).is_none() {
+                        room.scored_in_round += 1;
+                    }
+                }
+                self.bar.inc(1);
+            }
+            Event::ServerError { room, code, message } => {
+                self.errors += 1;
+                self.problems.note(format!("room {}: error {code}: {message}", self.rooms[room].code));
+            }
+            Event::Violation { room, what } => {
+                self.violations += 1;
+                self.problems.note(format!("room {}: {what}", self.rooms[room].code));
+            }
+            Event::FacilitatorAnswered { room, sent_at, refused } => {
+                let room = &mut self.rooms[room];
+                room.commands_answered += 1;
+                room.advanced_at = Some(sent_at);
+                if let Some((code, message)) = refused {
+                    bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
+                }
+            }
+            Event::FacilitatorLost { room, error } => {
+                bail!("room {}: the facilitator's connection ended: {error}", self.rooms[room].code);
+            }
+            Event::Leaderboard { room, seen } => self.rooms[room].boards.push(seen),
+        }
+        Ok(())
+    }
+
+    async fn fetch_exports(&mut self, target: &Target) -> anyhow::Result<Vec<SessionExport>> {
+        let mut exports = Vec::with_capacity(self.rooms.len());
+        for room in &mut self.rooms {
+            room.facilitator = None;
+            exports.push(target.api.export(room.code, &room.key).await?);
+        }
+        Ok(exports)
+    }
+
+    /// Compares each room's export with what its clients were acknowledged.
+    fn check(&mut self, exports: &[SessionExport], rounds: u32, report: &mut Report) {
+        for (room, export) in self.rooms.iter().zip(exports) {
+            let found = check_room(room, export, rounds, &mut self.problems);
+            report.lost_scores += found.lost_scores;
+            report.duplicate_scores += found.duplicate_scores;
+            report.lost_cards += found.lost_cards;
+            report.rule_violations += found.rule_violations;
+        }
+    }
+
+    fn fill(self, report: &mut Report) {
+        report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
+        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
+        report.ack_ms = self.ack.summary(&["p50", "p99"]);
+        report.leaderboard_lag_ms = self.leaderboard_lag.summary(&["p50", "max"]);
+        report.errors += self.errors;
+        report.rule_violations += self.violations;
+        report.problems = self.problems;
+    }
+}
+
+/// What comparing one room's export with its acks found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Found {
+    lost_scores: u64,
+    duplicate_scores: u64,
+    lost_cards: u64,
+    rule_violations: u64,
+}
+
+fn check_room(room: &Room, export: &SessionExport, rounds: u32, problems: &mut Problems) -> Found {
+    check_export(room.code, &room.written, &room.acked, export, rounds, problems)
+}
+
+/// Every acked score must be in the export with its value, every exported score must have
+/// been acked once, and the export must keep the rules of 25/10.
+fn check_export(
+    code: JoinCode,
+    written: &HashMap<Pid, CardId>,
+    acked: &HashMap<(u32, Pid), (CardId, Score)>,
+    export: &SessionExport,
+    rounds: u32,
+    problems: &mut Problems,
+) -> Found {
+    let mut found = Found::default();
+    let cards = export.activities.iter().find(|activity| activity.index == 0).map_or(&[][..], |a| &a.cards);
+    let mut exported: HashMap<(u32, Pid), Vec<(CardId, Score)>> = HashMap::new();
+    for card in cards {
+        let mut scorers = Vec::new();
+        for entry in &card.scores {
+            exported.entry((entry.round, entry.pid)).or_default().push((card.id, entry.score));
+            if entry.pid == card.author {
+                found.rule_violations += 1;
+                problems.note(format!("{code}: {} scored their own card {}", entry.pid, card.id));
+            }
+            if scorers.contains(&entry.pid) {
+                found.rule_violations += 1;
+                problems.note(format!("{code}: {} scored {} twice", entry.pid, card.id));
+            }
+            scorers.push(entry.pid);
+        }
+        let total: u32 = card.scores.iter().map(|entry| u32::from(entry.score.get())).sum();
+        if card.count > rounds || card.count as usize != card.scores.len() || card.total != total {
+            found.rule_violations += 1;
+            problems.note(format!(
+                "{code}: card {} has count {} and total {} for {} scores (total {total}) in {rounds} rounds",
+                card.id,
+                card.count,
+                card.total,
+                card.scores.len()
+            ));
+        }
+    }
+    for (&(round, pid), &(card, score)) in acked {
+        if !exported.get(&(round, pid)).is_some_and(|entries| entries.contains(&(card, score))) {
+            found.lost_scores += 1;
+            problems.note(format!("{code}: round {round}: {pid}'s acked {} for {card} is not in the export", score.get()));
+        }
+    }
+    for (&(round, pid), entries) in &exported {
+        let extra = if acked.contains_key(&(round, pid)) { entries.len() - 1 } else { entries.len() };
+        if extra > 0 {
+            found.duplicate_scores += extra as u64;
+            problems.note(format!("{code}: round {round}: {pid} has {} exported scores, {extra} never acked", entries.len()));
+        }
+    }
+    for (&pid, &card) in written {
+        if !cards.iter().any(|exported| exported.id == card && exported.author == pid) {
+            found.lost_cards += 1;
+            problems.note(format!("{code}: {pid}'s acked card {card} is not in the export"));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use lapp_protocol::{ActivityExport, ActivityKind, CardExport, ScoreExport};
+
+    use super::*;
+
+    fn score(value: u8) -> Score {
+        Score::new(value).expect("1..=5")
+    }
+
+    /// An export of cards `(id, author, [(round, scorer, score)])`.
+    fn export(cards: &[(u32, u32, &[(u32, u32, u8)])]) -> SessionExport {
+        let cards = cards
+            .iter()
+            .map(|&(id, author, scores)| CardExport {
+                id: CardId(id),
+                author: Pid(author),
+                text: "card".into(),
+                hidden: false,
+                total: scores.iter().map(|&(_, _, s)| u32::from(s)).sum(),
+                count: scores.len() as u32,
+                scores: scores.iter().map(|&(round, pid, s)| ScoreExport { round, pid: Pid(pid), score: score(s) }).collect(),
+            })
+            .collect();
+        SessionExport {
+            code: JoinCode::from_number(1).expect("code"),
+            title: "t".into(),
+            created_at_ms: 0,
+            agenda: Vec::new(),
+            participants: Vec::new(),
+            activities: vec![ActivityExport { index: 0, kind: ActivityKind::Scoring, prompt: "p".into(), cards }],
+        }
+    }
+
+    fn check(cards: &[(u32, u32, &[(u32, u32, u8)])], acked: &[(u32, u32, u32, u8)], expected: Found) {
+        let written = cards.iter().map(|&(id, author, _)| (Pid(author), CardId(id))).collect();
+        let acked = acked.iter().map(|&(round, pid, card, s)| ((round, Pid(pid)), (CardId(card), score(s)))).collect();
+        let code = JoinCode::from_number(1).expect("code");
+        let found = check_export(code, &written, &acked, &export(cards), 2, &mut Problems::default());
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn the_export_must_hold_exactly_the_acked_scores() {
+        let clean = Found::default();
+        check(&[(1, 1, &[(1, 2, 4)]), (2, 2, &[(1, 1, 3)])], &[(1, 2, 1, 4), (1, 1, 2, 3)], clean);
+        let lost = Found { lost_scores: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 2, 4)]), (2, 2, &[])], &[(1, 2, 1, 4), (1, 1, 2, 3)], lost);
+        let changed = Found { lost_scores: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 2, 5)])], &[(1, 2, 1, 4)], changed);
+        let never_acked = Found { duplicate_scores: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 2, 4)]), (2, 2, &[(1, 3, 3)])], &[(1, 2, 1, 4)], never_acked);
+        let twice = Found { duplicate_scores: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 2, 4)]), (2, 3, &[(1, 2, 4)])], &[(1, 2, 1, 4)], twice);
+        let own_card = Found { rule_violations: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 1, 4)])], &[(1, 1, 1, 4)], own_card);
+        let same_card_twice = Found { rule_violations: 1, ..Found::default() };
+        check(&[(1, 1, &[(1, 2, 4), (2, 2, 3)])], &[(1, 2, 1, 4), (2, 2, 1, 3)], same_card_twice);
+    }
+}

@@ -1,0 +1,101 @@
+//! The static web client, embedded into the binary at build time (or served from a folder
+//! with `--web-dir` while editing it), the join QR code, and the security headers every
+//! response carries.
+
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lapp_protocol::JoinCode;
+
+use crate::AppState;
+
+#[derive(rust_embed::Embed)]
+#[folder = "../web-client/public/"]
+struct Embedded;
+
+/// Every route of the client is the same page; its script picks the view from the address.
+pub async fn page(State(state): State<AppState>) -> Response {
+    file(state.web_dir.as_deref(), "index.html").await
+}
+
+pub async fn asset(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
+    file(state.web_dir.as_deref(), &path).await
+}
+
+async fn file(web_dir: Option<&Path>, path: &str) -> Response {
+    // Only plain relative names: no way out of the folder.
+    if path.split('/').any(|part| part.is_empty() || part == "." || part == ".." || part.contains('\\')) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let bytes = match web_dir {
+        Some(dir) => tokio::fs::read(dir.join(path)).await.ok(),
+        None => Embedded::get(path).map(|file| file.data.into_owned()),
+    };
+    let Some(bytes) = bytes else { return StatusCode::NOT_FOUND.into_response() };
+    let mime = mime_type(path);
+    // Pages and scripts change with each release; a short cache keeps phones current.
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
+}
+
+fn mime_type(path: &str) -> &'static str {
+    match Path::new(path).extension().and_then(|ext| ext.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The participant join link as a QR code, for the screen and the facilitator.
+pub async fn qr(
+    State(state): State<AppState>,
+    UrlPath(code): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(code) = code.parse::<JoinCode>() else { return StatusCode::NOT_FOUND.into_response() };
+    if !state.registry.contains_key(&code) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let link = format!("{}/j/{code}", crate::http::base_url(&state, &headers));
+    let Ok(qr) = qrcode::QrCode::new(link.as_bytes()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "max-age=3600")], svg).into_response()
+}
+
+/// Scripts only from this server, no inline script, no framing; the browser must not guess
+/// content types; the address (with its join code) goes nowhere else.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Where `--web-dir` points, if the client is served from disk.
+pub fn check_web_dir(dir: &Path) -> Result<PathBuf, String> {
+    let index = dir.join("index.html");
+    if index.is_file() { Ok(dir.to_path_buf()) } else { Err(format!("{} has no index.html", dir.display())) }
+}

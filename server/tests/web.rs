@@ -1,0 +1,38 @@
+//! The web client as the server hands it out: every route gets the page, with the security
+//! headers; assets have their types; nothing outside the client can be fetched; the join QR.
+
+mod support;
+
+use support::TestServer;
+
+#[tokio::test]
+async fn pages_assets_and_headers() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(5).await;
+    let code = created.code;
+    for path in ["/".to_owned(), format!("/j/{code}"), format!("/f/{code}"), format!("/screen/{code}")] {
+        let response = reqwest::get(server.url(&path)).await.expect("GET page");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let headers = response.headers().clone();
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(headers["content-type"].to_str().expect("ascii").starts_with("text/html"));
+        assert!(response.text().await.expect("body").contains("<main"), "{path}");
+    }
+    let script = reqwest::get(server.url("/assets/app.js")).await.expect("GET script");
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(script.headers()["content-type"].to_str().expect("ascii").starts_with("text/javascript"));
+    for path in ["/assets/../Cargo.toml", "/assets/%2e%2e/Cargo.toml", "/assets/nothing.js", "/assets/"] {
+        let status = reqwest::get(server.url(path)).await.expect("GET").status().as_u16();
+        assert_eq!(status, 404, "{path}");
+    }
+
+    let qr = reqwest::get(server.url(&format!("/api/sessions/{code}/qr.svg"))).await.expect("GET qr");
+    assert_eq!(qr.status().as_u16(), 200);
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    assert!(qr.text().await.expect("svg").contains("<svg"));
+    let other = if code.as_str() == "000000" { "000001" } else { "000000" };
+    let missing = reqwest::get(server.url(&format!("/api/sessions/{other}/qr.svg"))).await.expect("GET qr");
+    assert_eq!(missing.status().as_u16(), 404);
+}

@@ -1,0 +1,1 @@
+// The client entry point: picks the view for this address.
