@@ -10,30 +10,39 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
+use std::net::IpAddr;
+
+use tracing::Instrument;
+
 use crate::AppState;
+use crate::abuse::{Budget, ConnectionSlot};
 use crate::actor::{ConnId, SessionHandle, ToActor};
 use crate::outbox::{Closer, Outbox, close};
 
 /// How long a close frame may take to leave before the socket is simply dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-pub async fn serve(socket: WebSocket, state: AppState) {
+/// Serves one upgraded socket from `peer`; `slot` holds its place in the per-address count.
+pub async fn serve(socket: WebSocket, state: AppState, peer: IpAddr, slot: ConnectionSlot) {
     let (sink, stream) = socket.split();
-    serve_halves(sink, stream, state).await;
+    let span = tracing::debug_span!("connection", %peer);
+    serve_halves(sink, stream, state, peer).instrument(span).await;
+    drop(slot);
 }
 
 /// The connection over any sink and stream of messages, so it can be driven without a socket.
-pub async fn serve_halves<W, R, E>(sink: W, stream: R, state: AppState)
+pub async fn serve_halves<W, R, E>(sink: W, stream: R, state: AppState, peer: IpAddr)
 where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     let conn = ConnId::next();
     let closer = Arc::new(Closer::new(state.shutdown.child_token()));
     let (frames_tx, frames_rx) = mpsc::channel(state.limits.outbox_frames);
     let outbox = Outbox::new(frames_tx, Arc::clone(&closer));
     let writer = tokio::spawn(write_frames(sink, frames_rx, Arc::clone(&closer), state.limits.ping_interval));
-    read_frames(stream, conn, &outbox, &closer, &state).await;
+    read_frames(stream, conn, &outbox, &closer, &state, peer).await;
     closer.close(close::NORMAL);
     // The writer ends by itself once closed; if it panicked there is nothing left to clean.
     let _ended = writer.await;
@@ -55,9 +64,16 @@ fn error_frame(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) ->
     Utf8Bytes::from(ServerMsg::error(rid, code, message).encode())
 }
 
-async fn read_frames<R, E>(mut stream: R, conn: ConnId, outbox: &Outbox, closer: &Closer, state: &AppState)
-where
+async fn read_frames<R, E>(
+    mut stream: R,
+    conn: ConnId,
+    outbox: &Outbox,
+    closer: &Closer,
+    state: &AppState,
+    peer: IpAddr,
+) where
     R: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     let join_deadline = tokio::time::sleep(state.limits.join_timeout);
     tokio::pin!(join_deadline);
@@ -66,6 +82,9 @@ where
     let silence = tokio::time::sleep(state.limits.silence_timeout);
     tokio::pin!(silence);
     let mut membership: Option<Membership> = None;
+    let mut budget = Budget::new(state.limits.messages_per_second, state.limits.message_burst);
+    let mut refused_in_a_row = 0;
+    let minute = Duration::from_secs(60);
     loop {
         let message = tokio::select! {
             () = closer.token().cancelled() => break,
@@ -81,6 +100,23 @@ where
             message = stream.next() => message,
         };
         silence.as_mut().reset(tokio::time::Instant::now() + state.limits.silence_timeout);
+        if matches!(message, Some(Ok(Message::Text(_) | Message::Binary(_)))) && !budget.spend() {
+            refused_in_a_row += 1;
+            if refused_in_a_row > state.limits.max_refused_in_a_row {
+                tracing::info!("closing a connection that kept sending too fast");
+                outbox.close(close::POLICY_VIOLATION);
+                break;
+            }
+            let rid = match &message {
+                Some(Ok(Message::Text(text))) => {
+                    ClientFrame::decode(text.as_str()).ok().and_then(|frame| frame.rid)
+                }
+                _ => None,
+            };
+            outbox.send(error_frame(rid, ErrorCode::RateLimited, "too many messages; slow down"));
+            continue;
+        }
+        refused_in_a_row = 0;
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
@@ -89,7 +125,11 @@ where
             }
             // Pings are answered by the socket layer itself; pongs need nothing.
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            Some(Err(err)) => {
+                outbox.close(close_code_for(&err));
+                break;
+            }
+            Some(Ok(Message::Close(_))) | None => break,
         };
         let frame = match ClientFrame::decode(text.as_str()) {
             Ok(frame) => frame,
@@ -110,7 +150,20 @@ where
                 ));
             }
             (ClientMsg::Join(join), None) => {
+                let limit = match state.limits.limits_address(peer) {
+                    true => state.limits.failed_joins_per_address_per_minute,
+                    false => u32::MAX,
+                };
+                if state.failed_joins.exceeded(peer, limit, minute) {
+                    outbox.send(error_frame(
+                        frame.rid,
+                        ErrorCode::RateLimited,
+                        "too many failed joins; wait a minute",
+                    ));
+                    continue;
+                }
                 let Some(session) = state.registry.get(&join.code).map(|entry| entry.value().clone()) else {
+                    state.failed_joins.allow(peer, limit, minute);
                     outbox.send(error_frame(
                         frame.rid,
                         ErrorCode::UnknownSession,
@@ -127,6 +180,8 @@ where
                 }
                 if joined_rx.await == Ok(true) {
                     membership = Some(Membership { session, conn });
+                } else {
+                    state.failed_joins.allow(peer, limit, minute);
                 }
             }
             (msg, None) => {
@@ -141,6 +196,23 @@ where
             }
         }
     }
+}
+
+/// The close code for a socket that failed to read: the WebSocket protocol's own codes for a
+/// frame too big (1009), text that is not UTF-8 (1007) and a broken protocol (1002).
+fn close_code_for(err: &(dyn std::error::Error + 'static)) -> u16 {
+    use tokio_tungstenite::tungstenite::Error;
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        match err.downcast_ref::<Error>() {
+            Some(Error::Capacity(_)) => return close::MESSAGE_TOO_BIG,
+            Some(Error::Utf8(_)) => return close::INVALID_DATA,
+            Some(Error::Protocol(_)) => return close::PROTOCOL_ERROR,
+            Some(_) => return close::NORMAL,
+            None => cause = err.source(),
+        }
+    }
+    close::NORMAL
 }
 
 /// Drains the outbound queue into the socket: every frame queued meanwhile is fed, then one

@@ -1,7 +1,9 @@
 //! The HTTP side: the router, session creation, health, and the WebSocket upgrade.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,7 +52,23 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
-async fn upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+async fn upgrade(
+    upgrade: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let limit = match state.limits.limits_address(peer.ip()) {
+        true => state.limits.connections_per_address,
+        false => u32::MAX,
+    };
+    let Some(slot) = state.connections.open(peer.ip(), limit) else {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many connections from your address",
+        )
+        .into_response();
+    };
     // Frames are small JSON: buffers sized for them, not tungstenite's 128 KiB defaults.
     // Frames a little over the protocol limit are read so they can be answered `too_large`;
     // far larger ones end the connection.
@@ -62,7 +80,7 @@ async fn upgrade(upgrade: WebSocketUpgrade, State(state): State<AppState>) -> Re
         .max_frame_size(MAX_FRAME_BYTES * 4)
         .on_upgrade(move |socket| {
             let tracker = state.tracker.clone();
-            tracker.track_future(crate::connection::serve(socket, state))
+            tracker.track_future(crate::connection::serve(socket, state, peer.ip(), slot))
         })
 }
 
@@ -85,6 +103,7 @@ impl IntoResponse for ApiError {
 
 async fn create_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
@@ -94,6 +113,16 @@ async fn create_session(
     request
         .validate()
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
+    let hour = std::time::Duration::from_secs(3_600);
+    if state.limits.limits_address(peer.ip())
+        && !state.sessions_created.allow(peer.ip(), state.limits.sessions_per_address_per_hour, hour)
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many sessions created from your address this hour",
+        ));
+    }
 
     let key = Secret::generate(&mut rand::rng());
     debug_assert_eq!(key.to_hex().len(), SECRET_HEX_CHARS);

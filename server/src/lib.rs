@@ -2,6 +2,7 @@
 //! 1-3-9 grouping) for a whole hall at once, over WebSocket.
 //!
 //! # Layout
+//! - [`abuse`]: per-address limits and the per-connection message budget.
 //! - [`run`]: serves the router on a listener until a shutdown future resolves.
 //! - [`http`]: the router, `POST /api/sessions`, `/healthz`, the WebSocket upgrade.
 //! - [`connection`]: one WebSocket: a reader task that decodes frames and a writer task that
@@ -17,6 +18,7 @@
 //! - [`secret`]: facilitator keys and resume tokens.
 //! - [`web`]: the embedded web client, the join QR code and the security headers.
 
+pub mod abuse;
 pub mod actor;
 pub mod connection;
 pub mod engine;
@@ -62,6 +64,31 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// How long a connection may send nothing, not even a pong, before it is closed.
     pub silence_timeout: Duration,
+    /// Messages one connection may send per second on average (`rate_limited` past it)…
+    pub messages_per_second: u32,
+    /// …and at once.
+    pub message_burst: u32,
+    /// Messages refused in a row before the connection is closed (1008).
+    pub max_refused_in_a_row: u32,
+    /// Connections one address may hold open at once. A hall behind one NAT address is one
+    /// address, so this is high.
+    pub connections_per_address: u32,
+    /// Sessions one address may create per hour.
+    pub sessions_per_address_per_hour: u32,
+    /// Joins that fail (unknown code, wrong key, foreign token) per address per minute,
+    /// against guessing; past it, joins from that address are refused for the minute.
+    pub failed_joins_per_address_per_minute: u32,
+    /// Whether the per-address limits apply to loopback addresses too. They do not by
+    /// default: loopback is this machine (a reverse proxy in front, or a load test), and
+    /// behind a proxy every phone would share that one address.
+    pub limit_loopback: bool,
+}
+
+impl Limits {
+    /// Whether the per-address limits apply to `address`.
+    pub fn limits_address(&self, address: std::net::IpAddr) -> bool {
+        self.limit_loopback || !address.is_loopback()
+    }
 }
 
 impl Default for Limits {
@@ -76,6 +103,13 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(5),
             ping_interval: Duration::from_secs(20),
             silence_timeout: Duration::from_secs(60),
+            messages_per_second: 10,
+            message_burst: 30,
+            max_refused_in_a_row: 50,
+            connections_per_address: 5_000,
+            sessions_per_address_per_hour: 30,
+            failed_joins_per_address_per_minute: 120,
+            limit_loopback: false,
         }
     }
 }
@@ -117,6 +151,9 @@ pub struct AppState {
     /// Cancelled when the server shuts down; every connection and actor watches it.
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    pub connections: Arc<abuse::Connections>,
+    pub sessions_created: Arc<abuse::Windows>,
+    pub failed_joins: Arc<abuse::Windows>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +180,9 @@ pub async fn run(
         web_dir: config.web_dir,
         shutdown: token.clone(),
         tracker: TaskTracker::new(),
+        connections: Arc::default(),
+        sessions_created: Arc::default(),
+        failed_joins: Arc::default(),
     };
     let restored = restore_sessions(&state, config.retention)?;
     tracing::info!(sessions = restored, "sessions restored");
@@ -155,7 +195,9 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(token.cancelled_owned())
+        .await?;
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!("some connections or sessions did not finish within the shutdown grace");

@@ -12,6 +12,14 @@ use tokio_util::sync::CancellationToken;
 pub mod close {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the WebSocket protocol.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// A frame far over the size limit.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The client kept breaking the rules (sending too fast).
+    pub const POLICY_VIOLATION: u16 = 1008;
     /// The server could not store a change; the client should resume.
     pub const INTERNAL_ERROR: u16 = 1011;
     pub const NO_JOIN: u16 = 4001;

@@ -689,7 +689,8 @@ pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText
 
 /// A name or zone as people typed it, trimmed and bounded; blank means none.
 fn clean_label(text: Option<&str>) -> Option<String> {
-    let cleaned: String = text?.trim().chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect();
+    let cleaned: String = text?.chars().filter(|&c| c != '\n' && crate::engine::is_allowed_char(c)).collect();
+    let cleaned: String = cleaned.trim().chars().take(MAX_NAME_CHARS).collect();
     (!cleaned.is_empty()).then_some(cleaned)
 }
 

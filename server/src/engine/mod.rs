@@ -25,9 +25,19 @@ impl Refusal {
     }
 }
 
-/// Checks a card's or note's text: trimmed, not empty, not longer than `max_chars`.
+/// Whether `c` may stand in text people wrote: no control characters but line breaks, and
+/// no bidirectional overrides or isolates, which could make a card display as something else.
+pub fn is_allowed_char(c: char) -> bool {
+    let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    (c == '\n' || !c.is_control()) && !bidi
+}
+
+/// Checks a card's or note's text: cleaned of disallowed characters, trimmed, not empty, not
+/// longer than `max_chars`.
 pub fn clean_text(text: &str, max_chars: u32) -> Result<String, Refusal> {
-    let trimmed = text.trim();
+    let cleaned: String =
+        text.chars().map(|c| if c == '\t' { ' ' } else { c }).filter(|&c| is_allowed_char(c)).collect();
+    let trimmed = cleaned.trim();
     if trimmed.is_empty() {
         return Err(Refusal::new(ErrorCode::EmptyText, "the text is empty"));
     }
@@ -38,4 +48,30 @@ pub fn clean_text(text: &str, max_chars: u32) -> Result<String, Refusal> {
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cleaned_of_controls_and_direction_overrides() {
+        let check = |text: &str, expected: Result<&str, ErrorCode>| {
+            assert_eq!(
+                clean_text(text, 10).map_err(|refusal| refusal.code),
+                expected.map(str::to_owned),
+                "{text:?}"
+            );
+        };
+        check("  plain  ", Ok("plain"));
+        check("two\nlines", Ok("two\nlines"));
+        check("tab\there", Ok("tab here"));
+        check("bell\u{7}", Ok("bell"));
+        check("\u{202E}gnp.exe", Ok("gnp.exe"));
+        check("\u{2066}x\u{2069}", Ok("x"));
+        check("\u{0}\u{202E}\n", Err(ErrorCode::EmptyText));
+        check("elleve tegn", Err(ErrorCode::TextTooLong));
+        check("ti tegn ok", Ok("ti tegn ok"));
+        check("æøå", Ok("æøå"));
+    }
 }

@@ -1,0 +1,145 @@
+//! Every limit against abuse, each over real sockets: messages per connection, connections,
+//! sessions and failed joins per address, participants per session, frame sizes.
+
+mod support;
+
+use std::time::Duration;
+
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, Join, Role, ServerMsg};
+use lapp_server::Limits;
+use support::{Client, TestServer};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
+
+/// Per-address limits also on loopback, where every test client comes from.
+fn strict(limits: Limits) -> Limits {
+    Limits { limit_loopback: true, ..limits }
+}
+
+fn ping(rid: u64) -> String {
+    ClientFrame::new(Some(rid), ClientMsg::Ping {}).encode()
+}
+
+#[tokio::test]
+async fn a_connection_sending_too_fast_is_refused_then_closed() {
+    let limits = Limits { messages_per_second: 1, message_burst: 5, max_refused_in_a_row: 10, ..Limits::default() };
+    let server = TestServer::start_with(limits).await;
+    let mut flood = server.connect().await;
+    for rid in 1..=8 {
+        flood.send_text(&ping(rid)).await;
+    }
+    let mut pongs = 0;
+    let mut limited = Vec::new();
+    while pongs + limited.len() < 8 {
+        match flood.next().await {
+            ServerMsg::Pong {} => pongs += 1,
+            ServerMsg::Error { rid, code: ErrorCode::RateLimited, .. } => limited.push(rid),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(pongs, 5, "the burst goes through");
+    assert_eq!(limited, vec![Some(6), Some(7), Some(8)], "the rest is refused, each with its rid");
+    for rid in 9..=30 {
+        flood.send_text(&ping(rid)).await;
+    }
+    assert_eq!(flood.closed_with().await, 1008, "a client that keeps going is closed");
+}
+
+#[tokio::test]
+async fn an_address_may_hold_only_so_many_connections() {
+    let server = TestServer::start_with(strict(Limits { connections_per_address: 3, ..Limits::default() })).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(server.connect().await);
+    }
+    let refused = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("a fourth connection was accepted");
+    };
+    assert_eq!(response.status().as_u16(), 429);
+    held.pop().expect("one").leave().await;
+    // The slot comes back once the server has seen the connection end.
+    let mut accepted = false;
+    for _ in 0..50 {
+        if tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.is_ok() {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(accepted, "a closed connection frees its place");
+}
+
+#[tokio::test]
+async fn an_address_may_create_only_so_many_sessions_an_hour() {
+    let server = TestServer::start_with(strict(Limits { sessions_per_address_per_hour: 2, ..Limits::default() })).await;
+    server.scoring_session(5).await;
+    server.scoring_session(5).await;
+    let body = r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q"}]}"#;
+    let (status, answer) = server.post_session(body).await;
+    assert_eq!((status, answer["code"].as_str()), (429, Some("rate_limited")), "{answer}");
+}
+
+#[tokio::test]
+async fn guessing_codes_is_cut_short() {
+    let server = TestServer::start_with(strict(Limits { failed_joins_per_address_per_minute: 3, ..Limits::default() }))
+        .await;
+    let created = server.scoring_session(5).await;
+    let wrong = if created.code.as_str() == "000000" { "000001" } else { "000000" };
+    let mut guesser = server.connect().await;
+    let join = |code: &str| format!(r#"{{"type":"join","v":1,"code":"{code}","role":"participant"}}"#);
+    for _ in 0..3 {
+        guesser.send_text(&join(wrong)).await;
+        let code = guesser.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+        assert_eq!(code, ErrorCode::UnknownSession);
+    }
+    // Even the right code is refused for the rest of the minute.
+    guesser.send_text(&join(created.code.as_str())).await;
+    let code = guesser.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+    assert_eq!(code, ErrorCode::RateLimited);
+    guesser.assert_open().await;
+}
+
+#[tokio::test]
+async fn a_full_session_says_so() {
+    let server = TestServer::start_with(Limits { max_participants: 2, ..Limits::default() }).await;
+    let created = server.scoring_session(5).await;
+    server.join(created.code, Role::Participant, None, None).await;
+    server.join(created.code, Role::Participant, None, None).await;
+    let mut third = server.connect().await;
+    let refused = third
+        .join(Join { v: 1, code: created.code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
+        .await;
+    assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::SessionFull));
+    third.assert_open().await;
+    // Screens and facilitators are not participants and still get in.
+    server.join(created.code, Role::Screen, None, None).await;
+}
+
+#[tokio::test]
+async fn frames_over_the_limit_are_refused_and_far_over_it_closed() {
+    let server = TestServer::start().await;
+    let mut client = server.connect().await;
+    let big = format!(r#"{{"type":"card.write","rid":1,"text":"{}"}}"#, "x".repeat(20_000));
+    client.send_text(&big).await;
+    let code = client.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+    assert_eq!(code, ErrorCode::TooLarge);
+    client.assert_open().await;
+    let huge = format!(r#"{{"type":"card.write","rid":2,"text":"{}"}}"#, "x".repeat(1_000_000));
+    client.send_text(&huge).await;
+    assert_eq!(client.closed_with().await, 1009);
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_closes_with_1007() {
+    let server = TestServer::start().await;
+    let mut client = server.connect().await;
+    let mut header = FrameHeader::default();
+    header.opcode = OpCode::Data(Data::Text);
+    client.send_raw(Message::Frame(Frame::from_payload(header, vec![0xff, 0xfe, b'{', b'}'].into()))).await;
+    assert_eq!(client.closed_with().await, 1007);
+    // The server goes on.
+    let mut other: Client = server.connect().await;
+    other.assert_open().await;
+}
