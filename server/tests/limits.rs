@@ -135,8 +135,7 @@ async fn frames_over_the_limit_are_refused_and_far_over_it_closed() {
 async fn text_that_is_not_utf8_closes_with_1007() {
     let server = TestServer::start().await;
     let mut client = server.connect().await;
-    let mut header = FrameHeader::default();
-    header.opcode = OpCode::Data(Data::Text);
+    let header = FrameHeader { opcode: OpCode::Data(Data::Text), ..FrameHeader::default() };
     client.send_raw(Message::Frame(Frame::from_payload(header, vec![0xff, 0xfe, b'{', b'}'].into()))).await;
     assert_eq!(client.closed_with().await, 1007);
     // The server goes on.
