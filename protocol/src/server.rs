@@ -59,6 +59,25 @@ impl ServerMsg {
         })
     }
 
+    /// The wire name of this frame, as in its `type` field.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ServerMsg::Welcome(_) => "welcome",
+            ServerMsg::Activity(_) => "activity",
+            ServerMsg::Mine { .. } => "mine",
+            ServerMsg::Hand(_) => "hand",
+            ServerMsg::Progress(_) => "progress",
+            ServerMsg::Leaderboard(_) => "leaderboard",
+            ServerMsg::Results { .. } => "results",
+            ServerMsg::Group(_) => "group",
+            ServerMsg::Poster { .. } => "poster",
+            ServerMsg::Reveal(_) => "reveal",
+            ServerMsg::Ack { .. } => "ack",
+            ServerMsg::Error { .. } => "error",
+            ServerMsg::Pong {} => "pong",
+        }
+    }
+
     /// Reads a server frame (clients and tests use this).
     pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
         serde_json::from_str(text)

@@ -58,6 +58,8 @@ pub enum ToActor {
         conn: ConnId,
         rid: Option<u64>,
         msg: ClientMsg,
+        /// When the connection read it, for the ack latency.
+        received: Instant,
     },
     Leave {
         conn: ConnId,
@@ -186,9 +188,9 @@ struct Actor {
     /// Events applied but not yet committed.
     events: Vec<SessionEvent>,
     /// Frames held until the events before them are committed.
-    pending: Vec<(Target, Utf8Bytes)>,
+    pending: Vec<(Target, Frame)>,
     /// The requests answered in this batch, so a failed commit can answer each with its `rid`.
-    answered: Vec<(ConnId, Option<u64>)>,
+    answered: Vec<(ConnId, Option<u64>, Instant)>,
     progress_dirty: bool,
     leaderboard_dirty: bool,
     /// Exports asked for in this batch, answered once it is committed.
@@ -201,8 +203,18 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
-fn encode(msg: &ServerMsg) -> Utf8Bytes {
-    Utf8Bytes::from(msg.encode())
+/// A frame encoded once, with its type for the metrics.
+#[derive(Clone)]
+struct Frame {
+    kind: &'static str,
+    bytes: Utf8Bytes,
+}
+
+fn encode(msg: &ServerMsg) -> Frame {
+    if let ServerMsg::Error { code, .. } = msg {
+        metrics::counter!(crate::metrics::ERRORS, "code" => code.as_str()).increment(1);
+    }
+    Frame { kind: msg.type_name(), bytes: Utf8Bytes::from(msg.encode()) }
 }
 
 impl Actor {
@@ -210,6 +222,8 @@ impl Actor {
         let mut coalesce = tokio::time::interval(self.limits.coalesce);
         coalesce.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        metrics::gauge!(crate::metrics::SESSIONS).increment(1.0);
+        let _running = scopeguard_gauge(crate::metrics::SESSIONS);
         loop {
             let timer = self.session.timer().filter(|timer| timer.advance).map(|timer| {
                 let wait = timer.deadline_ms.saturating_sub(now_ms());
@@ -247,11 +261,11 @@ impl Actor {
     fn handle(&mut self, msg: ToActor) {
         match msg {
             ToActor::Join { conn, rid, join, outbox, joined } => {
-                let accepted = self.join(conn, rid, &join, outbox);
+                let accepted = self.join(conn, rid, &join, outbox, Instant::now());
                 // The connection task may have gone already; then there is nobody to tell.
                 let _gone = joined.send(accepted);
             }
-            ToActor::Request { conn, rid, msg } => self.request(conn, rid, &msg),
+            ToActor::Request { conn, rid, msg, received } => self.request(conn, rid, &msg, received),
             ToActor::Export { reply } => self.exports.push(reply),
             ToActor::Delete { reply } => self.deletion = Some(reply),
             ToActor::Leave { conn } => self.forget(conn),
@@ -268,11 +282,18 @@ impl Actor {
         }
     }
 
-    fn join(&mut self, conn: ConnId, rid: Option<u64>, join: &Join, outbox: Outbox) -> bool {
+    fn join(
+        &mut self,
+        conn: ConnId,
+        rid: Option<u64>,
+        join: &Join,
+        outbox: Outbox,
+        received: Instant,
+    ) -> bool {
         let admitted = match self.session.admit(join, self.limits.max_participants, &mut self.rng) {
             Ok(admitted) => admitted,
             Err(refusal) => {
-                outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)));
+                outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)).bytes);
                 return false;
             }
         };
@@ -297,7 +318,7 @@ impl Actor {
         self.conns
             .insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
         self.pending.push((Target::Conn(conn), encode(&welcome)));
-        self.answered.push((conn, rid));
+        self.answered.push((conn, rid, received));
         true
     }
 
@@ -321,7 +342,7 @@ impl Actor {
         present
     }
 
-    fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg) {
+    fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg, received: Instant) {
         let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
             return; // replaced or gone while the request was queued
         };
@@ -360,7 +381,7 @@ impl Actor {
                 self.pending.push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
             }
         }
-        self.answered.push((conn, rid));
+        self.answered.push((conn, rid, received));
     }
 
     fn advance_on_timer(&mut self) {
@@ -583,9 +604,11 @@ impl Actor {
             let events = std::mem::take(&mut self.events);
             let (store, code) = (Arc::clone(&self.store), self.session.code);
             // The store blocks on the disk; a blocking thread keeps the runtime's workers free.
+            let started = Instant::now();
             let committed = tokio::task::spawn_blocking(move || store.append(code, &events))
                 .await
                 .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
+            crate::metrics::record_duration(crate::metrics::COMMIT_SECONDS, started.elapsed());
             if let Err(err) = committed {
                 tracing::error!(%err, "could not store a batch; its requests are refused");
                 self.recover_from_failed_commit().await;
@@ -600,7 +623,9 @@ impl Actor {
         for (index, (target, frame)) in pending.into_iter().enumerate() {
             self.deliver(index, &target, frame);
         }
-        self.answered.clear();
+        for (_, _, received) in self.answered.drain(..) {
+            crate::metrics::record_duration(crate::metrics::ACK_SECONDS, received.elapsed());
+        }
         for conn in self.conns.values_mut() {
             conn.since = 0;
         }
@@ -617,11 +642,11 @@ impl Actor {
     async fn recover_from_failed_commit(&mut self) {
         self.pending.clear();
         self.exports.clear();
-        for (conn, rid) in self.answered.drain(..) {
+        for (conn, rid, _) in self.answered.drain(..) {
             if let Some(conn) = self.conns.get(&conn) {
                 let error =
                     ServerMsg::error(rid, ErrorCode::Internal, "the server could not store that; try again");
-                conn.outbox.send(encode(&error));
+                conn.outbox.send(encode(&error).bytes);
             }
         }
         for (_, conn) in self.conns.drain() {
@@ -656,24 +681,29 @@ impl Actor {
         let _unwanted = reply.send(deleted);
     }
 
-    fn deliver(&self, index: usize, target: &Target, frame: Utf8Bytes) {
+    fn deliver(&self, index: usize, target: &Target, frame: Frame) {
         let wants = |conn: &Conn| conn.since <= index;
+        let sent = std::cell::Cell::new(0u64);
+        let send = |conn: &Conn| {
+            conn.outbox.send(frame.bytes.clone());
+            sent.set(sent.get() + 1);
+        };
         let to_roles = |roles: &[Role]| {
             for conn in self.conns.values().filter(|conn| roles.contains(&conn.role) && wants(conn)) {
-                conn.outbox.send(frame.clone());
+                send(conn);
             }
         };
         match target {
             Target::Conn(id) => {
                 if let Some(conn) = self.conns.get(id).filter(|conn| wants(conn)) {
-                    conn.outbox.send(frame);
+                    send(conn);
                 }
             }
             Target::Participant(pid) => {
                 if let Some(conn) =
                     self.by_pid.get(pid).and_then(|id| self.conns.get(id)).filter(|conn| wants(conn))
                 {
-                    conn.outbox.send(frame);
+                    send(conn);
                 }
             }
             Target::Everyone => to_roles(&[Role::Participant, Role::Facilitator, Role::Screen]),
@@ -681,6 +711,7 @@ impl Actor {
             Target::Watchers => to_roles(&[Role::Facilitator, Role::Screen]),
             Target::Audience => to_roles(&[Role::Participant, Role::Screen]),
         }
+        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent.get());
     }
 
     /// Sends progress and the leaderboard if they changed since the last tick.
@@ -697,6 +728,17 @@ impl Actor {
             }
         }
     }
+}
+
+/// Takes one off a gauge when dropped, however the task ends.
+fn scopeguard_gauge(name: &'static str) -> impl Drop {
+    struct Guard(&'static str);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            metrics::gauge!(self.0).decrement(1.0);
+        }
+    }
+    Guard(name)
 }
 
 async fn sleep_until_some(deadline: Option<Instant>) {

@@ -38,6 +38,7 @@ where
     E: std::error::Error + 'static,
 {
     let conn = ConnId::next();
+    metrics::gauge!(crate::metrics::CONNECTIONS).increment(1.0);
     let closer = Arc::new(Closer::new(state.shutdown.child_token()));
     let (frames_tx, frames_rx) = mpsc::channel(state.limits.outbox_frames);
     let outbox = Outbox::new(frames_tx, Arc::clone(&closer));
@@ -46,6 +47,7 @@ where
     closer.close(close::NORMAL);
     // The writer ends by itself once closed; if it panicked there is nothing left to clean.
     let _ended = writer.await;
+    metrics::gauge!(crate::metrics::CONNECTIONS).decrement(1.0);
 }
 
 /// Tells the session the connection left, however the reader ends.
@@ -61,6 +63,8 @@ impl Drop for Membership {
 }
 
 fn error_frame(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> Utf8Bytes {
+    metrics::counter!(crate::metrics::ERRORS, "code" => code.as_str()).increment(1);
+    metrics::counter!(crate::metrics::FRAMES_OUT, "type" => "error").increment(1);
     Utf8Bytes::from(ServerMsg::error(rid, code, message).encode())
 }
 
@@ -132,14 +136,19 @@ async fn read_frames<R, E>(
             Some(Ok(Message::Close(_))) | None => break,
         };
         let frame = match ClientFrame::decode(text.as_str()) {
-            Ok(frame) => frame,
+            Ok(frame) => {
+                metrics::counter!(crate::metrics::FRAMES_IN, "type" => frame.msg.type_name()).increment(1);
+                frame
+            }
             Err(err) => {
+                metrics::counter!(crate::metrics::FRAMES_IN, "type" => "invalid").increment(1);
                 outbox.send(error_frame(err.rid, err.code, err.message));
                 continue;
             }
         };
         match (frame.msg, &membership) {
             (ClientMsg::Ping {}, _) => {
+                metrics::counter!(crate::metrics::FRAMES_OUT, "type" => "pong").increment(1);
                 outbox.send(Utf8Bytes::from(ServerMsg::Pong {}.encode()));
             }
             (ClientMsg::Join(_), Some(_)) => {
@@ -189,7 +198,9 @@ async fn read_frames<R, E>(
                 outbox.send(error_frame(frame.rid, ErrorCode::NotJoined, "send join first"));
             }
             (msg, Some(member)) => {
-                if !member.session.send(ToActor::Request { conn, rid: frame.rid, msg }).await {
+                let request =
+                    ToActor::Request { conn, rid: frame.rid, msg, received: tokio::time::Instant::now() };
+                if !member.session.send(request).await {
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     break;
                 }

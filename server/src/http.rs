@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{code}/export", get(export_session))
         .route("/api/sessions/{code}/qr.svg", get(web::qr))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::render))
         .route("/", get(web::page))
         .route("/j/{code}", get(web::page))
         .route("/f/{code}", get(web::page))

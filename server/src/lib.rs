@@ -16,6 +16,7 @@
 //! - [`store`]: where events are written before anything is acknowledged; SQLite by default.
 //! - [`export`]: a session's export as CSV.
 //! - [`secret`]: facilitator keys and resume tokens.
+//! - [`metrics`]: the Prometheus metrics at `/metrics`.
 //! - [`web`]: the embedded web client, the join QR code and the security headers.
 
 pub mod abuse;
@@ -24,6 +25,7 @@ pub mod connection;
 pub mod engine;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod outbox;
 pub mod secret;
 pub mod session;
@@ -171,6 +173,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    metrics::handle();
     let token = CancellationToken::new();
     let state = AppState {
         registry: Arc::new(DashMap::new()),

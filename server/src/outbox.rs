@@ -80,6 +80,7 @@ impl Outbox {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::info!("closing a connection too slow to read");
+                metrics::counter!(crate::metrics::CLOSED_TOO_SLOW).increment(1);
                 self.closer.close(close::TOO_SLOW);
                 false
             }

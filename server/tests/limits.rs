@@ -23,7 +23,8 @@ fn ping(rid: u64) -> String {
 
 #[tokio::test]
 async fn a_connection_sending_too_fast_is_refused_then_closed() {
-    let limits = Limits { messages_per_second: 1, message_burst: 5, max_refused_in_a_row: 10, ..Limits::default() };
+    let limits =
+        Limits { messages_per_second: 1, message_burst: 5, max_refused_in_a_row: 10, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let mut flood = server.connect().await;
     for rid in 1..=8 {
@@ -48,7 +49,8 @@ async fn a_connection_sending_too_fast_is_refused_then_closed() {
 
 #[tokio::test]
 async fn an_address_may_hold_only_so_many_connections() {
-    let server = TestServer::start_with(strict(Limits { connections_per_address: 3, ..Limits::default() })).await;
+    let server =
+        TestServer::start_with(strict(Limits { connections_per_address: 3, ..Limits::default() })).await;
     let mut held = Vec::new();
     for _ in 0..3 {
         held.push(server.connect().await);
@@ -73,7 +75,9 @@ async fn an_address_may_hold_only_so_many_connections() {
 
 #[tokio::test]
 async fn an_address_may_create_only_so_many_sessions_an_hour() {
-    let server = TestServer::start_with(strict(Limits { sessions_per_address_per_hour: 2, ..Limits::default() })).await;
+    let server =
+        TestServer::start_with(strict(Limits { sessions_per_address_per_hour: 2, ..Limits::default() }))
+            .await;
     server.scoring_session(5).await;
     server.scoring_session(5).await;
     let body = r#"{"title":"x","agenda":[{"kind":"scoring","prompt":"q"}]}"#;
@@ -83,20 +87,26 @@ async fn an_address_may_create_only_so_many_sessions_an_hour() {
 
 #[tokio::test]
 async fn guessing_codes_is_cut_short() {
-    let server = TestServer::start_with(strict(Limits { failed_joins_per_address_per_minute: 3, ..Limits::default() }))
-        .await;
+    let server = TestServer::start_with(strict(Limits {
+        failed_joins_per_address_per_minute: 3,
+        ..Limits::default()
+    }))
+    .await;
     let created = server.scoring_session(5).await;
     let wrong = if created.code.as_str() == "000000" { "000001" } else { "000000" };
     let mut guesser = server.connect().await;
     let join = |code: &str| format!(r#"{{"type":"join","v":1,"code":"{code}","role":"participant"}}"#);
     for _ in 0..3 {
         guesser.send_text(&join(wrong)).await;
-        let code = guesser.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+        let code = guesser
+            .until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None })
+            .await;
         assert_eq!(code, ErrorCode::UnknownSession);
     }
     // Even the right code is refused for the rest of the minute.
     guesser.send_text(&join(created.code.as_str())).await;
-    let code = guesser.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+    let code =
+        guesser.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
     assert_eq!(code, ErrorCode::RateLimited);
     guesser.assert_open().await;
 }
@@ -109,7 +119,15 @@ async fn a_full_session_says_so() {
     server.join(created.code, Role::Participant, None, None).await;
     let mut third = server.connect().await;
     let refused = third
-        .join(Join { v: 1, code: created.code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
+        .join(Join {
+            v: 1,
+            code: created.code,
+            role: Role::Participant,
+            name: None,
+            zone: None,
+            resume: None,
+            key: None,
+        })
         .await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::SessionFull));
     third.assert_open().await;
@@ -123,7 +141,8 @@ async fn frames_over_the_limit_are_refused_and_far_over_it_closed() {
     let mut client = server.connect().await;
     let big = format!(r#"{{"type":"card.write","rid":1,"text":"{}"}}"#, "x".repeat(20_000));
     client.send_text(&big).await;
-    let code = client.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
+    let code =
+        client.until(|msg| if let ServerMsg::Error { code, .. } = msg { Some(*code) } else { None }).await;
     assert_eq!(code, ErrorCode::TooLarge);
     client.assert_open().await;
     let huge = format!(r#"{{"type":"card.write","rid":2,"text":"{}"}}"#, "x".repeat(1_000_000));

@@ -36,3 +36,25 @@ async fn pages_assets_and_headers() {
     let missing = reqwest::get(server.url(&format!("/api/sessions/{other}/qr.svg"))).await.expect("GET qr");
     assert_eq!(missing.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn metrics_show_what_the_server_does() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(5).await;
+    let (mut participant, _) = server.join(created.code, lapp_protocol::Role::Participant, None, None).await;
+    let refused = participant.request(lapp_protocol::ClientMsg::CardWrite { text: "too early".into() }).await;
+    assert!(refused.is_err());
+    participant.assert_open().await;
+    let text = reqwest::get(server.url("/metrics")).await.expect("GET /metrics").text().await.expect("body");
+    for expected in [
+        "lapp_connections",
+        "lapp_sessions",
+        "lapp_frames_in_total{type=\"join\"}",
+        "lapp_frames_out_total{type=\"welcome\"}",
+        "lapp_errors_total{code=\"wrong_phase\"}",
+        "lapp_ack_seconds_bucket",
+        "lapp_store_commit_seconds_bucket",
+    ] {
+        assert!(text.contains(expected), "/metrics lacks {expected}:\n{text}");
+    }
+}
