@@ -20,8 +20,9 @@ pub enum Role {
     Screen,
 }
 
-/// The first frame of every connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The first frame of every connection. Its `Debug` hides `key` and `resume`, so a stray log
+/// line cannot leak them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Join {
     pub v: u32,
     pub code: JoinCode,
@@ -34,6 +35,21 @@ pub struct Join {
     pub resume: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+}
+
+impl std::fmt::Debug for Join {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "…");
+        f.debug_struct("Join")
+            .field("v", &self.v)
+            .field("code", &self.code)
+            .field("role", &self.role)
+            .field("name", &self.name)
+            .field("zone", &self.zone)
+            .field("resume", &hidden(&self.resume))
+            .field("key", &hidden(&self.key))
+            .finish()
+    }
 }
 
 /// Every request a client can make. `rid` travels beside it in [`ClientFrame`].

@@ -276,6 +276,19 @@ pub(crate) async fn delete_session(
     deleted
 }
 
+/// The log filter the server runs with: `RUST_LOG`-style `directives`, except that the
+/// WebSocket library never logs below `info`, because at `debug` and `trace` it logs every
+/// frame's payload, and payloads carry resume tokens and keys.
+pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
+    let quiet = ["tungstenite=info", "tokio_tungstenite=info"];
+    quiet.iter().fold(tracing_subscriber::EnvFilter::new(directives), |filter, directive| {
+        match directive.parse() {
+            Ok(directive) => filter.add_directive(directive),
+            Err(_) => filter,
+        }
+    })
+}
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }

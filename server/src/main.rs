@@ -10,7 +10,6 @@ use anyhow::Context;
 use clap::Parser;
 use lapp_server::store::sqlite::{SqliteStore, Sync};
 use lapp_server::{Config, Limits};
-use tracing_subscriber::EnvFilter;
 
 /// Lapp: live 25/10 scoring and 1-3-9 grouping for a whole hall, on attendees' phones.
 #[derive(Debug, Parser)]
@@ -44,7 +43,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(lapp_server::log_filter(
+            &std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        ))
         .init();
     let args = Args::parse();
     // A hall is thousands of sockets: allow as many open files as the system lets us.

@@ -271,3 +271,57 @@ async fn a_deleted_session_is_gone_for_good() {
         .await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::UnknownSession));
 }
+
+/// SIGTERM while scores arrive: clients are closed with 1001, the process exits cleanly, and
+/// every acknowledged score is there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_loses_nothing_acknowledged() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let addr = LappProcess::free_addr();
+    let mut lapp = LappProcess::start(data.path(), addr).await;
+    let created = create_session(&lapp).await;
+    let code = created.code;
+    let (mut facilitator, _) = join(addr, code, Role::Facilitator, None, Some(&created.key)).await;
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let mut clients = Vec::new();
+    for i in 0..12 {
+        let (mut client, welcome) = join(addr, code, Role::Participant, None, None).await;
+        assert!(client.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+        clients.push((client, welcome.you.pid.expect("pid")));
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let acked: Arc<Mutex<Acked>> = Arc::default();
+    let mut scorers = Vec::new();
+    for (i, (mut client, pid)) in clients.into_iter().enumerate() {
+        let card = hand_of(&mut client, 1).await.expect("a card");
+        let acked = Arc::clone(&acked);
+        scorers.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(i as u64 * 3)).await;
+            let score = Score::new(1 + (i % 5) as u8).expect("score");
+            if let Some(Ok(_)) = client.try_request(ClientMsg::CardScore { round: 1, card, score }).await {
+                acked.lock().expect("lock").insert((1, pid), (card, score.get()));
+            }
+            client.closed_with().await
+        }));
+    }
+    while acked.lock().expect("lock").is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(lapp.terminate().await, "lapp exits cleanly on SIGTERM");
+    for scorer in scorers {
+        assert_eq!(scorer.await.expect("scorer"), 1001, "clients are told the server is going away");
+    }
+
+    let lapp = LappProcess::start(data.path(), addr).await;
+    let (status, export) = export(&lapp, code, &created.key).await;
+    assert_eq!(status, 200);
+    let exported: Acked = export.expect("export").activities[0]
+        .cards
+        .iter()
+        .flat_map(|card| card.scores.iter().map(move |s| ((s.round, s.pid), (card.id, s.score.get()))))
+        .collect();
+    for (key, value) in acked.lock().expect("lock").iter() {
+        assert_eq!(exported.get(key), Some(value), "acknowledged score {key:?} survived");
+    }
+}
