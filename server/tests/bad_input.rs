@@ -31,7 +31,10 @@ fn join_text(code: &str, role: &str, extra: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     use ErrorCode::*;
-    let server = TestServer::start().await;
+    // The message budget has its own test; here one client sends every case in a burst.
+    let limits =
+        lapp_server::Limits { messages_per_second: 1_000, message_burst: 1_000, ..Default::default() };
+    let server = TestServer::start_with(limits).await;
     let created = server.scoring_session(2).await;
     let code = created.code.to_string();
     let other_code = if code == "999999" { "999998" } else { "999999" };
@@ -250,4 +253,366 @@ async fn bad_session_requests_get_a_json_error() {
         assert_eq!(answer["code"], code, "{body}: {answer}");
         assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}: {answer}");
     }
+}
+
+/// What a hostile input must get.
+enum Expect {
+    /// An `error` with this code (and the frame's `rid` when it had one); the connection
+    /// stays open.
+    Error(ErrorCode),
+    /// The connection is closed with this WebSocket close code (the input broke the
+    /// WebSocket protocol itself, so no `error` frame can answer it).
+    Close(u16),
+}
+
+/// Who sends a hostile input: a participant who holds a card, the screen, or a fresh
+/// connection that has not joined.
+#[derive(Clone, Copy)]
+enum From {
+    Participant,
+    Screen,
+    Stranger,
+}
+
+enum Input {
+    Text(String),
+    Binary(Vec<u8>),
+    RawText(Vec<u8>),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
+    use ErrorCode::*;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
+
+    // The message budget has its own test; here one client sends every case in a burst.
+    let limits =
+        lapp_server::Limits { messages_per_second: 1_000, message_burst: 1_000, ..Default::default() };
+    let server = TestServer::start_with(limits).await;
+    // Another session, for foreign card ids and resume tokens, and a deleted one.
+    let other = server.scoring_session(2).await;
+    let mut others = Vec::new();
+    for _ in 0..6 {
+        others.push(server.join(other.code, Role::Participant, None, None).await);
+    }
+    let foreign_token = others[0].1.resume.clone().expect("token");
+    let deleted = server.scoring_session(2).await;
+    let gone = reqwest::Client::new()
+        .delete(server.url(&format!("/api/sessions/{}", deleted.code)))
+        .bearer_auth(&deleted.key)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(gone.status().as_u16(), 204);
+
+    let created = server.scoring_session(2).await;
+    let code = created.code;
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
+    let (mut screen, _) = server.join(code, Role::Screen, None, None).await;
+    let mut people = Vec::new();
+    for i in 0..4 {
+        people.push(server.join(code, Role::Participant, Some(&format!("P{i}")), None).await.0);
+    }
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let mut own = Vec::new();
+    for (i, person) in people.iter_mut().enumerate() {
+        // Control characters and direction overrides are taken out of what people write.
+        let text = format!("\u{202E}card {i}\u{7}");
+        let ack = person.request(ClientMsg::CardWrite { text }).await;
+        let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
+        own.push(card);
+        let mine = person
+            .until(|msg| {
+                if let ServerMsg::Mine { card: Some(card) } = msg { Some(card.text.clone()) } else { None }
+            })
+            .await;
+        assert_eq!(mine, format!("card {i}"));
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let held = people[0]
+        .until(|msg| if let ServerMsg::Hand(hand) = msg { hand.card.clone() } else { None })
+        .await
+        .id;
+
+    let text = |s: &str| Input::Text(s.to_owned());
+    let score = |rid: u64, round: &str, card: &str, score: &str| {
+        Input::Text(format!(
+            r#"{{"type":"card.score","rid":{rid},"round":{round},"card":"{card}","score":{score}}}"#
+        ))
+    };
+    let join = |extra: &str| {
+        Input::Text(format!(r#"{{"type":"join","v":1,"code":"{code}","role":"participant"{extra}}}"#))
+    };
+    let nested = format!(r#"{{"type":"ping","rid":9,"x":{}{}}}"#, "[".repeat(5_000), "]".repeat(5_000));
+    let forged = "ab".repeat(16);
+    let cases: Vec<(&str, From, Input, Option<u64>, Expect)> = vec![
+        ("binary frame", From::Participant, Input::Binary(vec![1, 2, 3]), None, Expect::Error(BadJson)),
+        (
+            "text not UTF-8",
+            From::Stranger,
+            Input::RawText(vec![b'{', 0xc3, 0x28, b'}']),
+            None,
+            Expect::Close(1007),
+        ),
+        ("malformed JSON", From::Participant, text("{"), None, Expect::Error(BadJson)),
+        (
+            "truncated frame",
+            From::Participant,
+            text(r#"{"type":"card.score","rid":1,"round":1"#),
+            None,
+            Expect::Error(BadJson),
+        ),
+        ("deeply nested JSON", From::Participant, Input::Text(nested), None, Expect::Error(BadJson)),
+        (
+            "20 KB string",
+            From::Participant,
+            Input::Text(format!(r#"{{"type":"card.write","text":"{}"}}"#, "x".repeat(20_000))),
+            None,
+            Expect::Error(TooLarge),
+        ),
+        (
+            "1 MB string",
+            From::Stranger,
+            Input::Text(format!(r#"{{"type":"card.write","text":"{}"}}"#, "x".repeat(1_000_000))),
+            None,
+            Expect::Close(1009),
+        ),
+        (
+            "score out of range",
+            From::Participant,
+            score(2, "1", &held.to_string(), "1e308"),
+            Some(2),
+            Expect::Error(InvalidScore),
+        ),
+        (
+            "score 0",
+            From::Participant,
+            score(3, "1", &held.to_string(), "0"),
+            Some(3),
+            Expect::Error(InvalidScore),
+        ),
+        (
+            "score as text",
+            From::Participant,
+            score(4, "1", &held.to_string(), "\"5\""),
+            Some(4),
+            Expect::Error(InvalidScore),
+        ),
+        (
+            "round beyond u32",
+            From::Participant,
+            score(5, "4294967296", &held.to_string(), "3"),
+            Some(5),
+            Expect::Error(BadJson),
+        ),
+        (
+            "negative round",
+            From::Participant,
+            score(6, "-1", &held.to_string(), "3"),
+            Some(6),
+            Expect::Error(BadJson),
+        ),
+        (
+            "another session's card id",
+            From::Participant,
+            score(7, "1", "c6", "3"),
+            Some(7),
+            Expect::Error(UnknownItem),
+        ),
+        (
+            "own card",
+            From::Participant,
+            score(8, "1", &own[0].to_string(), "3"),
+            Some(8),
+            Expect::Error(OwnCard),
+        ),
+        (
+            "forged resume",
+            From::Stranger,
+            join(&format!(r#","resume":"{forged}""#)),
+            None,
+            Expect::Error(BadResume),
+        ),
+        (
+            "another session's resume",
+            From::Stranger,
+            join(&format!(r#","resume":"{foreign_token}""#)),
+            None,
+            Expect::Error(BadResume),
+        ),
+        (
+            "join after deletion",
+            From::Stranger,
+            Input::Text(format!(r#"{{"type":"join","v":1,"code":"{}","role":"screen"}}"#, deleted.code)),
+            None,
+            Expect::Error(UnknownSession),
+        ),
+        (
+            "participant: phase.next",
+            From::Participant,
+            text(r#"{"type":"phase.next","rid":10}"#),
+            Some(10),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "participant: reveal",
+            From::Participant,
+            text(r#"{"type":"reveal","rid":11,"count":3}"#),
+            Some(11),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "participant: activity.start",
+            From::Participant,
+            text(r#"{"type":"activity.start","rid":12,"index":0}"#),
+            Some(12),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "participant: timer.set",
+            From::Participant,
+            text(r#"{"type":"timer.set","rid":13,"seconds":5}"#),
+            Some(13),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "participant: card.hide",
+            From::Participant,
+            text(r#"{"type":"card.hide","rid":14,"card":"c1","hidden":true}"#),
+            Some(14),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "screen: card.write",
+            From::Screen,
+            text(r#"{"type":"card.write","rid":15,"text":"hi"}"#),
+            Some(15),
+            Expect::Error(Forbidden),
+        ),
+        ("screen: card.score", From::Screen, score(16, "1", "c1", "3"), Some(16), Expect::Error(Forbidden)),
+        (
+            "screen: note.add",
+            From::Screen,
+            text(r#"{"type":"note.add","rid":17,"text":"hi"}"#),
+            Some(17),
+            Expect::Error(Forbidden),
+        ),
+        (
+            "unknown type",
+            From::Participant,
+            text(r#"{"type":"admin.delete","rid":18}"#),
+            Some(18),
+            Expect::Error(UnknownType),
+        ),
+        (
+            "type not a string",
+            From::Participant,
+            text(r#"{"type":7,"rid":19}"#),
+            Some(19),
+            Expect::Error(BadJson),
+        ),
+        (
+            "rid not a number",
+            From::Participant,
+            text(r#"{"type":"ping","rid":"1"}"#),
+            None,
+            Expect::Error(BadJson),
+        ),
+        ("second join", From::Participant, join(r#","rid":20"#), Some(20), Expect::Error(WrongPhase)),
+        (
+            "writing in a round",
+            From::Participant,
+            text(r#"{"type":"card.write","rid":21,"text":"late"}"#),
+            Some(21),
+            Expect::Error(WrongPhase),
+        ),
+        (
+            "request before join",
+            From::Stranger,
+            text(r#"{"type":"card.write","rid":22,"text":"hi"}"#),
+            Some(22),
+            Expect::Error(NotJoined),
+        ),
+    ];
+    assert!(cases.len() >= 25);
+    for (name, from, input, rid, expect) in cases {
+        let mut stranger;
+        let client = match from {
+            From::Participant => &mut people[0],
+            From::Screen => &mut screen,
+            From::Stranger => {
+                stranger = server.connect().await;
+                &mut stranger
+            }
+        };
+        match input {
+            Input::Text(text) => client.send_text(&text).await,
+            Input::Binary(bytes) => client.send_raw(Message::Binary(bytes.into())).await,
+            Input::RawText(bytes) => {
+                let header = FrameHeader { opcode: OpCode::Data(Data::Text), ..FrameHeader::default() };
+                client.send_raw(Message::Frame(Frame::from_payload(header, bytes.into()))).await;
+            }
+        }
+        match expect {
+            Expect::Error(code) => {
+                let got = client
+                    .until(|msg| match msg {
+                        ServerMsg::Error { rid, code, .. } => Some((*code, *rid)),
+                        ServerMsg::Ack { .. } | ServerMsg::Welcome(_) => panic!("{name}: accepted"),
+                        _ => None,
+                    })
+                    .await;
+                assert_eq!(got, (code, rid), "{name}");
+                client.assert_open().await;
+            }
+            Expect::Close(close) => assert_eq!(client.closed_with().await, close, "{name}"),
+        }
+    }
+
+    // A name with control characters and direction overrides comes back clean.
+    let (_, welcome) = server.join(code, Role::Participant, Some("\u{202E}Kari\u{0}\u{2066}"), None).await;
+    assert_eq!(welcome.you.name.as_deref(), Some("Kari"));
+
+    // After all that, the 25/10 completes for everyone with every score counted.
+    let mut expected: HashMap<CardId, (u32, u32)> = HashMap::new();
+    for round in 1..=2u32 {
+        if round == 2 {
+            assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+        }
+        for (i, person) in people.iter_mut().enumerate() {
+            let card = if round == 1 && i == 0 {
+                held
+            } else {
+                person
+                    .until(|msg| match msg {
+                        ServerMsg::Hand(hand) if hand.round == round => Some(hand.card.clone()),
+                        _ => None,
+                    })
+                    .await
+                    .expect("four writers: everyone holds a card")
+                    .id
+            };
+            let value = 1 + i as u8;
+            let ack = person
+                .request(ClientMsg::CardScore { round, card, score: Score::new(value).expect("score") })
+                .await;
+            assert!(ack.is_ok(), "{ack:?}");
+            let entry = expected.entry(card).or_default();
+            entry.0 += u32::from(value);
+            entry.1 += 1;
+        }
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    facilitator
+        .until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == Phase::Results).then_some(()))
+        .await;
+    let board = facilitator
+        .until(|msg| if let ServerMsg::Leaderboard(board) = msg { Some(board.clone()) } else { None })
+        .await;
+    let got: HashMap<CardId, (u32, u32)> =
+        board.entries.iter().map(|e| (e.card, (e.total, e.count))).collect();
+    assert_eq!(got, expected);
 }
