@@ -84,6 +84,8 @@ pub struct Limits {
     /// default: loopback is this machine (a reverse proxy in front, or a load test), and
     /// behind a proxy every phone would share that one address.
     pub limit_loopback: bool,
+    /// The kernel send buffer of each socket, in bytes.
+    pub socket_send_buffer: usize,
 }
 
 impl Limits {
@@ -112,6 +114,7 @@ impl Default for Limits {
             sessions_per_address_per_hour: 30,
             failed_joins_per_address_per_minute: 120,
             limit_loopback: false,
+            socket_send_buffer: 64 * 1024,
         }
     }
 }
@@ -192,11 +195,24 @@ pub async fn run(
     tokio::spawn(expire_daily(state.clone(), config.retention));
     let tracker = state.tracker.clone();
     let grace = state.limits.shutdown_grace;
+    let state_send_buffer = state.limits.socket_send_buffer;
     let app = http::router(state);
     let stop = token.clone();
     tokio::spawn(async move {
         shutdown.await;
         stop.cancel();
+    });
+    let send_buffer = state_send_buffer;
+    let listener = axum::serve::ListenerExt::tap_io(listener, move |tcp: &mut tokio::net::TcpStream| {
+        // Small frames should leave at once, not wait to be coalesced.
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "could not set TCP_NODELAY");
+        }
+        // A bounded kernel buffer per socket: a phone that stops reading fills it quickly and
+        // is then closed (4004) instead of holding megabytes of frames it will never read.
+        if let Err(err) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer) {
+            tracing::debug!(%err, "could not set SO_SNDBUF");
+        }
     });
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(token.cancelled_owned())

@@ -147,6 +147,19 @@ impl Client {
         Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
     }
 
+    /// A client whose socket takes in only a few KiB at a time: one that stops reading fills
+    /// up fast.
+    pub async fn connect_with_small_buffer(addr: SocketAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4_096).expect("SO_RCVBUF");
+        let stream = socket.connect(addr).await.expect("connect");
+        let (ws, _) =
+            tokio_tungstenite::client_async(format!("ws://{addr}/ws"), MaybeTlsStream::Plain(stream))
+                .await
+                .expect("WebSocket handshake");
+        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
+    }
+
     pub async fn send(&mut self, frame: &ClientFrame) {
         self.send_text(&frame.encode()).await;
     }
