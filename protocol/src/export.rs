@@ -59,7 +59,8 @@ pub struct NoteExport {
     /// The group it was written in; none for a note written alone.
     pub group: Option<GroupId>,
     pub hidden: bool,
-    /// Stars at each level it was shown at: `stars[0]` is level 1.
+    /// Stars at each level, `stars[0]` being level 1, up to the last level where it was
+    /// ever starred (a note never starred has none).
     pub stars: Vec<u32>,
 }
 

@@ -372,6 +372,13 @@ impl Actor {
                     }
                     self.record(event);
                 }
+                // Writing the same text again stores nothing, but the ack still names the card.
+                if let (ServerMsg::Ack { card: card @ None, .. }, ClientMsg::CardWrite { .. }, Some(pid)) =
+                    (&mut ack, msg, sender.pid)
+                {
+                    *card =
+                        self.session.scoring().and_then(|(_, scoring)| scoring.mine(pid)).map(|mine| mine.id);
+                }
                 if rid.is_some() {
                     self.pending.push((Target::Conn(conn), encode(&ack)));
                 }

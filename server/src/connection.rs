@@ -227,7 +227,8 @@ fn close_code_for(err: &(dyn std::error::Error + 'static)) -> u16 {
 }
 
 /// Drains the outbound queue into the socket: every frame queued meanwhile is fed, then one
-/// flush sends them together. Pings the client when nothing else has been sent for a while.
+/// flush sends them together. Pings the client every `ping_every`, busy or not: its pong is
+/// how the reader knows a client that only listens (a screen) is still there.
 async fn write_frames<W>(
     mut sink: W,
     mut frames: mpsc::Receiver<Utf8Bytes>,
@@ -264,7 +265,6 @@ async fn write_frames<W>(
             closer.close(close::NORMAL);
             return;
         }
-        ping.reset();
     }
     // What was queued before the close (say, the error that explains it) still goes out, and
     // then the close frame; a peer that cannot take them in time is dropped without them.

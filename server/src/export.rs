@@ -10,12 +10,14 @@ fn cell(text: &str) -> String {
     if text.starts_with(FORMULA_STARTS) { format!("'{text}") } else { text.to_owned() }
 }
 
-/// Columns: activity, kind, prompt, item, author, text, hidden, total, count, and the scores
-/// as `round:pid:score` separated by spaces.
+/// Columns: activity, kind, prompt, item (a card or a note), author, text, hidden, total,
+/// count, scores, group. For a card, `scores` lists `round:pid:score`; for a note, `total` is
+/// its stars at all levels, `count` the levels it was starred at, `scores` lists
+/// `level:stars`, and `group` is where it was written (empty for a note written alone).
 pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
-        "activity", "kind", "prompt", "item", "author", "text", "hidden", "total", "count", "scores",
+        "activity", "kind", "prompt", "item", "author", "text", "hidden", "total", "count", "scores", "group",
     ])?;
     for activity in &export.activities {
         let kind = serde_json::to_value(activity.kind)
@@ -36,6 +38,28 @@ pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
                 card.total.to_string(),
                 card.count.to_string(),
                 scores.join(" "),
+                String::new(),
+            ])?;
+        }
+        for note in &activity.notes {
+            let stars: Vec<String> = note
+                .stars
+                .iter()
+                .enumerate()
+                .map(|(level, stars)| format!("{}:{stars}", level + 1))
+                .collect();
+            writer.write_record([
+                activity.index.to_string(),
+                kind.clone(),
+                cell(&activity.prompt),
+                note.id.to_string(),
+                note.author.to_string(),
+                cell(&note.text),
+                note.hidden.to_string(),
+                note.stars.iter().sum::<u32>().to_string(),
+                note.stars.iter().filter(|&&stars| stars > 0).count().to_string(),
+                stars.join(" "),
+                note.group.map(|group| group.to_string()).unwrap_or_default(),
             ])?;
         }
     }

@@ -274,5 +274,15 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     let grouping = &export.activities[1];
     assert_eq!(grouping.groups.len(), 8 + 3);
     assert_eq!(grouping.notes.len(), 23);
+    let csv = reqwest::Client::new()
+        .get(server.url(&format!("/api/sessions/{code}/export?format=csv")))
+        .bearer_auth(&created.key)
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(csv.lines().count(), 1 + 23 + 23, "a header, the 25/10's cards and the notes");
     server.shut_down().await;
 }

@@ -243,3 +243,42 @@ async fn a_restart_does_not_let_a_timer_advance_into_an_empty_hall() {
     let activity = welcome.view.activity.expect("restored");
     assert_eq!(activity.phase, Phase::Lobby, "nothing moved on while nobody was there");
 }
+
+/// A client that only listens (a screen) answers the server's pings and stays; one that
+/// answers nothing at all is taken for gone.
+#[tokio::test]
+async fn silent_clients_are_pinged_and_dead_ones_closed() {
+    let limits = Limits {
+        ping_interval: Duration::from_millis(100),
+        silence_timeout: Duration::from_millis(400),
+        coalesce: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let server = TestServer::start_with(limits).await;
+    let created = server.scoring_session(5).await;
+    let (mut screen, _) = server.join(created.code, Role::Screen, None, None).await;
+    let (mut dead, _) = server.join(created.code, Role::Screen, None, None).await;
+    // A busy session: a new countdown every 50 ms goes to everyone, so the screen is never
+    // without frames; it must still be pinged.
+    let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    let busy = tokio::spawn(async move {
+        for seconds in 0..24 {
+            assert!(
+                facilitator
+                    .request(ClientMsg::TimerSet { seconds: 60 + seconds, advance: false })
+                    .await
+                    .is_ok()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    // Reading is what answers pings; the screen reads for a second, the dead one never.
+    screen.drain_for(Duration::from_millis(1_200)).await;
+    busy.await.expect("facilitator");
+    assert_eq!(screen.closed, None, "a listening screen stays");
+    screen.assert_open().await;
+    // Closed with 1001; the close frame may be lost to the reset of a socket with unread data.
+    let code = dead.closed_with().await;
+    assert!(code == 1001 || code == 1006, "a client that answers nothing is closed, not {code}");
+}

@@ -424,7 +424,7 @@ impl Grouping {
                 });
             }
         }
-        if formed.is_empty() {
+        if formed.is_empty() && !alone.is_empty() {
             // Everyone is alone in their zone: they form groups together.
             alone.shuffle(rng);
             let count = group_count(alone.len(), size);

@@ -292,3 +292,19 @@ fn notes_travel_from_solo_to_level_one_and_starred_ones_onward_to_the_poster() {
     assert!(engine.shown(&merged).is_empty(), "a hidden note leaves every view");
     assert_eq!(engine.hide(NoteId(99), true).map_err(|r| r.code), Err(ErrorCode::UnknownItem));
 }
+
+#[test]
+fn a_level_opened_with_nobody_there_has_no_groups_until_someone_comes() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut engine = Grouping::new(config(&[3, 9]));
+    let event = engine.next_phase(&[], &mut rng).expect("solo");
+    engine.apply(&event);
+    let event = engine.next_phase(&[], &mut rng).expect("level 1");
+    engine.apply(&event);
+    assert_eq!(engine.groups_at(1).count(), 0);
+    let event = engine.late_join(Pid(1), Some("A")).expect("placed");
+    assert!(matches!(event, GroupingEvent::GroupOpened { .. }));
+    engine.apply(&event);
+    let event = engine.late_join(Pid(2), Some("B")).expect("placed");
+    assert!(matches!(event, GroupingEvent::MemberJoined { .. }), "nobody is left alone: {event:?}");
+}
