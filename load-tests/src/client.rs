@@ -10,12 +10,15 @@ use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use lapp_protocol::{ClientFrame, ClientMsg, Join, ServerMsg, Welcome};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-/// Connections being opened at once: enough to join a hall quickly, few enough that the
-/// server's accept backlog never overflows (a lost SYN costs a one-second retry).
+/// Connections being opened at once, as a hall of phones joining within seconds would. A
+/// server whose accept backlog is shorter (tokio's `TcpListener::bind` keeps 128) drops some
+/// SYNs, and each costs its client a one-second retry: that shows in the connect p99.
 pub const MAX_CONNECTING: usize = 200;
 
 /// How long one connection may take from TCP connect to `welcome`.
@@ -23,6 +26,9 @@ const JOIN_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Most connections one run may open: every run is bounded.
 pub const MAX_CLIENTS: usize = 100_000;
+
+/// How long client tasks get to close their connections at the end of a run.
+const FAREWELL: Duration = Duration::from_secs(10);
 
 /// Buffers sized for small JSON frames, as the Lapp server sizes its own: with tungstenite's
 /// 128 KiB defaults 19,000 clients would not fit in memory.
@@ -81,7 +87,8 @@ impl Connector {
             let ip = Ipv4Addr::new(127, 0, 0, 1 + source as u8);
             socket.bind(SocketAddr::new(ip.into(), 0)).with_context(|| format!("bind to {ip}"))?;
         }
-        let stream = socket.connect(self.server).await.with_context(|| format!("connect to {}", self.server))?;
+        let stream =
+            socket.connect(self.server).await.with_context(|| format!("connect to {}", self.server))?;
         stream.set_nodelay(true)?;
         let url = format!("ws://{}/ws", self.server);
         let (ws, _response) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
@@ -162,5 +169,16 @@ impl Client {
     /// nothing left to tell, so a failure is of no interest.
     pub async fn close(mut self) {
         let _gone = tokio::time::timeout(Duration::from_secs(1), self.ws.close(None)).await;
+    }
+}
+
+/// Tells every client task to leave, waits a bounded while for them to close, and drops
+/// whoever is still there.
+pub async fn send_home(clients: &mut JoinSet<()>, stop: &watch::Sender<bool>) {
+    // An error only means every client has gone already.
+    let _all_gone = stop.send(true);
+    let all_left = async { while clients.join_next().await.is_some() {} };
+    if tokio::time::timeout(FAREWELL, all_left).await.is_err() {
+        clients.abort_all();
     }
 }

@@ -9,7 +9,7 @@ use lapp_protocol::{Join, JoinCode, Role};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::client::{Connector, MAX_CLIENTS, MAX_CONNECTING};
+use crate::client::{Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 
@@ -27,7 +27,8 @@ pub struct Args {
     /// Connections to open, each joined as a participant (at most 100,000).
     #[arg(long, default_value_t = 1_000)]
     pub connections: usize,
-    /// Seconds to hold every connection open once all have joined and settled.
+    /// Seconds to hold every connection open once all have joined (at least the 2 s the
+    /// server gets to settle before its memory is read).
     #[arg(long, default_value_t = 5)]
     pub hold_secs: u64,
     #[command(flatten)]
@@ -48,7 +49,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
     let (open_files, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).context("the open-file limit")?;
     if args.connections as u64 + SPARE_FILES > open_files {
-        bail!("{} connections need more open files than this process may have ({open_files})", args.connections);
+        bail!(
+            "{} connections need more open files than this process may have ({open_files})",
+            args.connections
+        );
     }
     let target = Target::open(&args.target, PER_SESSION).await?;
     let sessions = args.connections.div_ceil(PER_SESSION);
@@ -66,7 +70,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     for index in 0..args.connections {
         // Round-robin keeps every session at or under PER_SESSION.
         let code = codes[index % sessions];
-        holders.spawn(hold(code, Arc::clone(&connector), Arc::clone(&gate), events_tx.clone(), stop_rx.clone()));
+        holders.spawn(hold(
+            code,
+            Arc::clone(&connector),
+            Arc::clone(&gate),
+            events_tx.clone(),
+            stop_rx.clone(),
+        ));
     }
     drop(events_tx);
 
@@ -96,13 +106,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
         report.server_cpu_s = Some(process.cpu_seconds());
     }
-    let _no_receivers_left = stop.send(true); // an error only means every holder has gone
-    if tokio::time::timeout(Duration::from_secs(10), async { while holders.join_next().await.is_some() {} })
-        .await
-        .is_err()
-    {
-        holders.abort_all();
-    }
+    send_home(&mut holders, &stop).await;
     while let Ok(event) = events.try_recv() {
         if let Event::Failed(error) | Event::Lost(error) = event {
             errors += 1;

@@ -1,3 +1,96 @@
-//! `lapp-load`: plays halls of participants through whole activities against a Lapp server.
+//! `lapp-load`: plays halls of participants through whole activities against a Lapp server
+//! on loopback and reports figures.
+//!
+//! # Layout
+//! - [`scoring`]: whole 25/10 activities, room by room, checked against the export.
+//! - [`idle`]: many joined connections that only hold, for memory per connection.
+//! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
+//! - [`client`]: connecting WebSocket clients and counting their traffic.
+//! - [`server`]: the server under load, the process started for it and its /proc figures.
+//! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
 
-fn main() {}
+mod baseline;
+mod client;
+mod idle;
+mod report;
+mod scoring;
+mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Plays halls of Lapp participants through whole activities and reports figures.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Write the report as JSON to this file too.
+    #[arg(long, global = true)]
+    report: Option<PathBuf>,
+    /// Fail a run that has not finished after this many seconds.
+    #[arg(long, global = true, default_value_t = 300)]
+    timeout_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Run(Scenario),
+    /// The bare broadcast server `baseline` starts.
+    #[command(hide = true)]
+    BaselineServer(baseline::ServerArgs),
+}
+
+/// What a run plays and measures.
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Play whole 25/10 activities and check every acknowledged score.
+    Scoring(scoring::Args),
+    /// Open connections that join and then hold, and measure their cost.
+    Idle(idle::Args),
+    /// Measure the same fan-out against a bare tokio-tungstenite broadcast server.
+    Baseline(baseline::Args),
+}
+
+async fn run(scenario: &Scenario) -> anyhow::Result<report::Report> {
+    match scenario {
+        Scenario::Scoring(args) => scoring::run(args).await,
+        Scenario::Idle(args) => idle::run(args).await,
+        Scenario::Baseline(args) => baseline::run(args).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .init();
+    let cli = Cli::parse();
+    // Every client is a socket: allow as many open files as this process may have.
+    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(%err, "could not raise the open-file limit");
+    }
+    let scenario = match cli.command {
+        // It serves until the driver that started it goes away, so it has no time limit.
+        Command::BaselineServer(args) => return baseline::serve(&args).await.map(|()| ExitCode::SUCCESS),
+        Command::Run(scenario) => scenario,
+    };
+    let started = Instant::now();
+    let limit = Duration::from_secs(cli.timeout_secs);
+    let mut report = tokio::time::timeout(limit, run(&scenario)).await.with_context(|| {
+        format!("the run did not finish within {} s (--timeout-secs)", cli.timeout_secs)
+    })??;
+    report.duration_s = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+    report.print_table();
+    if let Some(path) = &cli.report {
+        report.write_json(path)?;
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -25,8 +25,8 @@ pub type Summary = BTreeMap<&'static str, f64>;
 
 impl Latency {
     pub fn new() -> Latency {
-        // Three significant figures is a valid precision, so this cannot fail.
-        Latency(Histogram::new(3).expect("3 significant figures"))
+        // Up to an hour, which no run reaches; these bounds are valid, so this cannot fail.
+        Latency(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"))
     }
 
     pub fn record(&mut self, took: Duration) {
@@ -88,6 +88,10 @@ pub struct Report {
     pub fanout_ms: Option<Summary>,
     pub ack_ms: Option<Summary>,
     pub leaderboard_lag_ms: Option<Summary>,
+    /// With `scoring --baseline`: the bare server's fan-out of the same shape, measured
+    /// just before, and Lapp's fan-out p99 as a multiple of it.
+    pub baseline_fanout_ms: Option<Summary>,
+    pub fanout_p99_vs_baseline: Option<f64>,
     pub frames_in: u64,
     pub frames_out: u64,
     pub bytes_in: u64,
@@ -116,6 +120,20 @@ impl Report {
         self.bytes_out = traffic.bytes_out.load(Ordering::Relaxed);
     }
 
+    /// Takes in the fan-out of a baseline run of the same shape; its errors count too.
+    pub fn compare_with_baseline(&mut self, baseline: Report) {
+        let p99 =
+            |summary: &Option<Summary>| summary.as_ref().and_then(|summary| summary.get("p99").copied());
+        if let (Some(lapp), Some(bare)) = (p99(&self.fanout_ms), p99(&baseline.fanout_ms)) {
+            self.fanout_p99_vs_baseline = Some(round2(lapp / bare.max(0.01)));
+        }
+        self.baseline_fanout_ms = baseline.fanout_ms;
+        self.errors += baseline.errors;
+        for problem in baseline.problems.listed {
+            self.problems.note(format!("baseline: {problem}"));
+        }
+    }
+
     /// Whether every check held and nothing went wrong.
     pub fn passed(&self) -> bool {
         self.lost_scores == 0
@@ -132,10 +150,17 @@ impl Report {
 
     /// The summary table on stdout.
     pub fn print_table(&self) {
-        println!(
-            "lapp-load {}: {} participants x {} rooms, {} rounds, churn {:.2}, {:.1} s",
-            self.subcommand, self.participants, self.rooms, self.rounds, self.churn, self.duration_s
-        );
+        let shape = match self.subcommand {
+            "idle" => format!("{} connections in {} sessions", self.participants, self.rooms),
+            "baseline" => {
+                format!("{} rooms x {} listeners, {} rounds", self.rooms, self.participants, self.rounds)
+            }
+            _ => format!(
+                "{} rooms x {} participants, {} rounds, churn {:.2}",
+                self.rooms, self.participants, self.rounds, self.churn
+            ),
+        };
+        println!("lapp-load {}: {shape}, {:.1} s", self.subcommand, self.duration_s);
         println!("{:<22}{:>10}{:>10}{:>10}{:>10}", "latency (ms)", "p50", "p95", "p99", "max");
         let rows = [
             ("connect", &self.connect_ms),
@@ -143,11 +168,21 @@ impl Report {
             ("round fan-out", &self.fanout_ms),
             ("score -> ack", &self.ack_ms),
             ("leaderboard lag", &self.leaderboard_lag_ms),
+            ("bare fan-out", &self.baseline_fanout_ms),
         ];
         for (name, summary) in rows {
             let Some(summary) = summary else { continue };
             let cell = |point| summary.get(point).map_or("-".to_owned(), |ms| format!("{ms:.2}"));
-            println!("{name:<22}{:>10}{:>10}{:>10}{:>10}", cell("p50"), cell("p95"), cell("p99"), cell("max"));
+            println!(
+                "{name:<22}{:>10}{:>10}{:>10}{:>10}",
+                cell("p50"),
+                cell("p95"),
+                cell("p99"),
+                cell("max")
+            );
+        }
+        if let Some(ratio) = self.fanout_p99_vs_baseline {
+            println!("{:<22}{ratio:.2} x the bare server's", "fan-out p99");
         }
         println!("{:<22}{} in, {} out", "frames", self.frames_in, self.frames_out);
         println!("{:<22}{} in, {} out", "bytes", self.bytes_in, self.bytes_out);
@@ -201,6 +236,7 @@ mod tests {
         }
         let summary = latency.summary(&["p50", "max"]).expect("recorded");
         assert_eq!(summary.get("p50"), Some(&2.0));
-        assert_eq!(summary.get("max"), Some(&40.0));
+        // Three significant figures: 40 ms is kept as the top of its 32 µs bucket.
+        assert_eq!(summary.get("max"), Some(&40.03));
     }
 }

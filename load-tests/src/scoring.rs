@@ -15,19 +15,20 @@ use lapp_protocol::{
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING};
+use crate::baseline;
+use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 
 /// How long the driver waits for the next event before it calls the run stalled.
 const STALL: Duration = Duration::from_secs(60);
 
+/// Longest pause before a facilitator starts the next round.
+const GLANCE: Duration = Duration::from_millis(500);
+
 /// How long a round's leaderboard may take to show every score of the round. The server
 /// sends it at most every 250 ms, so this is generous.
 const LEADERBOARD_PATIENCE: Duration = Duration::from_secs(5);
-
-/// How long clients get to leave once the activity reached results.
-const FAREWELL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -47,13 +48,19 @@ pub struct Args {
     /// Each participant scores after a random wait of 0 to this many milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub think_ms: u64,
+    /// First measure the same fan-out against the bare baseline server, so the figures that
+    /// are held against it come from the same run.
+    #[arg(long)]
+    pub baseline: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
 
 /// A card text of about 100 characters, the size of a real one, unique to its writer.
 pub fn card_text(room: usize, index: usize) -> String {
-    format!("{room}/{index}: meetings run long because nobody owns the agenda; a visible timer and a notetaker")
+    format!(
+        "{room}/{index}: meetings run long because nobody owns the agenda; a visible timer and a notetaker"
+    )
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
@@ -66,6 +73,17 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if !(0.0..=1.0).contains(&args.churn) {
         bail!("--churn is a fraction from 0 to 1");
     }
+    let bare = if args.baseline {
+        let shape = baseline::Args {
+            participants: args.participants,
+            rooms: args.rooms,
+            rounds: args.rounds,
+            sources: args.target.sources,
+        };
+        Some(baseline::run(&shape).await.context("the baseline run")?)
+    } else {
+        None
+    };
     let target = Target::open(&args.target, args.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
@@ -117,17 +135,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let mut conductor = Conductor::new(rooms, events, args.participants, bar);
     conductor.play(args.rounds).await?;
 
-    // Participants leave on `results`; whoever has not after a while is told to.
-    let all_left = tokio::time::timeout(FAREWELL, async { while participants.join_next().await.is_some() {} });
-    if all_left.await.is_err() {
-        let _no_receivers_left = stop.send(true); // an error only means every one has gone
-        if tokio::time::timeout(FAREWELL, async { while participants.join_next().await.is_some() {} })
-            .await
-            .is_err()
-        {
-            participants.abort_all();
-        }
-    }
+    send_home(&mut participants, &stop).await;
     let exports = conductor.fetch_exports(&target).await?;
 
     let mut report = Report::new("scoring");
@@ -138,6 +146,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     conductor.check(&exports, args.rounds, &mut report);
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
+    if let Some(bare) = bare {
+        report.compare_with_baseline(bare);
+    }
     if let Some(process) = &target.process {
         report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
         report.server_cpu_s = Some(process.cpu_seconds());
@@ -145,25 +156,33 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// What a client task tells the conductor.
-enum Event {
-    Joined { room: usize, took: Duration },
-    JoinFailed { room: usize, error: String },
+/// What a client task tells the conductor, about its room.
+struct Event {
+    room: usize,
+    what: Happened,
+}
+
+enum Happened {
+    Joined(Duration),
+    JoinFailed(String),
     /// A joined participant's connection ended before the activity did.
-    Lost { room: usize, error: String },
+    Lost(String),
     /// The answer to a `card.write`: the card, or `None` if it was refused.
-    Wrote { room: usize, card: Option<(Pid, CardId)> },
-    Hand { room: usize, at: Instant },
-    Resumed { took: Duration },
+    Wrote(Option<(Pid, CardId)>),
+    Hand(Instant),
+    Resumed(Duration),
     /// A participant is done with the round: scored (and acked), sat out or refused.
-    RoundDone { room: usize, score: Option<AckedScore> },
+    RoundDone(Option<AckedScore>),
     /// An `error` frame nobody provoked.
-    ServerError { room: usize, code: ErrorCode, message: String },
+    ServerError(ErrorCode, String),
     /// Something the server did against the protocol's rules.
-    Violation { room: usize, what: String },
-    FacilitatorAnswered { room: usize, sent_at: Instant, refused: Option<(ErrorCode, String)> },
-    FacilitatorLost { room: usize, error: String },
-    Leaderboard { room: usize, seen: BoardSeen },
+    Violation(String),
+    FacilitatorAnswered {
+        sent_at: Instant,
+        refused: Option<(ErrorCode, String)>,
+    },
+    FacilitatorLost(String),
+    Leaderboard(BoardSeen),
 }
 
 struct AckedScore {
@@ -202,7 +221,7 @@ async fn facilitate(
     events: mpsc::UnboundedSender<Event>,
 ) {
     // A send fails only once the conductor has gone, and then nobody is listening.
-    let report = |event| drop(events.send(event));
+    let report = |what| drop(events.send(Event { room, what }));
     let mut next_rid = 0;
     let mut waiting: Option<(u64, Instant)> = None;
     let mut progress: Option<(Option<u32>, u32)> = None;
@@ -221,7 +240,7 @@ async fn facilitate(
                 next_rid += 1;
                 let sent_at = Instant::now();
                 if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), msg)).await {
-                    report(Event::FacilitatorLost { room, error: format!("{err:#}") });
+                    report(Happened::FacilitatorLost(format!("{err:#}")));
                     return;
                 }
                 waiting = Some((next_rid, sent_at));
@@ -230,22 +249,21 @@ async fn facilitate(
                 let at = Instant::now();
                 match msg {
                     Err(err) => {
-                        report(Event::FacilitatorLost { room, error: format!("{err:#}") });
+                        report(Happened::FacilitatorLost(format!("{err:#}")));
                         return;
                     }
                     Ok(ServerMsg::Ack { rid, .. }) => {
                         if let Some((_, sent_at)) = waiting.take_if(|(waited, _)| *waited == rid) {
-                            report(Event::FacilitatorAnswered { room, sent_at, refused: None });
+                            report(Happened::FacilitatorAnswered { sent_at, refused: None });
                         }
                     }
                     Ok(ServerMsg::Error { rid, code, message }) => {
                         match waiting.take_if(|(waited, _)| Some(*waited) == rid) {
-                            Some((_, sent_at)) => report(Event::FacilitatorAnswered {
-                                room,
+                            Some((_, sent_at)) => report(Happened::FacilitatorAnswered {
                                 sent_at,
                                 refused: Some((code, message)),
                             }),
-                            None => report(Event::ServerError { room, code, message }),
+                            None => report(Happened::ServerError(code, message)),
                         }
                     }
                     Ok(ServerMsg::Progress(now)) => {
@@ -261,7 +279,7 @@ async fn facilitate(
                             summed_count: board.entries.iter().map(|entry| entry.count).sum(),
                             entries: board.entries.len(),
                         };
-                        report(Event::Leaderboard { room, seen });
+                        report(Happened::Leaderboard(seen));
                     }
                     Ok(_) => {}
                 }
@@ -301,16 +319,16 @@ impl Participant {
         };
         let (client, welcome) = match joined.await {
             Ok((client, welcome, took)) => {
-                self.report(Event::Joined { room: self.room, took });
+                self.report(Happened::Joined(took));
                 (client, welcome)
             }
             Err(err) => {
-                self.report(Event::JoinFailed { room: self.room, error: format!("{err:#}") });
+                self.report(Happened::JoinFailed(format!("{err:#}")));
                 return;
             }
         };
         if let Err(err) = self.play(client, welcome).await {
-            self.report(Event::Lost { room: self.room, error: format!("{err:#}") });
+            self.report(Happened::Lost(format!("{err:#}")));
         }
     }
 
@@ -326,89 +344,44 @@ impl Participant {
         }
     }
 
-    fn report(&self, event: Event) {
+    fn report(&self, what: Happened) {
         // A send fails only once the conductor has gone, and then nobody is listening.
-        drop(self.events.send(event));
+        drop(self.events.send(Event { room: self.room, what }));
     }
 
     async fn play(&self, mut client: Client, welcome: Welcome) -> anyhow::Result<()> {
-        let pid = welcome.you.pid.context("a participant's welcome has a pid")?;
-        let resume = welcome.resume.context("a participant's welcome has a resume token")?;
-        let room = self.room;
+        let mut seat = Seat {
+            pid: welcome.you.pid.context("a participant's welcome has a pid")?,
+            resume: welcome.resume.context("a participant's welcome has a resume token")?,
+            next_rid: 0,
+            waiting: None,
+            to_score: None,
+        };
         let mut stop = self.stop.clone();
-        let mut next_rid = 0;
-        let mut waiting: Option<(u64, Instant, Pending)> = None;
-        let mut wrote = false;
-        // The card in hand and when to score it.
-        let mut to_score: Option<(tokio::time::Instant, u32, CardId)> = None;
         loop {
-            let score_at = to_score.map_or_else(far_future, |(at, _, _)| at);
+            let score_at = seat.to_score.as_ref().map_or_else(far_future, |to_score| to_score.at);
             tokio::select! {
                 _ = stop.changed() => break,
-                () = tokio::time::sleep_until(score_at), if to_score.is_some() => {
-                    let Some((_, round, card)) = to_score.take() else { continue };
-                    let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
-                        .context("a score from 1 to 5")?;
-                    next_rid += 1;
-                    waiting = Some((next_rid, Instant::now(), Pending::Score { round, card, score }));
-                    client.send(&ClientFrame::new(Some(next_rid), ClientMsg::CardScore { round, card, score })).await?;
+                () = tokio::time::sleep_until(score_at), if seat.to_score.is_some() => {
+                    if let Some(ToScore { round, card, .. }) = seat.to_score.take() {
+                        let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
+                            .context("a score from 1 to 5")?;
+                        let msg = ClientMsg::CardScore { round, card, score };
+                        seat.request(&mut client, msg, Pending::Score { round, card, score }).await?;
+                    }
                 }
                 msg = client.recv() => {
                     let at = Instant::now();
-                    match msg? {
-                        ServerMsg::Activity(activity) if activity.phase == Phase::Writing && !wrote => {
-                            wrote = true;
-                            next_rid += 1;
-                            waiting = Some((next_rid, at, Pending::Write));
-                            let text = card_text(room, self.index);
-                            client.send(&ClientFrame::new(Some(next_rid), ClientMsg::CardWrite { text })).await?;
+                    match self.take(&mut seat, &mut client, msg?, at).await? {
+                        Step::Stay => {}
+                        Step::Churn(hand) => {
+                            // Gone first, as a phone losing its network is, then back.
+                            drop(client);
+                            let resumed;
+                            (client, resumed) = self.resume(&seat, &hand).await?;
+                            self.hold(&mut seat, resumed, at);
                         }
-                        ServerMsg::Hand(hand) => {
-                            self.report(Event::Hand { room, at });
-                            let hand = if self.churns {
-                                let resumed;
-                                (client, resumed) = self.resume(client, &resume, &hand).await?;
-                                resumed
-                            } else {
-                                hand
-                            };
-                            match hand.card {
-                                Some(card) => {
-                                    let think = rand::random_range(Duration::ZERO..=self.think);
-                                    to_score = Some((tokio::time::Instant::from_std(at) + think, hand.round, card.id));
-                                }
-                                None => self.report(Event::RoundDone { room, score: None }),
-                            }
-                        }
-                        ServerMsg::Ack { rid, card, .. } => {
-                            let Some((_, sent_at, pending)) = waiting.take_if(|(waited, ..)| *waited == rid) else {
-                                continue;
-                            };
-                            match pending {
-                                Pending::Write => {
-                                    let card = card.context("the ack of card.write names the card")?;
-                                    self.report(Event::Wrote { room, card: Some((pid, card)) });
-                                }
-                                Pending::Score { round, card, score } => {
-                                    let took = at.duration_since(sent_at);
-                                    let acked = AckedScore { round, pid, card, score, took, at };
-                                    self.report(Event::RoundDone { room, score: Some(acked) });
-                                }
-                            }
-                        }
-                        ServerMsg::Error { rid, code, message } => {
-                            self.report(Event::ServerError { room, code, message });
-                            // A refused request still ends its step, so the run goes on.
-                            match waiting.take_if(|(waited, ..)| Some(*waited) == rid) {
-                                Some((_, _, Pending::Write)) => self.report(Event::Wrote { room, card: None }),
-                                Some((_, _, Pending::Score { .. })) => {
-                                    self.report(Event::RoundDone { room, score: None });
-                                }
-                                None => {}
-                            }
-                        }
-                        ServerMsg::Results { .. } => break,
-                        _ => {}
+                        Step::Leave => break,
                     }
                 }
             }
@@ -417,28 +390,124 @@ impl Participant {
         Ok(())
     }
 
-    /// Drops the connection as a phone losing its network does, comes back with the resume
-    /// token, and returns the hand the fresh `welcome` shows.
-    async fn resume(&self, client: Client, token: &str, hand: &Hand) -> anyhow::Result<(Client, Hand)> {
-        drop(client);
+    /// Acts on one frame the participant received at `at`.
+    async fn take(
+        &self,
+        seat: &mut Seat,
+        client: &mut Client,
+        msg: ServerMsg,
+        at: Instant,
+    ) -> anyhow::Result<Step> {
+        let room = self.room;
+        match msg {
+            ServerMsg::Activity(activity) if activity.phase == Phase::Writing => {
+                let text = card_text(room, self.index);
+                seat.request(client, ClientMsg::CardWrite { text }, Pending::Write).await?;
+            }
+            ServerMsg::Hand(hand) => {
+                self.report(Happened::Hand(at));
+                if self.churns {
+                    return Ok(Step::Churn(hand));
+                }
+                self.hold(seat, hand, at);
+            }
+            ServerMsg::Ack { rid, card, .. } => match seat.answered(rid) {
+                Some((_, Pending::Write)) => {
+                    let card = card.context("the ack of card.write names the card")?;
+                    self.report(Happened::Wrote(Some((seat.pid, card))));
+                }
+                Some((sent_at, Pending::Score { round, card, score })) => {
+                    let took = at.duration_since(sent_at);
+                    let acked = AckedScore { round, pid: seat.pid, card, score, took, at };
+                    self.report(Happened::RoundDone(Some(acked)));
+                }
+                None => {}
+            },
+            ServerMsg::Error { rid, code, message } => {
+                self.report(Happened::ServerError(code, message));
+                // A refused request still ends its step, so the run goes on.
+                match rid.and_then(|rid| seat.answered(rid)) {
+                    Some((_, Pending::Write)) => self.report(Happened::Wrote(None)),
+                    Some((_, Pending::Score { .. })) => self.report(Happened::RoundDone(None)),
+                    None => {}
+                }
+            }
+            ServerMsg::Results { .. } => return Ok(Step::Leave),
+            _ => {}
+        }
+        Ok(Step::Stay)
+    }
+
+    /// Takes a hand received at `at`: its card is scored after a moment's thought; no card
+    /// means this round is sat out.
+    fn hold(&self, seat: &mut Seat, hand: Hand, at: Instant) {
+        match hand.card {
+            Some(card) => {
+                let at = tokio::time::Instant::from_std(at) + rand::random_range(Duration::ZERO..=self.think);
+                seat.to_score = Some(ToScore { at, round: hand.round, card: card.id });
+            }
+            None => self.report(Happened::RoundDone(None)),
+        }
+    }
+
+    /// Comes back with the resume token and returns the hand the fresh `welcome` shows,
+    /// which must be the one held before.
+    async fn resume(&self, seat: &Seat, hand: &Hand) -> anyhow::Result<(Client, Hand)> {
         let started = Instant::now();
-        let (client, welcome) = self.connector.join(self.join(Some(token.to_owned()))).await?;
-        self.report(Event::Resumed { took: started.elapsed() });
+        let (client, welcome) = self.connector.join(self.join(Some(seat.resume.clone()))).await?;
+        self.report(Happened::Resumed(started.elapsed()));
         let resumed = welcome.view.hand.context("a resumed participant's welcome has no hand")?;
         let card_id = |hand: &Hand| hand.card.as_ref().map(|card| card.id);
-        if resumed.round != hand.round || card_id(&resumed) != card_id(hand) {
-            self.report(Event::Violation {
-                room: self.room,
-                what: format!(
-                    "resuming changed the hand from round {} {:?} to round {} {:?}",
-                    hand.round,
-                    card_id(hand),
-                    resumed.round,
-                    card_id(&resumed)
-                ),
-            });
+        if (resumed.round, card_id(&resumed)) != (hand.round, card_id(hand)) {
+            let what = format!(
+                "resuming changed a hand from round {} {:?} to round {} {:?}",
+                hand.round,
+                card_id(hand),
+                resumed.round,
+                card_id(&resumed)
+            );
+            self.report(Happened::Violation(what));
         }
         Ok((client, resumed))
+    }
+}
+
+/// What a participant does after a frame.
+enum Step {
+    Stay,
+    /// Drop the connection and resume, then take this hand.
+    Churn(Hand),
+    /// The activity is over.
+    Leave,
+}
+
+/// Where a participant is: who it is and the requests it has under way.
+struct Seat {
+    pid: Pid,
+    resume: String,
+    next_rid: u64,
+    /// The request awaiting its answer: its rid, when it was sent, and what it was.
+    waiting: Option<(u64, Instant, Pending)>,
+    /// The card in hand and when to score it.
+    to_score: Option<ToScore>,
+}
+
+struct ToScore {
+    at: tokio::time::Instant,
+    round: u32,
+    card: CardId,
+}
+
+impl Seat {
+    async fn request(&mut self, client: &mut Client, msg: ClientMsg, pending: Pending) -> anyhow::Result<()> {
+        self.next_rid += 1;
+        self.waiting = Some((self.next_rid, Instant::now(), pending));
+        client.send(&ClientFrame::new(Some(self.next_rid), msg)).await
+    }
+
+    /// The request `rid` answers, if it is the one waiting.
+    fn answered(&mut self, rid: u64) -> Option<(Instant, Pending)> {
+        self.waiting.take_if(|(waiting, ..)| *waiting == rid).map(|(_, sent_at, pending)| (sent_at, pending))
     }
 }
 
@@ -594,6 +663,10 @@ impl Conductor {
         for room in &mut self.rooms {
             room.start_round();
         }
+        // A facilitator glances at the board before moving on. The random pause also keeps
+        // rounds from starting in step with the server's leaderboard tick, which the wait for
+        // the last round's board would otherwise do, making every lag read nearly one tick.
+        tokio::time::sleep(rand::random_range(Duration::ZERO..=GLANCE)).await;
         self.command_all(Command::PhaseNext).await?;
         self.wait_for(&format!("every participant to score round {round}"), |c| {
             c.rooms.iter().all(|room| room.done >= room.present())
@@ -646,7 +719,9 @@ impl Conductor {
         while !done(self) {
             let event = tokio::time::timeout(STALL, self.events.recv())
                 .await
-                .with_context(|| format!("stalled: no client said anything for {STALL:?} while waiting for {what}"))?
+                .with_context(|| {
+                    format!("stalled: no client said anything for {STALL:?} while waiting for {what}")
+                })?
                 .with_context(|| format!("every client has gone while waiting for {what}"))?;
             self.take(event)?;
         }
@@ -654,7 +729,11 @@ impl Conductor {
     }
 
     /// Takes in events until `done` holds or `deadline` passes.
-    async fn wait_until(&mut self, deadline: Instant, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
+    async fn wait_until(
+        &mut self,
+        deadline: Instant,
+        done: impl Fn(&Conductor) -> bool,
+    ) -> anyhow::Result<()> {
         while !done(self) {
             let Ok(event) = tokio::time::timeout_at(deadline.into(), self.events.recv()).await else {
                 return Ok(());
@@ -664,35 +743,34 @@ impl Conductor {
         Ok(())
     }
 
-    fn take(&mut self, event: Event) -> anyhow::Result<()> {
-        match event {
-            Event::Joined { room, took } => {
-                self.rooms[room].joined += 1;
+    fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
+        let room = &mut self.rooms[room];
+        match what {
+            Happened::Joined(took) => {
+                room.joined += 1;
                 self.connect.record(took);
                 self.bar.inc(1);
             }
-            Event::JoinFailed { room, error } => {
-                self.rooms[room].failed += 1;
+            Happened::JoinFailed(error) => {
+                room.failed += 1;
                 self.errors += 1;
-                self.problems.note(format!("room {}: a participant could not join: {error}", self.rooms[room].code));
+                self.problems.note(format!("room {}: a participant could not join: {error}", room.code));
             }
-            Event::Lost { room, error } => {
-                self.rooms[room].lost += 1;
+            Happened::Lost(error) => {
+                room.lost += 1;
                 self.errors += 1;
-                self.problems.note(format!("room {}: a participant was lost: {error}", self.rooms[room].code));
+                self.problems.note(format!("room {}: a participant was lost: {error}", room.code));
             }
-            Event::Wrote { room, card } => {
-                let room = &mut self.rooms[room];
+            Happened::Wrote(card) => {
                 room.writes_answered += 1;
                 if let Some((pid, card)) = card {
                     room.written.insert(pid, card);
                 }
                 self.bar.inc(1);
             }
-            Event::Hand { room, at } => self.rooms[room].hands.push(at),
-            Event::Resumed { took } => self.reconnect.record(took),
-            Event::RoundDone { room, score } => {
-                let room = &mut self.rooms[room];
+            Happened::Hand(at) => room.hands.push(at),
+            Happened::Resumed(took) => self.reconnect.record(took),
+            Happened::RoundDone(score) => {
                 room.done += 1;
                 if let Some(acked) = score {
                     self.ack.record(acked.took);
@@ -703,26 +781,25 @@ impl Conductor {
                 }
                 self.bar.inc(1);
             }
-            Event::ServerError { room, code, message } => {
+            Happened::ServerError(code, message) => {
                 self.errors += 1;
-                self.problems.note(format!("room {}: error {code}: {message}", self.rooms[room].code));
+                self.problems.note(format!("room {}: error {code}: {message}", room.code));
             }
-            Event::Violation { room, what } => {
+            Happened::Violation(what) => {
                 self.violations += 1;
-                self.problems.note(format!("room {}: {what}", self.rooms[room].code));
+                self.problems.note(format!("room {}: {what}", room.code));
             }
-            Event::FacilitatorAnswered { room, sent_at, refused } => {
-                let room = &mut self.rooms[room];
+            Happened::FacilitatorAnswered { sent_at, refused } => {
                 room.commands_answered += 1;
                 room.advanced_at = Some(sent_at);
                 if let Some((code, message)) = refused {
                     bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
                 }
             }
-            Event::FacilitatorLost { room, error } => {
-                bail!("room {}: the facilitator's connection ended: {error}", self.rooms[room].code);
+            Happened::FacilitatorLost(error) => {
+                bail!("room {}: the facilitator's connection ended: {error}", room.code);
             }
-            Event::Leaderboard { room, seen } => self.rooms[room].boards.push(seen),
+            Happened::Leaderboard(seen) => room.boards.push(seen),
         }
         Ok(())
     }
@@ -730,6 +807,7 @@ impl Conductor {
     async fn fetch_exports(&mut self, target: &Target) -> anyhow::Result<Vec<SessionExport>> {
         let mut exports = Vec::with_capacity(self.rooms.len());
         for room in &mut self.rooms {
+            // The activity is over: closing the commands lets the facilitator leave.
             room.facilitator = None;
             exports.push(target.api.export(room.code, &room.key).await?);
         }
@@ -814,14 +892,20 @@ fn check_export(
     for (&(round, pid), &(card, score)) in acked {
         if !exported.get(&(round, pid)).is_some_and(|entries| entries.contains(&(card, score))) {
             found.lost_scores += 1;
-            problems.note(format!("{code}: round {round}: {pid}'s acked {} for {card} is not in the export", score.get()));
+            problems.note(format!(
+                "{code}: round {round}: {pid}'s acked {} for {card} is not in the export",
+                score.get()
+            ));
         }
     }
     for (&(round, pid), entries) in &exported {
         let extra = if acked.contains_key(&(round, pid)) { entries.len() - 1 } else { entries.len() };
         if extra > 0 {
             found.duplicate_scores += extra as u64;
-            problems.note(format!("{code}: round {round}: {pid} has {} exported scores, {extra} never acked", entries.len()));
+            problems.note(format!(
+                "{code}: round {round}: {pid} has {} exported scores, {extra} never acked",
+                entries.len()
+            ));
         }
     }
     for (&pid, &card) in written {
@@ -843,8 +927,10 @@ mod tests {
         Score::new(value).expect("1..=5")
     }
 
-    /// An export of cards `(id, author, [(round, scorer, score)])`.
-    fn export(cards: &[(u32, u32, &[(u32, u32, u8)])]) -> SessionExport {
+    /// A card as `(id, author, [(round, scorer, score)])`, numbers standing for ids.
+    type TestCard<'a> = (u32, u32, &'a [(u32, u32, u8)]);
+
+    fn export(cards: &[TestCard]) -> SessionExport {
         let cards = cards
             .iter()
             .map(|&(id, author, scores)| CardExport {
@@ -854,7 +940,10 @@ mod tests {
                 hidden: false,
                 total: scores.iter().map(|&(_, _, s)| u32::from(s)).sum(),
                 count: scores.len() as u32,
-                scores: scores.iter().map(|&(round, pid, s)| ScoreExport { round, pid: Pid(pid), score: score(s) }).collect(),
+                scores: scores
+                    .iter()
+                    .map(|&(round, pid, s)| ScoreExport { round, pid: Pid(pid), score: score(s) })
+                    .collect(),
             })
             .collect();
         SessionExport {
@@ -863,13 +952,24 @@ mod tests {
             created_at_ms: 0,
             agenda: Vec::new(),
             participants: Vec::new(),
-            activities: vec![ActivityExport { index: 0, kind: ActivityKind::Scoring, prompt: "p".into(), cards }],
+            activities: vec![ActivityExport {
+                index: 0,
+                kind: ActivityKind::Scoring,
+                prompt: "p".into(),
+                cards,
+                groups: Vec::new(),
+                notes: Vec::new(),
+            }],
         }
     }
 
-    fn check(cards: &[(u32, u32, &[(u32, u32, u8)])], acked: &[(u32, u32, u32, u8)], expected: Found) {
+    /// `acked` holds `(round, scorer, card, score)`.
+    fn check(cards: &[TestCard], acked: &[(u32, u32, u32, u8)], expected: Found) {
         let written = cards.iter().map(|&(id, author, _)| (Pid(author), CardId(id))).collect();
-        let acked = acked.iter().map(|&(round, pid, card, s)| ((round, Pid(pid)), (CardId(card), score(s)))).collect();
+        let acked = acked
+            .iter()
+            .map(|&(round, pid, card, s)| ((round, Pid(pid)), (CardId(card), score(s))))
+            .collect();
         let code = JoinCode::from_number(1).expect("code");
         let found = check_export(code, &written, &acked, &export(cards), 2, &mut Problems::default());
         assert_eq!(found, expected);

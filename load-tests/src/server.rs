@@ -108,6 +108,7 @@ impl Api {
                 prompt: "What slows you down?".to_owned(),
                 config: ScoringConfig { rounds, ..ScoringConfig::default() },
             }],
+            language: Default::default(),
         };
         let response = self.http.post(format!("{}/api/sessions", self.base)).json(&body).send().await?;
         let status = response.status();
@@ -146,7 +147,10 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `lapp` on a free loopback port with a temporary data folder and waits until it
     /// answers `/healthz`.
-    async fn start_lapp(binary: &Path, max_participants: usize) -> anyhow::Result<(ServerProcess, SocketAddr)> {
+    async fn start_lapp(
+        binary: &Path,
+        max_participants: usize,
+    ) -> anyhow::Result<(ServerProcess, SocketAddr)> {
         let data_dir = tempfile::tempdir().context("a temporary data folder")?;
         let addr = free_loopback_addr()?;
         let child = Command::new(binary)

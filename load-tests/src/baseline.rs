@@ -1,0 +1,356 @@
+//! `baseline`: the hand-out fan-out of `scoring`, measured against a bare tokio-tungstenite
+//! broadcast server with no logic and no storage, the bar Lapp is held against; and that
+//! server itself, run as the hidden `baseline-server` subcommand.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use lapp_protocol::{CardId, CardText, Hand, ServerMsg};
+use serde::{Deserialize, Serialize};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use crate::client::{Connector, MAX_CLIENTS, MAX_CONNECTING, send_home, ws_config};
+use crate::report::{Latency, Problems, Report, progress_bar};
+use crate::server::ServerProcess;
+
+/// Frames that may wait for one listener, as in Lapp; a listener that falls further behind
+/// is dropped.
+const OUTBOX_FRAMES: usize = 64;
+
+/// Connections the baseline server's kernel holds until it accepts them.
+const ACCEPT_BACKLOG: u32 = 1024;
+
+/// How long the driver waits for the next listener to report before it calls the run stalled.
+const STALL: Duration = Duration::from_secs(60);
+
+/// A pause between rounds, standing in for the time a hall takes to score, so each round
+/// starts on a quiet server as it does in `scoring`.
+const BETWEEN_ROUNDS: Duration = Duration::from_millis(500);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Listeners in each room.
+    #[arg(long, default_value_t = 200)]
+    pub participants: usize,
+    /// Rooms; every room is triggered at the same instant.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
+    /// Fan-outs to measure.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub rounds: u32,
+    /// Spread client sockets over this many source addresses, 127.0.0.1 to 127.0.0.N.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=254))]
+    pub sources: u8,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on; the bound address is printed as the first line of stdout.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+}
+
+/// The baseline's own little protocol: a listener says `hello` and is answered `ready` once
+/// it is registered; a trigger connection sends `trigger` for each fan-out.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BaselineMsg {
+    Hello { room: usize },
+    Trigger { room: usize },
+    Ready,
+}
+
+impl BaselineMsg {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One frame the size of a Lapp `hand`.
+fn hand_frame() -> String {
+    let card = CardText { id: CardId(1_400), text: crate::scoring::card_text(0, 1_399) };
+    ServerMsg::Hand(Hand { round: 1, card: Some(card), score: None }).encode()
+}
+
+/// What a listener task tells the driver.
+enum Event {
+    Joined { room: usize, took: Duration },
+    Failed(String),
+    Lost { room: usize, error: String },
+    Received { room: usize, at: Instant },
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Report> {
+    if args.participants == 0 || args.rooms == 0 {
+        bail!("--participants and --rooms must be at least 1");
+    }
+    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
+        bail!("at most {MAX_CLIENTS} listeners in all");
+    }
+    let (process, addr) = ServerProcess::start_baseline().await?;
+    let connector = Arc::new(Connector::new(addr, args.sources));
+    let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let mut listeners = JoinSet::new();
+    for room in 0..args.rooms {
+        for _ in 0..args.participants {
+            let (connector, gate, events, stop) =
+                (Arc::clone(&connector), Arc::clone(&gate), events_tx.clone(), stop_rx.clone());
+            listeners.spawn(listen(room, connector, gate, events, stop));
+        }
+    }
+    drop(events_tx);
+    let mut triggers = Vec::with_capacity(args.rooms);
+    for _ in 0..args.rooms {
+        triggers.push(connector.connect().await.context("a trigger connection")?);
+    }
+
+    let total = args.participants * args.rooms;
+    let bar = progress_bar(total as u64 * (1 + u64::from(args.rounds)));
+    bar.set_message("connecting");
+    let mut next_event = async || {
+        tokio::time::timeout(STALL, events.recv())
+            .await
+            .with_context(|| format!("stalled: no listener said anything for {STALL:?}"))?
+            .context("every listener has gone")
+    };
+    let mut present = vec![0; args.rooms];
+    let (mut connect, mut fanout) = (Latency::new(), Latency::new());
+    let mut problems = Problems::default();
+    let mut errors = 0;
+    for _ in 0..total {
+        match next_event().await? {
+            Event::Joined { room, took } => {
+                present[room] += 1;
+                connect.record(took);
+            }
+            Event::Failed(error) | Event::Lost { error, .. } => {
+                errors += 1;
+                problems.note(error);
+            }
+            Event::Received { .. } => {}
+        }
+        bar.inc(1);
+    }
+    for round in 1..=args.rounds {
+        bar.set_message(format!("round {round} of {}", args.rounds));
+        tokio::time::sleep(BETWEEN_ROUNDS).await;
+        let mut triggered_at = Vec::with_capacity(args.rooms);
+        for (room, trigger) in triggers.iter_mut().enumerate() {
+            triggered_at.push(Instant::now());
+            trigger.send_text(BaselineMsg::Trigger { room }.encode()).await?;
+        }
+        let mut received = vec![0; args.rooms];
+        while received.iter().zip(&present).any(|(received, present)| received < present) {
+            match next_event().await? {
+                Event::Received { room, at } => {
+                    fanout.record(at.saturating_duration_since(triggered_at[room]));
+                    received[room] += 1;
+                    bar.inc(1);
+                }
+                Event::Lost { room, error } => {
+                    present[room] -= 1;
+                    errors += 1;
+                    problems.note(error);
+                }
+                Event::Joined { .. } | Event::Failed(_) => {}
+            }
+        }
+    }
+    bar.finish_and_clear();
+
+    let mut report = Report::new("baseline");
+    report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
+    report.server_cpu_s = Some(process.cpu_seconds());
+    for trigger in triggers {
+        trigger.close().await;
+    }
+    send_home(&mut listeners, &stop).await;
+    report.participants = args.participants;
+    report.rooms = args.rooms;
+    report.rounds = args.rounds;
+    report.connect_ms = connect.summary(&["p50", "p99"]);
+    report.fanout_ms = fanout.summary(&["p50", "p95", "p99", "max"]);
+    report.errors = errors;
+    report.problems = problems;
+    report.count_traffic(&connector.traffic);
+    Ok(report)
+}
+
+/// One listener: says hello to its room, then reports the arrival of every frame.
+async fn listen(
+    room: usize,
+    connector: Arc<Connector>,
+    gate: Arc<Semaphore>,
+    events: mpsc::UnboundedSender<Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // A send fails only once the driver has stopped listening, and then nobody needs it.
+    let report = |event| drop(events.send(event));
+    let joined = async {
+        let _permit = gate.acquire().await?;
+        let started = Instant::now();
+        let mut client = connector.connect().await?;
+        client.send_text(BaselineMsg::Hello { room }.encode()).await?;
+        client.recv_text().await?; // `ready`: registered in the room
+        anyhow::Ok((client, started.elapsed()))
+    };
+    let mut client = match tokio::time::timeout(Duration::from_secs(30), joined).await {
+        Ok(Ok((client, took))) => {
+            report(Event::Joined { room, took });
+            client
+        }
+        Ok(Err(err)) => return report(Event::Failed(format!("a listener could not connect: {err:#}"))),
+        Err(_) => return report(Event::Failed("a listener was not ready within 30 s".into())),
+    };
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            received = client.recv_text() => match received {
+                Ok(_) => report(Event::Received { room, at: Instant::now() }),
+                Err(err) => {
+                    let error = format!("a listener was lost: {err:#}");
+                    return report(Event::Lost { room, error });
+                }
+            },
+        }
+    }
+    client.close().await;
+}
+
+/// Each room's listeners: the queue of every connection.
+type Rooms = Arc<Mutex<HashMap<usize, Vec<mpsc::Sender<Utf8Bytes>>>>>;
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// The baseline server: accepts connections until the driver that started it goes away.
+pub async fn serve(args: &ServerArgs) -> anyhow::Result<()> {
+    let socket = if args.listen.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(args.listen).with_context(|| format!("listen on {}", args.listen))?;
+    // tokio's `bind` keeps only 128 connections waiting to be accepted; a hall connecting at
+    // once overflows that, and every dropped SYN costs its client a one-second retry.
+    let listener = socket.listen(ACCEPT_BACKLOG)?;
+    let addr = listener.local_addr()?;
+    {
+        // Not a log line: the driver that started this process reads its address here.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{addr}")?;
+        stdout.flush()?;
+    }
+    let hand = Utf8Bytes::from(hand_frame());
+    let rooms = Rooms::default();
+    let driver_gone = stdin_closed();
+    tokio::pin!(driver_gone);
+    loop {
+        tokio::select! {
+            _ = &mut driver_gone => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, Arc::clone(&rooms), hand.clone()));
+                }
+                Err(err) => {
+                    // Out of file descriptors, say: wait for some to be freed.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+}
+
+/// Resolves once stdin closes: the driver holds its other end, so this server never outlives
+/// the driver, even one that was killed.
+fn stdin_closed() -> oneshot::Receiver<()> {
+    let (closed_tx, closed) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        // Whatever ends the read (end of file or an error), the driver is gone.
+        let _ended = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        drop(closed_tx);
+    });
+    closed
+}
+
+async fn serve_connection(stream: TcpStream, rooms: Rooms, hand: Utf8Bytes) {
+    if let Err(err) = connection(stream, &rooms, &hand).await {
+        tracing::debug!(err = %format!("{err:#}"), "connection ended");
+    }
+}
+
+async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyhow::Result<()> {
+    stream.set_nodelay(true)?;
+    let config = ws_config().max_message_size(Some(64 * 1024)).max_frame_size(Some(64 * 1024));
+    let ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
+    let (sink, mut frames) = ws.split();
+    let Some(first) = next_text(&mut frames).await? else {
+        return Ok(());
+    };
+    match serde_json::from_str(&first)? {
+        BaselineMsg::Trigger { room } => {
+            fan_out(rooms, room, hand);
+            while let Some(text) = next_text(&mut frames).await? {
+                if let Ok(BaselineMsg::Trigger { room }) = serde_json::from_str(&text) {
+                    fan_out(rooms, room, hand);
+                }
+            }
+        }
+        BaselineMsg::Hello { room } => {
+            let (queue, queued) = mpsc::channel(OUTBOX_FRAMES);
+            // Queued before the listener joins its room, so `ready` means registered.
+            queue.try_send(Utf8Bytes::from(BaselineMsg::Ready.encode()))?;
+            rooms.lock().unwrap_or_else(PoisonError::into_inner).entry(room).or_default().push(queue);
+            let writer = tokio::spawn(write_frames(sink, queued));
+            while next_text(&mut frames).await?.is_some() {}
+            writer.abort();
+        }
+        BaselineMsg::Ready => bail!("a client said ready"),
+    }
+    Ok(())
+}
+
+/// Sends the same bytes to every listener of `room`, never waiting on one.
+fn fan_out(rooms: &Rooms, room: usize, hand: &Utf8Bytes) {
+    let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(listeners) = rooms.get_mut(&room) {
+        // As in Lapp, a listener whose queue is full or gone is dropped.
+        listeners.retain(|listener| listener.try_send(hand.clone()).is_ok());
+    }
+}
+
+/// Feeds every queued frame, then flushes once, as Lapp's writer does.
+async fn write_frames(
+    mut sink: SplitSink<Ws, Message>,
+    mut queued: mpsc::Receiver<Utf8Bytes>,
+) -> anyhow::Result<()> {
+    while let Some(first) = queued.recv().await {
+        sink.feed(Message::Text(first)).await?;
+        while let Ok(next) = queued.try_recv() {
+            sink.feed(Message::Text(next)).await?;
+        }
+        sink.flush().await?;
+    }
+    Ok(())
+}
+
+/// The next text frame; `None` once the client has closed.
+async fn next_text(frames: &mut SplitStream<Ws>) -> anyhow::Result<Option<Utf8Bytes>> {
+    loop {
+        match frames.next().await {
+            Some(Ok(Message::Text(text))) => return Ok(Some(text)),
+            Some(Ok(Message::Close(_))) | None => return Ok(None),
+            Some(Ok(_)) => continue,
+            Some(Err(err)) => return Err(err.into()),
+        }
+    }
+}
