@@ -626,10 +626,7 @@ impl Actor {
             // Whoever asked may have given up; the export is simply not needed then.
             let _unwanted = reply.send(self.session.export());
         }
-        let pending = std::mem::take(&mut self.pending);
-        for (index, (target, frame)) in pending.into_iter().enumerate() {
-            self.deliver(index, &target, frame);
-        }
+        self.deliver_pending();
         for (_, _, received) in self.answered.drain(..) {
             crate::metrics::record_duration(crate::metrics::ACK_SECONDS, received.elapsed());
         }
@@ -688,29 +685,53 @@ impl Actor {
         let _unwanted = reply.send(deleted);
     }
 
-    fn deliver(&self, index: usize, target: &Target, frame: Frame) {
+    /// Sends what the batch produced. Each connection's frames go out back to back, in the
+    /// order they were decided, so its writer finds them together and sends them in one
+    /// write: a round's `activity` and `hand` reach a phone as one packet.
+    fn deliver_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return;
+        }
+        let mut per_conn: HashMap<ConnId, Vec<Utf8Bytes>> = HashMap::new();
+        for (index, (target, frame)) in pending.into_iter().enumerate() {
+            let mut sent = 0u64;
+            self.recipients(index, &target, |id| {
+                per_conn.entry(id).or_default().push(frame.bytes.clone());
+                sent += 1;
+            });
+            metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent);
+        }
+        for (id, frames) in per_conn {
+            if let Some(conn) = self.conns.get(&id) {
+                for frame in frames {
+                    if !conn.outbox.send(frame) {
+                        break; // closed, or too slow and being closed
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connections that get the `index`-th frame of a batch sent to `target`.
+    fn recipients(&self, index: usize, target: &Target, mut each: impl FnMut(ConnId)) {
         let wants = |conn: &Conn| conn.since <= index;
-        let sent = std::cell::Cell::new(0u64);
-        let send = |conn: &Conn| {
-            conn.outbox.send(frame.bytes.clone());
-            sent.set(sent.get() + 1);
-        };
-        let to_roles = |roles: &[Role]| {
-            for conn in self.conns.values().filter(|conn| roles.contains(&conn.role) && wants(conn)) {
-                send(conn);
+        let mut to_roles = |roles: &[Role]| {
+            for (id, conn) in &self.conns {
+                if roles.contains(&conn.role) && wants(conn) {
+                    each(*id);
+                }
             }
         };
         match target {
             Target::Conn(id) => {
-                if let Some(conn) = self.conns.get(id).filter(|conn| wants(conn)) {
-                    send(conn);
+                if self.conns.get(id).is_some_and(wants) {
+                    each(*id);
                 }
             }
             Target::Participant(pid) => {
-                if let Some(conn) =
-                    self.by_pid.get(pid).and_then(|id| self.conns.get(id)).filter(|conn| wants(conn))
-                {
-                    send(conn);
+                if let Some(id) = self.by_pid.get(pid).filter(|id| self.conns.get(id).is_some_and(wants)) {
+                    each(*id);
                 }
             }
             Target::Everyone => to_roles(&[Role::Participant, Role::Facilitator, Role::Screen]),
@@ -718,7 +739,18 @@ impl Actor {
             Target::Watchers => to_roles(&[Role::Facilitator, Role::Screen]),
             Target::Audience => to_roles(&[Role::Participant, Role::Screen]),
         }
-        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent.get());
+    }
+
+    /// Sends one frame to everyone `target` names, now (between batches: nobody is new).
+    fn deliver(&self, target: &Target, frame: Frame) {
+        let mut sent = 0u64;
+        self.recipients(0, target, |id| {
+            if let Some(conn) = self.conns.get(&id) {
+                conn.outbox.send(frame.bytes.clone());
+                sent += 1;
+            }
+        });
+        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent);
     }
 
     /// Sends progress and the leaderboard if they changed since the last tick.
@@ -726,12 +758,12 @@ impl Actor {
         if self.progress_dirty {
             self.progress_dirty = false;
             let progress = encode(&ServerMsg::Progress(self.session.progress(self.connected())));
-            self.deliver(0, &Target::Watchers, progress);
+            self.deliver(&Target::Watchers, progress);
         }
         if self.leaderboard_dirty {
             self.leaderboard_dirty = false;
             if let Some(leaderboard) = self.session.leaderboard(self.limits.leaderboard_entries) {
-                self.deliver(0, &Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
+                self.deliver(&Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
             }
         }
     }

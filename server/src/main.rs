@@ -53,9 +53,7 @@ async fn main() -> anyhow::Result<()> {
         Ok(limit) => tracing::debug!(limit, "open-file limit"),
         Err(err) => tracing::warn!(%err, "could not raise the open-file limit"),
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let listener = listen(args.listen).with_context(|| format!("could not listen on {}", args.listen))?;
     let store = SqliteStore::open(&args.data_dir, args.sync)
         .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
     let config = Config {
@@ -74,6 +72,18 @@ async fn main() -> anyhow::Result<()> {
     lapp_server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("lapp stopped");
     Ok(())
+}
+
+/// Binds with room for a hall connecting at once: tokio's `bind` keeps only 128 connections
+/// waiting to be accepted, and the rest of a burst would wait a second to retry.
+fn listen(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(4_096)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
