@@ -287,6 +287,9 @@ pub struct NoteView {
     /// The group the note was brought in from, at level 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<GroupId>,
+    /// Who starred it at this level, so each member's phone shows their own star.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starred_by: Vec<Pid>,
 }
 
 /// A participant's group at a level: who is in it, its label and its notes.

@@ -244,7 +244,13 @@ fn server_frames() {
         json!({"type": "results", "yours": {"total": 17, "count": 5, "rank": 3}}),
     );
     check_server(ServerMsg::Results { yours: None }, json!({"type": "results", "yours": null}));
-    let note = NoteView { id: NoteId(40), text: "Ask".into(), stars: 2, from: Some(GroupId(3)) };
+    let note = NoteView {
+        id: NoteId(40),
+        text: "Ask".into(),
+        stars: 2,
+        from: Some(GroupId(3)),
+        starred_by: vec![Pid(1), Pid(2)],
+    };
     check_server(
         ServerMsg::Group(GroupView {
             level: 2,
@@ -258,14 +264,14 @@ fn server_frames() {
         }),
         json!({"type": "group", "level": 2, "id": "g8", "label": "Blue fox 12",
                "members": [{"pid": "p1", "name": "Ola"}, {"pid": "p2"}],
-               "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3"}]}),
+               "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}]}),
     );
     check_server(
         ServerMsg::Poster {
             groups: vec![PosterGroup { id: GroupId(8), label: "Blue fox 12".into(), notes: vec![note] }],
         },
         json!({"type": "poster", "groups": [{"id": "g8", "label": "Blue fox 12",
-               "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3"}]}]}),
+               "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}]}]}),
     );
     check_server(
         ServerMsg::Reveal(Reveal { count: 1, entries: vec![entry(1, 4, "A", 25, 5)] }),

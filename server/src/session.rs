@@ -509,6 +509,7 @@ impl Session {
                     text: shown.note.text.clone(),
                     stars: shown.note.stars_at(group.level),
                     from: shown.from,
+                    starred_by: shown.note.starred_by(group.level),
                 })
                 .collect(),
         }
@@ -564,6 +565,7 @@ impl Session {
             Role::Facilitator => {
                 view.progress = Some(self.progress(connected));
                 view.leaderboard = self.leaderboard(leaderboard_limit);
+                view.reveal = self.reveal();
                 view.poster = self.poster();
             }
             Role::Screen => {
@@ -680,7 +682,15 @@ fn card_export(card: &crate::engine::scoring::Card) -> CardExport {
 
 /// Notes as their writer sees them.
 pub fn note_views<'a>(notes: impl Iterator<Item = &'a crate::engine::grouping::Note>) -> Vec<NoteView> {
-    notes.map(|note| NoteView { id: note.id, text: note.text.clone(), stars: 0, from: None }).collect()
+    notes
+        .map(|note| NoteView {
+            id: note.id,
+            text: note.text.clone(),
+            stars: 0,
+            from: None,
+            starred_by: Vec::new(),
+        })
+        .collect()
 }
 
 pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {

@@ -249,8 +249,9 @@ async fn a_restart_does_not_let_a_timer_advance_into_an_empty_hall() {
 #[tokio::test]
 async fn silent_clients_are_pinged_and_dead_ones_closed() {
     let limits = Limits {
-        ping_interval: Duration::from_millis(100),
-        silence_timeout: Duration::from_millis(400),
+        ping_interval: Duration::from_millis(200),
+        silence_timeout: Duration::from_millis(1_500),
+        messages_per_second: 1_000,
         coalesce: Duration::from_millis(50),
         ..Limits::default()
     };
@@ -263,7 +264,7 @@ async fn silent_clients_are_pinged_and_dead_ones_closed() {
     let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
     let busy = tokio::spawn(async move {
-        for seconds in 0..24 {
+        for seconds in 0..70 {
             assert!(
                 facilitator
                     .request(ClientMsg::TimerSet { seconds: 60 + seconds, advance: false })
@@ -273,8 +274,9 @@ async fn silent_clients_are_pinged_and_dead_ones_closed() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
-    // Reading is what answers pings; the screen reads for a second, the dead one never.
-    screen.drain_for(Duration::from_millis(1_200)).await;
+    // Reading is what answers pings; the screen reads for over twice the silence allowed,
+    // the dead one never.
+    screen.drain_for(Duration::from_millis(3_500)).await;
     busy.await.expect("facilitator");
     assert_eq!(screen.closed, None, "a listening screen stays");
     screen.assert_open().await;

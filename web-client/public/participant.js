@@ -185,17 +185,11 @@ function grouping(a) {
   ];
 }
 
-// Which notes I starred: the server sends only counts, so the phone remembers its own.
-const starKey = () => `lapp.s.${code}.${S.activity.index}.${S.activity.level}`;
-const myStars = () => JSON.parse(localStorage.getItem(starKey()) || '[]');
-
 function notes(list, starring) {
-  const mine = myStars();
+  // The group frame says who starred each note, so every phone shows its own star.
+  const mine = list.filter((note) => (note.starred_by || []).includes(S.you.pid)).map((note) => note.id);
   const star = async (id, on) => {
-    if (await ask('note.star', { note: id, on })) {
-      localStorage.setItem(starKey(), JSON.stringify(on ? [...myStars(), id] : myStars().filter((x) => x !== id)));
-      render();
-    }
+    if (await ask('note.star', { note: id, on })) render();
   };
   if (!list.length) return h('p', { class: 'muted', t: 'noNotes' });
   return h('ul', { class: 'notes' }, list.map((note, i) => h('li', {},

@@ -102,6 +102,14 @@ pub struct Note {
 }
 
 impl Note {
+    /// Who starred it at `level`.
+    pub fn starred_by(&self, level: u32) -> Vec<Pid> {
+        level
+            .checked_sub(1)
+            .and_then(|at| self.stars.get(at as usize))
+            .map_or_else(Vec::new, |stars| stars.iter().copied().collect())
+    }
+
     pub fn stars_at(&self, level: u32) -> u32 {
         level.checked_sub(1).and_then(|at| self.stars.get(at as usize)).map_or(0, |stars| stars.len() as u32)
     }
