@@ -218,7 +218,14 @@ async fn listen(
         tokio::select! {
             _ = stop.changed() => break,
             received = client.recv_text() => match received {
-                Ok(_) => report(Event::Received { room, at: Instant::now() }),
+                Ok(text) => {
+                    let at = Instant::now();
+                    // A real client reads what it got; Lapp's participants decode every frame.
+                    if ServerMsg::decode(text.as_str()).is_err() {
+                        return report(Event::Failed("the bare server sent a frame not in the protocol".into()));
+                    }
+                    report(Event::Received { room, at })
+                }
                 Err(err) => {
                     let error = format!("a listener was lost: {err:#}");
                     return report(Event::Lost { room, error });
@@ -290,7 +297,10 @@ async fn serve_connection(stream: TcpStream, rooms: Rooms, hand: Utf8Bytes) {
 
 async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
-    let config = ws_config().max_message_size(Some(64 * 1024)).max_frame_size(Some(64 * 1024));
+    // The same buffers as the Lapp server's (server/src/http.rs): a 512-byte read buffer, a
+    // 4 KiB write buffer, frames up to 64 KiB.
+    let config =
+        ws_config().read_buffer_size(512).max_message_size(Some(64 * 1024)).max_frame_size(Some(64 * 1024));
     let ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
     let (sink, mut frames) = ws.split();
     let Some(first) = next_text(&mut frames).await? else {

@@ -149,8 +149,17 @@ impl Client {
 
     /// The next server frame, decoded. Cancel-safe like [`Client::recv_text`].
     pub async fn recv(&mut self) -> anyhow::Result<ServerMsg> {
+        Ok(self.recv_timed().await?.0)
+    }
+
+    /// The next server frame, decoded, and when it arrived: the time is taken before the
+    /// frame is decoded, as the baseline's listeners take theirs, so both measure the same.
+    pub async fn recv_timed(&mut self) -> anyhow::Result<(ServerMsg, std::time::Instant)> {
         let text = self.recv_text().await?;
-        ServerMsg::decode(text.as_str()).with_context(|| format!("a frame not in the protocol: {text}"))
+        let arrived = std::time::Instant::now();
+        let msg = ServerMsg::decode(text.as_str())
+            .with_context(|| format!("a frame not in the protocol: {text}"))?;
+        Ok((msg, arrived))
     }
 
     /// Sends `join` and waits for `welcome`; an `error` answer fails.

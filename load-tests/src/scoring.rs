@@ -370,9 +370,9 @@ impl Participant {
                         seat.request(&mut client, msg, Pending::Score { round, card, score }).await?;
                     }
                 }
-                msg = client.recv() => {
-                    let at = Instant::now();
-                    match self.take(&mut seat, &mut client, msg?, at).await? {
+                received = client.recv_timed() => {
+                    let (msg, at) = received?;
+                    match self.take(&mut seat, &mut client, msg, at).await? {
                         Step::Stay => {}
                         Step::Churn(hand) => {
                             // Gone first, as a phone losing its network is, then back.

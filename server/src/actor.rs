@@ -243,10 +243,20 @@ impl Actor {
                     if received == 0 {
                         break;
                     }
+                    let started = Instant::now();
                     for msg in batch.drain(..) {
                         self.handle(msg);
                     }
+                    let decided = started.elapsed();
+                    let frames = self.pending.len();
                     self.commit_and_send().await;
+                    tracing::debug!(
+                        requests = received,
+                        frames,
+                        decided_us = decided.as_micros() as u64,
+                        total_us = started.elapsed().as_micros() as u64,
+                        "batch"
+                    );
                     if let Some(reply) = self.deletion.take() {
                         self.delete(reply).await;
                         return;
@@ -607,6 +617,11 @@ impl Actor {
     /// Writes the batch's events, then sends what the batch produced. Nothing is acknowledged
     /// before the store has it.
     async fn commit_and_send(&mut self) {
+        // What answers nothing (an activity, a hand) leaves while the batch is written; answers
+        // (acks, errors, welcomes) and whatever follows them on the same connection wait for
+        // the commit. No score can refer to a hand before the hand-out is stored: scores come
+        // in a later batch, and batches commit in order.
+        let held = self.send_until_answers();
         if !self.events.is_empty() {
             let events = std::mem::take(&mut self.events);
             let (store, code) = (Arc::clone(&self.store), self.session.code);
@@ -626,7 +641,15 @@ impl Actor {
             // Whoever asked may have given up; the export is simply not needed then.
             let _unwanted = reply.send(self.session.export());
         }
-        self.deliver_pending();
+        for (id, frames) in held {
+            if let Some(conn) = self.conns.get(&id) {
+                for frame in frames {
+                    if !conn.outbox.send(frame) {
+                        break; // closed, or too slow and being closed
+                    }
+                }
+            }
+        }
         for (_, _, received) in self.answered.drain(..) {
             crate::metrics::record_duration(crate::metrics::ACK_SECONDS, received.elapsed());
         }
@@ -685,32 +708,41 @@ impl Actor {
         let _unwanted = reply.send(deleted);
     }
 
-    /// Sends what the batch produced. Each connection's frames go out back to back, in the
-    /// order they were decided, so its writer finds them together and sends them in one
-    /// write: a round's `activity` and `hand` reach a phone as one packet.
-    fn deliver_pending(&mut self) {
+    /// Sends each connection its frames of the batch up to its first answer, and returns the
+    /// rest, per connection, to be sent once the batch is committed. Each connection's frames
+    /// go out back to back, in the order they were decided, so its writer finds them together
+    /// and sends them in one write: a round's `activity` and `hand` reach a phone as one packet.
+    fn send_until_answers(&mut self) -> Vec<(ConnId, Vec<Utf8Bytes>)> {
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
-            return;
+            return Vec::new();
         }
-        let mut per_conn: HashMap<ConnId, Vec<Utf8Bytes>> = HashMap::new();
+        let mut per_conn: HashMap<ConnId, Vec<(bool, Utf8Bytes)>> = HashMap::new();
         for (index, (target, frame)) in pending.into_iter().enumerate() {
+            let answer = matches!(target, Target::Conn(_));
             let mut sent = 0u64;
             self.recipients(index, &target, |id| {
-                per_conn.entry(id).or_default().push(frame.bytes.clone());
+                per_conn.entry(id).or_default().push((answer, frame.bytes.clone()));
                 sent += 1;
             });
             metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent);
         }
+        let mut held = Vec::new();
         for (id, frames) in per_conn {
-            if let Some(conn) = self.conns.get(&id) {
-                for frame in frames {
-                    if !conn.outbox.send(frame) {
-                        break; // closed, or too slow and being closed
-                    }
+            let Some(conn) = self.conns.get(&id) else { continue };
+            let first_answer = frames.iter().position(|(answer, _)| *answer).unwrap_or(frames.len());
+            let mut frames = frames.into_iter().map(|(_, frame)| frame);
+            for frame in frames.by_ref().take(first_answer) {
+                if !conn.outbox.send(frame) {
+                    break; // closed, or too slow and being closed
                 }
             }
+            let rest: Vec<Utf8Bytes> = frames.collect();
+            if !rest.is_empty() {
+                held.push((id, rest));
+            }
         }
+        held
     }
 
     /// The connections that get the `index`-th frame of a batch sent to `target`.

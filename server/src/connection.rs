@@ -183,7 +183,8 @@ async fn read_frames<R, E>(
                 let (joined_tx, joined_rx) = oneshot::channel();
                 let request =
                     ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };
-                if !session.send(request).await {
+                // Boxed: an idle connection's task should not carry room for a join it made once.
+                if !Box::pin(session.send(request)).await {
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     continue;
                 }
@@ -200,7 +201,7 @@ async fn read_frames<R, E>(
             (msg, Some(member)) => {
                 let request =
                     ToActor::Request { conn, rid: frame.rid, msg, received: tokio::time::Instant::now() };
-                if !member.session.send(request).await {
+                if !Box::pin(member.session.send(request)).await {
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     break;
                 }

@@ -70,11 +70,13 @@ async fn upgrade(
         )
         .into_response();
     };
-    // Frames are small JSON: buffers sized for them, not tungstenite's 128 KiB defaults.
+    // Frames are small JSON: buffers sized for them, not tungstenite's 128 KiB defaults. A
+    // phone's frames are mostly under 200 bytes; a larger one is read in a few pieces. Kept in
+    // step with the load driver's bare baseline server.
     // Frames a little over the protocol limit are read so they can be answered `too_large`;
     // far larger ones end the connection.
     upgrade
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(MAX_FRAME_BYTES * 4)
