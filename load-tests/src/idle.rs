@@ -136,7 +136,7 @@ async fn hold(
 ) {
     // A send fails only once the run has stopped listening, and then nobody needs it.
     let report = |event| drop(events.send(event));
-    let join = Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None };
+    let join = Join::new(code, Role::Participant);
     let joined = async {
         let _permit = gate.acquire().await?;
         let started = Instant::now();

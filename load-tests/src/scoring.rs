@@ -92,15 +92,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let mut rooms = Vec::with_capacity(args.rooms);
     for room in 0..args.rooms {
         let created = target.api.create_scoring_session(&format!("Load room {room}"), args.rounds).await?;
-        let join = Join {
-            v: 1,
-            code: created.code,
-            role: Role::Facilitator,
-            name: None,
-            zone: None,
-            resume: None,
-            key: Some(created.key.clone()),
-        };
+        let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
         let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
         let (commands, commands_rx) = mpsc::unbounded_channel();
         tokio::spawn(facilitate(room, client, commands_rx, Arc::clone(&barrier), events_tx.clone()));

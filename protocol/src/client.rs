@@ -37,6 +37,13 @@ pub struct Join {
     pub key: Option<String>,
 }
 
+impl Join {
+    /// A `join` of this protocol version as `role`, with nothing optional set.
+    pub fn new(code: JoinCode, role: Role) -> Join {
+        Join { v: PROTOCOL_VERSION, code, role, name: None, zone: None, resume: None, key: None }
+    }
+}
+
 impl std::fmt::Debug for Join {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "…");

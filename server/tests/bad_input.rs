@@ -68,15 +68,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     check(&mut stranger, &join_text(&code, "participant", r#","resume":"nonsense""#), BadResume, None).await;
     // After all that, the same connection can still join.
     let welcome = stranger
-        .join(Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: Some("Stranger".into()),
-            zone: None,
-            resume: None,
-            key: None,
-        })
+        .join(Join { name: Some("Stranger".into()), ..Join::new(created.code, Role::Participant) })
         .await
         .expect("joins after its mistakes");
     check(&mut stranger, &join_text(&code, "participant", r#","rid":4"#), WrongPhase, Some(4)).await;

@@ -49,7 +49,7 @@ async fn join(
 ) -> (Client, Welcome) {
     let mut client = Client::connect(addr).await;
     let welcome = client
-        .join(Join { v: 1, code, role, name: None, zone: None, resume, key: key.map(str::to_owned) })
+        .join(Join { resume, key: key.map(str::to_owned), ..Join::new(code, role) })
         .await
         .expect("join");
     (client, welcome)
@@ -256,9 +256,7 @@ async fn a_deleted_session_is_gone_for_good() {
     assert_eq!(participant.closed_with().await, 4003);
     assert_eq!(export(&lapp, code, &created.key).await.0, 404);
     let mut late = Client::connect(addr).await;
-    let refused = late
-        .join(Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
-        .await;
+    let refused = late.join(Join::new(code, Role::Participant)).await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::UnknownSession));
 
     lapp.kill();
@@ -266,9 +264,7 @@ async fn a_deleted_session_is_gone_for_good() {
     assert_eq!(export(&lapp, code, &created.key).await.0, 404, "a restart does not bring it back");
     assert_eq!(export(&lapp, kept.code, &kept.key).await.0, 200, "the other session is still there");
     let mut late = Client::connect(addr).await;
-    let refused = late
-        .join(Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None })
-        .await;
+    let refused = late.join(Join::new(code, Role::Participant)).await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::UnknownSession));
 }
 

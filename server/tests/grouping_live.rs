@@ -68,13 +68,9 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
             let mut client = server.connect().await;
             let welcome = client
                 .join(Join {
-                    v: 1,
-                    code,
-                    role: Role::Participant,
                     name: Some(format!("{zone}{i}")),
                     zone: Some(zone.into()),
-                    resume: None,
-                    key: None,
+                    ..Join::new(code, Role::Participant)
                 })
                 .await
                 .expect("join");
@@ -209,13 +205,9 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     let mut late = server.connect().await;
     let welcome = late
         .join(Join {
-            v: 1,
-            code,
-            role: Role::Participant,
             name: Some("Late".into()),
             zone: Some("C".into()),
-            resume: None,
-            key: None,
+            ..Join::new(code, Role::Participant)
         })
         .await
         .expect("join");

@@ -156,13 +156,8 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     let mut back = server.connect().await;
     let resumed = back
         .join(lapp_protocol::Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
             resume: welcome.resume.clone(),
-            key: None,
+            ..lapp_protocol::Join::new(created.code, Role::Participant)
         })
         .await
         .expect("resume");
@@ -207,13 +202,8 @@ async fn a_failed_commit_acknowledges_nothing_and_clients_resume_to_the_stored_s
     let mut back = server.connect().await;
     let resumed = back
         .join(lapp_protocol::Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
             resume: welcome.resume.clone(),
-            key: None,
+            ..lapp_protocol::Join::new(created.code, Role::Participant)
         })
         .await
         .expect("resume");

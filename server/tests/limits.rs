@@ -118,17 +118,7 @@ async fn a_full_session_says_so() {
     server.join(created.code, Role::Participant, None, None).await;
     server.join(created.code, Role::Participant, None, None).await;
     let mut third = server.connect().await;
-    let refused = third
-        .join(Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
-            resume: None,
-            key: None,
-        })
-        .await;
+    let refused = third.join(Join::new(created.code, Role::Participant)).await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::SessionFull));
     third.assert_open().await;
     // Screens and facilitators are not participants and still get in.

@@ -294,13 +294,8 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     let mut again = server.connect().await;
     let resumed = again
         .join(lapp_protocol::Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
             resume: welcome.resume.clone(),
-            key: None,
+            ..lapp_protocol::Join::new(created.code, Role::Participant)
         })
         .await
         .expect("resume accepted");
@@ -327,13 +322,8 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     let mut stranger = server.connect().await;
     let refused = stranger
         .join(lapp_protocol::Join {
-            v: 1,
-            code: created.code,
-            role: Role::Participant,
-            name: None,
-            zone: None,
             resume: Some("0".repeat(32)),
-            key: None,
+            ..lapp_protocol::Join::new(created.code, Role::Participant)
         })
         .await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(ErrorCode::BadResume));

@@ -34,15 +34,8 @@ async fn no_secret_is_ever_logged() {
     }
     // A resume, a foreign token and a wrong key.
     let mut again = server.connect().await;
-    let join = |resume: Option<String>, role, key: Option<String>| Join {
-        v: 1,
-        code,
-        role,
-        name: None,
-        zone: None,
-        resume,
-        key,
-    };
+    let join =
+        |resume: Option<String>, role, key: Option<String>| Join { resume, key, ..Join::new(code, role) };
     again.join(join(Some(tokens[0].clone()), Role::Participant, None)).await.expect("resume");
     let forged = tokens[1].chars().rev().collect::<String>();
     assert!(server.connect().await.join(join(Some(forged.clone()), Role::Participant, None)).await.is_err());

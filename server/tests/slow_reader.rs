@@ -46,7 +46,7 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
         }));
     }
     let mut frozen = Client::connect_with_small_buffer(server.addr).await;
-    let join = Join { v: 1, code, role: Role::Participant, name: None, zone: None, resume: None, key: None };
+    let join = Join::new(code, Role::Participant);
     frozen.send(&lapp_protocol::ClientFrame::new(None, ClientMsg::Join(join))).await;
     facilitator
         .until(|msg| {

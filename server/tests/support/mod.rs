@@ -105,13 +105,9 @@ impl TestServer {
         let mut client = self.connect().await;
         let welcome = client
             .join(Join {
-                v: 1,
-                code,
-                role,
                 name: name.map(str::to_owned),
-                zone: None,
-                resume: None,
                 key: key.map(str::to_owned),
+                ..Join::new(code, role)
             })
             .await
             .expect("join accepted");
