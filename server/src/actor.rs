@@ -149,6 +149,10 @@ pub fn spawn(
         leaderboard_dirty: true,
         exports: Vec::new(),
         deletion: None,
+        present: Vec::new(),
+        present_stale: false,
+        joined_now: Vec::new(),
+        unreachable: Vec::new(),
     };
     tracker.spawn(tracing::Instrument::instrument(
         actor.run(inbox, shutdown),
@@ -197,6 +201,13 @@ struct Actor {
     exports: Vec<oneshot::Sender<SessionExport>>,
     /// A deletion asked for in this batch, carried out once it is committed.
     deletion: Option<oneshot::Sender<Result<(), StoreError>>>,
+    /// The connected participants in pid order, as the engines want them; rebuilt when stale.
+    present: Vec<Pid>,
+    present_stale: bool,
+    /// Connections that joined in this batch (their `since` is reset after it).
+    joined_now: Vec<ConnId>,
+    /// Connections a send failed on in this batch: closed, or too slow and being closed.
+    unreachable: Vec<ConnId>,
 }
 
 fn now_ms() -> u64 {
@@ -288,6 +299,7 @@ impl Actor {
             && self.by_pid.get(&pid) == Some(&conn)
         {
             self.by_pid.remove(&pid);
+            self.present_stale = true;
             self.progress_dirty = true;
         }
     }
@@ -311,6 +323,7 @@ impl Actor {
             self.record(event);
         }
         if let Some(pid) = admitted.pid {
+            self.present_stale = true;
             if let Some(old) = self.by_pid.insert(pid, conn).and_then(|old| self.conns.remove(&old)) {
                 old.outbox.close(close::REPLACED);
             }
@@ -327,6 +340,7 @@ impl Actor {
         let welcome = self.welcome(admitted.role, admitted.pid);
         self.conns
             .insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
+        self.joined_now.push(conn);
         self.pending.push((Target::Conn(conn), encode(&welcome)));
         self.answered.push((conn, rid, received));
         true
@@ -346,18 +360,24 @@ impl Actor {
         self.by_pid.len() as u32
     }
 
-    fn present(&self) -> Vec<Pid> {
-        let mut present: Vec<Pid> = self.by_pid.keys().copied().collect();
-        present.sort_unstable();
-        present
+    /// Brings `present` (the connected participants, in pid order) up to date. It is kept
+    /// rather than rebuilt per request: sorting a hall for every score was a tenth of the
+    /// server's time in a busy round.
+    fn refresh_present(&mut self) {
+        if self.present.len() != self.by_pid.len() || self.present_stale {
+            self.present.clear();
+            self.present.extend(self.by_pid.keys().copied());
+            self.present.sort_unstable();
+            self.present_stale = false;
+        }
     }
 
     fn request(&mut self, conn: ConnId, rid: Option<u64>, msg: &ClientMsg, received: Instant) {
         let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
             return; // replaced or gone while the request was queued
         };
-        let present = self.present();
-        let context = Context { now_ms: now_ms(), present: &present };
+        self.refresh_present();
+        let context = Context { now_ms: now_ms(), present: &self.present };
         match self.session.decide(sender, msg, &context, &mut self.rng) {
             Ok(events) => {
                 let mut ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card: None, note: None };
@@ -402,12 +422,12 @@ impl Actor {
     }
 
     fn advance_on_timer(&mut self) {
-        let present = self.present();
-        let context = Context { now_ms: now_ms(), present: &present };
+        self.refresh_present();
+        let context = Context { now_ms: now_ms(), present: &self.present };
         let events = match self.session.next_phase(&context, &mut self.rng) {
             // Nobody is here to be handed anything (say, just after a restart): the countdown
             // ends and the facilitator moves on when people are back.
-            Ok(_) if present.is_empty() => vec![SessionEvent::TimerSet { timer: None }],
+            Ok(_) if self.present.is_empty() => vec![SessionEvent::TimerSet { timer: None }],
             Ok(events) => events,
             // Nothing to advance to: the countdown simply ends.
             Err(_) => vec![SessionEvent::TimerSet { timer: None }],
@@ -577,7 +597,7 @@ impl Actor {
         let mut frames = Vec::new();
         match scoring.phase() {
             (Phase::Round, Some(round)) => {
-                for pid in self.present() {
+                for &pid in self.by_pid.keys() {
                     let (card, score) =
                         scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
                     frames.push((pid, ServerMsg::Hand(Hand { round, card: card.map(card_text), score })));
@@ -587,7 +607,7 @@ impl Actor {
                 // One ranking for everyone: it sorts every card.
                 let ranking = scoring.ranking();
                 let rank_of: HashMap<_, _> = ranking.iter().map(|entry| (entry.card, entry)).collect();
-                for pid in self.present() {
+                for &pid in self.by_pid.keys() {
                     let yours = scoring.mine(pid).and_then(|card| rank_of.get(&card.id)).map(|entry| Yours {
                         total: entry.total,
                         count: entry.count,
@@ -597,7 +617,7 @@ impl Actor {
                 }
             }
             _ => {
-                for pid in self.present() {
+                for &pid in self.by_pid.keys() {
                     frames.push((pid, ServerMsg::Mine { card: scoring.mine(pid).map(card_text) }));
                 }
             }
@@ -645,7 +665,8 @@ impl Actor {
             if let Some(conn) = self.conns.get(&id) {
                 for frame in frames {
                     if !conn.outbox.send(frame) {
-                        break; // closed, or too slow and being closed
+                        self.unreachable.push(id); // closed, or too slow and being closed
+                        break;
                     }
                 }
             }
@@ -653,12 +674,14 @@ impl Actor {
         for (_, _, received) in self.answered.drain(..) {
             crate::metrics::record_duration(crate::metrics::ACK_SECONDS, received.elapsed());
         }
-        for conn in self.conns.values_mut() {
-            conn.since = 0;
+        for id in self.joined_now.drain(..) {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.since = 0;
+            }
         }
-        let closed: Vec<ConnId> =
-            self.conns.iter().filter(|(_, conn)| conn.outbox.is_closed()).map(|(id, _)| *id).collect();
-        for conn in closed {
+        // Only connections a send failed on are looked at: asking every connection whether
+        // it is closed after every batch cost more than the rest of a round together.
+        for conn in std::mem::take(&mut self.unreachable) {
             self.forget(conn);
         }
     }
@@ -668,6 +691,8 @@ impl Actor {
     /// holds, and every connection is closed (1011) so its client resumes into that state.
     async fn recover_from_failed_commit(&mut self) {
         self.pending.clear();
+        self.joined_now.clear();
+        self.unreachable.clear();
         self.exports.clear();
         for (conn, rid, _) in self.answered.drain(..) {
             if let Some(conn) = self.conns.get(&conn) {
@@ -734,7 +759,8 @@ impl Actor {
             let mut frames = frames.into_iter().map(|(_, frame)| frame);
             for frame in frames.by_ref().take(first_answer) {
                 if !conn.outbox.send(frame) {
-                    break; // closed, or too slow and being closed
+                    self.unreachable.push(id); // closed, or too slow and being closed
+                    break;
                 }
             }
             let rest: Vec<Utf8Bytes> = frames.collect();
@@ -774,15 +800,15 @@ impl Actor {
     }
 
     /// Sends one frame to everyone `target` names, now (between batches: nobody is new).
-    fn deliver(&self, target: &Target, frame: Frame) {
-        let mut sent = 0u64;
-        self.recipients(0, target, |id| {
-            if let Some(conn) = self.conns.get(&id) {
-                conn.outbox.send(frame.bytes.clone());
-                sent += 1;
+    fn deliver(&mut self, target: &Target, frame: Frame) {
+        let mut ids = Vec::new();
+        self.recipients(0, target, |id| ids.push(id));
+        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(ids.len() as u64);
+        for id in ids {
+            if self.conns.get(&id).is_some_and(|conn| !conn.outbox.send(frame.bytes.clone())) {
+                self.forget(id);
             }
-        });
-        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent);
+        }
     }
 
     /// Sends progress and the leaderboard if they changed since the last tick.

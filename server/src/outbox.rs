@@ -91,8 +91,4 @@ impl Outbox {
     pub fn close(&self, code: u16) {
         self.closer.close(code);
     }
-
-    pub fn is_closed(&self) -> bool {
-        self.closer.token.is_cancelled()
-    }
 }
