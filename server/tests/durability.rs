@@ -67,6 +67,19 @@ async fn hand_of(client: &mut Client, round: u32) -> Option<CardId> {
 /// Every score the server acknowledged: (round, pid) → (card, score).
 type Acked = HashMap<(u32, Pid), (CardId, u8)>;
 
+/// The real binary on a data folder of its own, with a 25/10 open for writing and its
+/// facilitator connected.
+async fn writing_session() -> (tempfile::TempDir, LappProcess, SessionCreated, Client) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let lapp = LappProcess::start(data.path(), LappProcess::free_addr()).await;
+    let created = create_session(&lapp).await;
+    let (mut facilitator, _) =
+        join(lapp.addr, created.code, Role::Facilitator, None, Some(&created.key)).await;
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    (data, lapp, created, facilitator)
+}
+
 /// One participant as the test remembers them across the crash.
 struct Person {
     pid: Pid,
@@ -77,14 +90,8 @@ struct Person {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_9_loses_no_acknowledged_card_or_score() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let addr = LappProcess::free_addr();
-    let mut lapp = LappProcess::start(data.path(), addr).await;
-    let created = create_session(&lapp).await;
-    let code = created.code;
-    let (mut facilitator, _) = join(addr, code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let (data, mut lapp, created, mut facilitator) = writing_session().await;
+    let (addr, code) = (lapp.addr, created.code);
 
     let mut people = Vec::new();
     let mut clients = Vec::new();
@@ -272,14 +279,8 @@ async fn a_deleted_session_is_gone_for_good() {
 /// every acknowledged score is there after a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_shutdown_loses_nothing_acknowledged() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let addr = LappProcess::free_addr();
-    let mut lapp = LappProcess::start(data.path(), addr).await;
-    let created = create_session(&lapp).await;
-    let code = created.code;
-    let (mut facilitator, _) = join(addr, code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    let (data, mut lapp, created, mut facilitator) = writing_session().await;
+    let (addr, code) = (lapp.addr, created.code);
     let mut clients = Vec::new();
     for i in 0..12 {
         let (mut client, welcome) = join(addr, code, Role::Participant, None, None).await;

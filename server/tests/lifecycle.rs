@@ -153,14 +153,7 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     facilitator.until(|msg| matches!(msg, ServerMsg::Progress(p) if p.connected == 3).then_some(())).await;
     assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
 
-    let mut back = server.connect().await;
-    let resumed = back
-        .join(lapp_protocol::Join {
-            resume: welcome.resume.clone(),
-            ..lapp_protocol::Join::new(created.code, Role::Participant)
-        })
-        .await
-        .expect("resume");
+    let (mut back, resumed) = server.resume(created.code, &welcome).await;
     let hand = resumed.view.hand.expect("round 1 is open");
     let card = hand.card.expect("the card nobody was handed goes to the phone that came back").id;
     assert_ne!(card, own[3], "never their own card");
@@ -199,14 +192,7 @@ async fn a_failed_commit_acknowledges_nothing_and_clients_resume_to_the_stored_s
     assert_eq!(facilitator.closed_with().await, 1011);
     store.failing.store(false, std::sync::atomic::Ordering::SeqCst);
 
-    let mut back = server.connect().await;
-    let resumed = back
-        .join(lapp_protocol::Join {
-            resume: welcome.resume.clone(),
-            ..lapp_protocol::Join::new(created.code, Role::Participant)
-        })
-        .await
-        .expect("resume");
+    let (mut back, resumed) = server.resume(created.code, &welcome).await;
     assert_eq!(resumed.view.mine, None, "the card that was not stored is not there");
     assert_eq!(resumed.view.activity.map(|a| a.phase), Some(Phase::Writing));
     let ack = back.request(ClientMsg::CardWrite { text: "kept".into() }).await;

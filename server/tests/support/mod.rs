@@ -115,6 +115,18 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// A new connection that comes back as the participant `welcome` was given to.
+    pub async fn resume(&self, code: JoinCode, welcome: &Welcome) -> (Client, Welcome) {
+        let mut client = self.connect().await;
+        let resumed = client
+            .join(Join { resume: welcome.resume.clone(), ..Join::new(code, Role::Participant) })
+            .await
+            .expect("resume accepted");
+        (client, resumed)
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
