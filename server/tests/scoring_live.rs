@@ -291,7 +291,7 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     let four = Score::new(4).expect("score");
     assert!(client.request(ClientMsg::CardScore { round: 1, card, score: four }).await.is_ok());
 
-    let (mut again, resumed) = server.resume(created.code, &welcome).await;
+    let (mut again, resumed) = server.resume(created.code, welcome).await;
     assert_eq!(resumed.you.pid, welcome.you.pid);
     assert_eq!(resumed.you.name.as_deref(), Some("P0"));
     let view_hand = resumed.view.hand.expect("a round is open");
