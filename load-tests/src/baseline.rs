@@ -214,9 +214,13 @@ async fn listen(
         Ok(Err(err)) => return report(Event::Failed(format!("a listener could not connect: {err:#}"))),
         Err(_) => return report(Event::Failed("a listener was not ready within 30 s".into())),
     };
+    // Polled after the socket, and registered once: a hall of listeners all waiting on one
+    // stop signal should not queue up on it for every frame.
+    let stopped = stop.changed();
+    tokio::pin!(stopped);
     loop {
         tokio::select! {
-            _ = stop.changed() => break,
+            biased;
             received = client.recv_text() => match received {
                 Ok(text) => {
                     let at = Instant::now();
@@ -231,6 +235,7 @@ async fn listen(
                     return report(Event::Lost { room, error });
                 }
             },
+            _ = &mut stopped => break,
         }
     }
     client.close().await;

@@ -349,19 +349,21 @@ impl Participant {
             waiting: None,
             to_score: None,
         };
+        // Frames are polled first and the stop signal last, registered once, as the baseline's
+        // listeners do: a hall waiting on one signal should not queue up on it for every frame.
         let mut stop = self.stop.clone();
+        let stopped = stop.changed();
+        tokio::pin!(stopped);
+        let thinking = tokio::time::sleep_until(far_future());
+        tokio::pin!(thinking);
         loop {
-            let score_at = seat.to_score.as_ref().map_or_else(far_future, |to_score| to_score.at);
+            if let Some(to_score) = &seat.to_score
+                && thinking.deadline() != to_score.at
+            {
+                thinking.as_mut().reset(to_score.at);
+            }
             tokio::select! {
-                _ = stop.changed() => break,
-                () = tokio::time::sleep_until(score_at), if seat.to_score.is_some() => {
-                    if let Some(ToScore { round, card, .. }) = seat.to_score.take() {
-                        let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
-                            .context("a score from 1 to 5")?;
-                        let msg = ClientMsg::CardScore { round, card, score };
-                        seat.request(&mut client, msg, Pending::Score { round, card, score }).await?;
-                    }
-                }
+                biased;
                 received = client.recv_timed() => {
                     let (msg, at) = received?;
                     match self.take(&mut seat, &mut client, msg, at).await? {
@@ -376,6 +378,15 @@ impl Participant {
                         Step::Leave => break,
                     }
                 }
+                () = &mut thinking, if seat.to_score.is_some() => {
+                    if let Some(ToScore { round, card, .. }) = seat.to_score.take() {
+                        let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
+                            .context("a score from 1 to 5")?;
+                        let msg = ClientMsg::CardScore { round, card, score };
+                        seat.request(&mut client, msg, Pending::Score { round, card, score }).await?;
+                    }
+                }
+                _ = &mut stopped => break,
             }
         }
         client.close().await;

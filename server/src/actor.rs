@@ -1,9 +1,12 @@
 //! The session actor: one tokio task that alone owns one session's state.
 //!
 //! It takes requests from connection tasks in batches, decides and applies each through the
-//! session and its engines, writes the batch's events to the store in one go (group commit),
-//! and only then sends what the batch produced: acks, personal frames, shared frames. Progress
-//! and the leaderboard are coalesced and sent at most four times a second.
+//! session and its engines, and writes the batch's events to the store in one go (group
+//! commit). Answers (acks, errors, welcomes) leave only once the batch is committed, and with
+//! them whatever follows an answer on the same connection; every other frame (an activity, a
+//! hand) leaves the moment it is decided, so a hall's hands are on the wire while the rest of
+//! the round is still being dealt. Progress and the leaderboard are coalesced and sent at most
+//! four times a second.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use lapp_protocol::{
-    ClientMsg, ErrorCode, Hand, Join, Phase, Pid, Reveal, Role, ServerMsg, SessionExport, Welcome, You, Yours,
+    CardId, ClientMsg, ErrorCode, Hand, Join, LeaderboardEntry, Phase, Pid, Reveal, Role, ServerMsg,
+    SessionExport, Welcome, You, Yours,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -143,7 +147,8 @@ pub fn spawn(
         by_pid: HashMap::new(),
         rng: StdRng::from_os_rng(),
         events: Vec::new(),
-        pending: Vec::new(),
+        held: HashMap::new(),
+        frames_out: FrameCounts::default(),
         answered: Vec::new(),
         progress_dirty: true,
         leaderboard_dirty: true,
@@ -151,7 +156,6 @@ pub fn spawn(
         deletion: None,
         present: Vec::new(),
         present_stale: false,
-        joined_now: Vec::new(),
         unreachable: Vec::new(),
     };
     tracker.spawn(tracing::Instrument::instrument(
@@ -165,13 +169,11 @@ struct Conn {
     role: Role,
     pid: Option<Pid>,
     outbox: Outbox,
-    /// The index in `pending` from which this connection receives the current batch's frames:
-    /// frames decided before it joined are already in its `welcome`.
-    since: usize,
 }
 
-/// Who a frame held until commit goes to.
+/// Who a frame goes to.
 enum Target {
+    /// An answer to one connection: it waits for the batch's commit.
     Conn(ConnId),
     Participant(Pid),
     Everyone,
@@ -191,8 +193,10 @@ struct Actor {
     rng: StdRng,
     /// Events applied but not yet committed.
     events: Vec<SessionEvent>,
-    /// Frames held until the events before them are committed.
-    pending: Vec<(Target, Frame)>,
+    /// Per connection, frames waiting for this batch's commit: its answer and what followed.
+    held: HashMap<ConnId, Vec<Utf8Bytes>>,
+    /// Frames sent since the metrics were last told, by type.
+    frames_out: FrameCounts,
     /// The requests answered in this batch, so a failed commit can answer each with its `rid`.
     answered: Vec<(ConnId, Option<u64>, Instant)>,
     progress_dirty: bool,
@@ -204,8 +208,6 @@ struct Actor {
     /// The connected participants in pid order, as the engines want them; rebuilt when stale.
     present: Vec<Pid>,
     present_stale: bool,
-    /// Connections that joined in this batch (their `since` is reset after it).
-    joined_now: Vec<ConnId>,
     /// Connections a send failed on in this batch: closed, or too slow and being closed.
     unreachable: Vec<ConnId>,
 }
@@ -259,11 +261,9 @@ impl Actor {
                         self.handle(msg);
                     }
                     let decided = started.elapsed();
-                    let frames = self.pending.len();
                     self.commit_and_send().await;
                     tracing::debug!(
                         requests = received,
-                        frames,
                         decided_us = decided.as_micros() as u64,
                         total_us = started.elapsed().as_micros() as u64,
                         "batch"
@@ -337,11 +337,10 @@ impl Actor {
             }
             self.progress_dirty = true;
         }
+        // Frames decided before this point are in the welcome; those decided after it follow it.
         let welcome = self.welcome(admitted.role, admitted.pid);
-        self.conns
-            .insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox, since: self.pending.len() });
-        self.joined_now.push(conn);
-        self.pending.push((Target::Conn(conn), encode(&welcome)));
+        self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox });
+        self.emit(Target::Conn(conn), &encode(&welcome));
         self.answered.push((conn, rid, received));
         true
     }
@@ -410,12 +409,12 @@ impl Actor {
                         self.session.scoring().and_then(|(_, scoring)| scoring.mine(pid)).map(|mine| mine.id);
                 }
                 if rid.is_some() {
-                    self.pending.push((Target::Conn(conn), encode(&ack)));
+                    self.emit(Target::Conn(conn), &encode(&ack));
                 }
             }
             Err(Refusal { code, message }) => {
                 tracing::debug!(%code, request = msg.type_name(), "refused");
-                self.pending.push((Target::Conn(conn), encode(&ServerMsg::error(rid, code, message))));
+                self.emit(Target::Conn(conn), &encode(&ServerMsg::error(rid, code, message)));
             }
         }
         self.answered.push((conn, rid, received));
@@ -458,8 +457,7 @@ impl Actor {
         match event {
             SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
             SessionEvent::ActivityStarted { .. } => {
-                self.share(Target::Everyone, activity(&self.session));
-                self.bring_participants_up_to_date();
+                self.bring_everyone_up_to_date(activity(&self.session));
                 if let Some(level) = self.session.grouping().and_then(|(_, grouping)| grouping.phase().1) {
                     self.send_groups(|group| group.level == level);
                 }
@@ -480,20 +478,19 @@ impl Actor {
                 }
                 ScoringEvent::CardWritten { pid, .. } => {
                     let mine = self.session.scoring().and_then(|(_, s)| s.mine(*pid)).map(card_text);
-                    self.pending.push((Target::Participant(*pid), encode(&ServerMsg::Mine { card: mine })));
+                    self.emit(Target::Participant(*pid), &encode(&ServerMsg::Mine { card: mine }));
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
                 ScoringEvent::RoundStarted { .. } | ScoringEvent::ResultsReached => {
-                    self.share(Target::Everyone, activity(&self.session));
-                    self.bring_participants_up_to_date();
+                    self.bring_everyone_up_to_date(activity(&self.session));
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
                 ScoringEvent::CardHanded { round, pid, card } => {
                     let card = self.session.scoring().and_then(|(_, s)| s.card(*card)).map(card_text);
                     let hand = ServerMsg::Hand(Hand { round: *round, card, score: None });
-                    self.pending.push((Target::Participant(*pid), encode(&hand)));
+                    self.emit(Target::Participant(*pid), &encode(&hand));
                     self.progress_dirty = true;
                 }
                 ScoringEvent::CardScored { .. } => {
@@ -506,7 +503,7 @@ impl Actor {
                         && let (Phase::Round, Some(round)) = scoring.phase()
                     {
                         let hand = ServerMsg::Hand(Hand { round, card: None, score: None });
-                        self.pending.push((Target::Participant(pid), encode(&hand)));
+                        self.emit(Target::Participant(pid), &encode(&hand));
                     }
                     if self.session.reveal().is_some() {
                         self.share(Target::Audience, Some(self.reveal_frame()));
@@ -580,7 +577,7 @@ impl Actor {
             }
         }
         for (pid, frame) in frames {
-            self.pending.push((Target::Participant(pid), frame));
+            self.emit(Target::Participant(pid), &frame);
         }
     }
 
@@ -589,59 +586,107 @@ impl Actor {
         ServerMsg::Reveal(self.session.reveal().unwrap_or(Reveal { count: 0, entries: Vec::new() }))
     }
 
-    /// After a phase change: each connected participant's `hand`, `results` or `mine`.
-    fn bring_participants_up_to_date(&mut self) {
-        let Some((_, scoring)) = self.session.scoring() else {
-            return;
+    /// After a phase change: the new `activity` for everyone and, in a 25/10, each connected
+    /// participant's `hand`, `results` or `mine` right behind it, so that a phone's frames
+    /// reach its writer together and leave in one write.
+    fn bring_everyone_up_to_date(&mut self, activity: Option<ServerMsg>) {
+        let activity = activity.map(|msg| encode(&msg));
+        if let Some(activity) = &activity {
+            self.emit(Target::Watchers, activity);
+        }
+        // One ranking for everyone: it sorts every card.
+        let ranking = match self.session.scoring() {
+            Some((_, scoring)) if scoring.phase().0 == Phase::Results => scoring.ranking(),
+            _ => Vec::new(),
         };
-        let mut frames = Vec::new();
-        match scoring.phase() {
-            (Phase::Round, Some(round)) => {
-                for &pid in self.by_pid.keys() {
-                    let (card, score) =
-                        scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
-                    frames.push((pid, ServerMsg::Hand(Hand { round, card: card.map(card_text), score })));
+        let rank_of: HashMap<CardId, &LeaderboardEntry> =
+            ranking.iter().map(|entry| (entry.card, entry)).collect();
+        let pids: Vec<Pid> = self.by_pid.keys().copied().collect();
+        for pid in pids {
+            let own = self.scoring_frame(pid, &rank_of);
+            match (&activity, &own) {
+                (Some(activity), Some(own)) => {
+                    self.emit_together(Target::Participant(pid), activity, Some(own))
                 }
+                (Some(frame), None) | (None, Some(frame)) => self.emit(Target::Participant(pid), frame),
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// A participant's own side of the 25/10's phase: `hand`, `results` or `mine`.
+    fn scoring_frame(&self, pid: Pid, rank_of: &HashMap<CardId, &LeaderboardEntry>) -> Option<Frame> {
+        let (_, scoring) = self.session.scoring()?;
+        let msg = match scoring.phase() {
+            (Phase::Round, Some(round)) => {
+                let (card, score) =
+                    scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
+                ServerMsg::Hand(Hand { round, card: card.map(card_text), score })
             }
             (Phase::Results, _) => {
-                // One ranking for everyone: it sorts every card.
-                let ranking = scoring.ranking();
-                let rank_of: HashMap<_, _> = ranking.iter().map(|entry| (entry.card, entry)).collect();
-                for &pid in self.by_pid.keys() {
-                    let yours = scoring.mine(pid).and_then(|card| rank_of.get(&card.id)).map(|entry| Yours {
-                        total: entry.total,
-                        count: entry.count,
-                        rank: entry.rank,
-                    });
-                    frames.push((pid, ServerMsg::Results { yours }));
-                }
+                let yours = scoring.mine(pid).and_then(|card| rank_of.get(&card.id)).map(|entry| Yours {
+                    total: entry.total,
+                    count: entry.count,
+                    rank: entry.rank,
+                });
+                ServerMsg::Results { yours }
             }
-            _ => {
-                for &pid in self.by_pid.keys() {
-                    frames.push((pid, ServerMsg::Mine { card: scoring.mine(pid).map(card_text) }));
-                }
-            }
-        }
-        for (pid, msg) in frames {
-            self.pending.push((Target::Participant(pid), encode(&msg)));
-        }
+            _ => ServerMsg::Mine { card: scoring.mine(pid).map(card_text) },
+        };
+        Some(encode(&msg))
     }
 
-    /// Queues one frame for many: it is encoded once and the same bytes go to all.
+    /// Sends one frame, encoded once, to many: the same bytes go to all.
     fn share(&mut self, target: Target, msg: Option<ServerMsg>) {
         if let Some(msg) = msg {
-            self.pending.push((target, encode(&msg)));
+            self.emit(target, &encode(&msg));
         }
     }
 
-    /// Writes the batch's events, then sends what the batch produced. Nothing is acknowledged
+    /// Sends a frame to everyone `target` names. An answer waits for the batch's commit, and
+    /// so does whatever follows an answer on the same connection, to keep its frames in
+    /// order; everything else leaves now. A connection that joins later in the batch gets
+    /// nothing decided before its `welcome`, which already shows it.
+    fn emit(&mut self, target: Target, frame: &Frame) {
+        self.emit_together(target, frame, None);
+    }
+
+    /// Sends `first` and then `second` as [`Actor::emit`] sends one frame, but together: they
+    /// take one place in each connection's queue and leave in one write.
+    fn emit_together(&mut self, target: Target, first: &Frame, second: Option<&Frame>) {
+        let answer = matches!(target, Target::Conn(_));
+        let Actor { conns, by_pid, held, unreachable, .. } = self;
+        let mut sent = 0;
+        recipients(conns, by_pid, &target, |id, conn| {
+            sent += 1;
+            let (first, second) = (first.bytes.clone(), second.map(|frame| frame.bytes.clone()));
+            if let Some(waiting) = held.get_mut(&id) {
+                waiting.extend(std::iter::once(first).chain(second));
+            } else if answer {
+                held.insert(id, std::iter::once(first).chain(second).collect());
+            } else {
+                let queued = match second {
+                    Some(second) => conn.outbox.send_pair(first, second),
+                    None => conn.outbox.send(first),
+                };
+                if !queued {
+                    unreachable.push(id); // closed, or too slow and being closed
+                }
+            }
+        });
+        for frame in std::iter::once(first).chain(second) {
+            self.frames_out.add(frame.kind, sent);
+        }
+    }
+
+    /// Writes the batch's events, then sends what waited for them. Nothing is acknowledged
     /// before the store has it.
     async fn commit_and_send(&mut self) {
-        // What answers nothing (an activity, a hand) leaves while the batch is written; answers
-        // (acks, errors, welcomes) and whatever follows them on the same connection wait for
-        // the commit. No score can refer to a hand before the hand-out is stored: scores come
-        // in a later batch, and batches commit in order.
-        let held = self.send_until_answers();
+        // What answers nothing (an activity, a hand) has left already; answers (acks, errors,
+        // welcomes) and whatever follows them on the same connection wait for the commit. No
+        // score can refer to a hand before the hand-out is stored: scores come in a later
+        // batch, and batches commit in order.
+        let held = std::mem::take(&mut self.held);
         if !self.events.is_empty() {
             let events = std::mem::take(&mut self.events);
             let (store, code) = (Arc::clone(&self.store), self.session.code);
@@ -674,24 +719,23 @@ impl Actor {
         for (_, _, received) in self.answered.drain(..) {
             crate::metrics::record_duration(crate::metrics::ACK_SECONDS, received.elapsed());
         }
-        for id in self.joined_now.drain(..) {
-            if let Some(conn) = self.conns.get_mut(&id) {
-                conn.since = 0;
-            }
-        }
-        // Only connections a send failed on are looked at: asking every connection whether
-        // it is closed after every batch cost more than the rest of a round together.
+        self.forget_unreachable();
+    }
+
+    /// Forgets the connections a send failed on. Only those are looked at: asking every
+    /// connection whether it is closed after every batch cost more than the rest of a round.
+    fn forget_unreachable(&mut self) {
         for conn in std::mem::take(&mut self.unreachable) {
             self.forget(conn);
         }
+        self.frames_out.report();
     }
 
     /// After a failed commit the state in memory is ahead of the store. Every request of the
     /// batch is answered `internal` with its `rid`, the session is rebuilt from what the store
     /// holds, and every connection is closed (1011) so its client resumes into that state.
     async fn recover_from_failed_commit(&mut self) {
-        self.pending.clear();
-        self.joined_now.clear();
+        self.held.clear();
         self.unreachable.clear();
         self.exports.clear();
         for (conn, rid, _) in self.answered.drain(..) {
@@ -733,96 +777,72 @@ impl Actor {
         let _unwanted = reply.send(deleted);
     }
 
-    /// Sends each connection its frames of the batch up to its first answer, and returns the
-    /// rest, per connection, to be sent once the batch is committed. Each connection's frames
-    /// go out back to back, in the order they were decided, so its writer finds them together
-    /// and sends them in one write: a round's `activity` and `hand` reach a phone as one packet.
-    fn send_until_answers(&mut self) -> Vec<(ConnId, Vec<Utf8Bytes>)> {
-        let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return Vec::new();
-        }
-        let mut per_conn: HashMap<ConnId, Vec<(bool, Utf8Bytes)>> = HashMap::new();
-        for (index, (target, frame)) in pending.into_iter().enumerate() {
-            let answer = matches!(target, Target::Conn(_));
-            let mut sent = 0u64;
-            self.recipients(index, &target, |id| {
-                per_conn.entry(id).or_default().push((answer, frame.bytes.clone()));
-                sent += 1;
-            });
-            metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(sent);
-        }
-        let mut held = Vec::new();
-        for (id, frames) in per_conn {
-            let Some(conn) = self.conns.get(&id) else { continue };
-            let first_answer = frames.iter().position(|(answer, _)| *answer).unwrap_or(frames.len());
-            let mut frames = frames.into_iter().map(|(_, frame)| frame);
-            for frame in frames.by_ref().take(first_answer) {
-                if !conn.outbox.send(frame) {
-                    self.unreachable.push(id); // closed, or too slow and being closed
-                    break;
-                }
-            }
-            let rest: Vec<Utf8Bytes> = frames.collect();
-            if !rest.is_empty() {
-                held.push((id, rest));
-            }
-        }
-        held
-    }
-
-    /// The connections that get the `index`-th frame of a batch sent to `target`.
-    fn recipients(&self, index: usize, target: &Target, mut each: impl FnMut(ConnId)) {
-        let wants = |conn: &Conn| conn.since <= index;
-        let mut to_roles = |roles: &[Role]| {
-            for (id, conn) in &self.conns {
-                if roles.contains(&conn.role) && wants(conn) {
-                    each(*id);
-                }
-            }
-        };
-        match target {
-            Target::Conn(id) => {
-                if self.conns.get(id).is_some_and(wants) {
-                    each(*id);
-                }
-            }
-            Target::Participant(pid) => {
-                if let Some(id) = self.by_pid.get(pid).filter(|id| self.conns.get(id).is_some_and(wants)) {
-                    each(*id);
-                }
-            }
-            Target::Everyone => to_roles(&[Role::Participant, Role::Facilitator, Role::Screen]),
-            Target::Facilitators => to_roles(&[Role::Facilitator]),
-            Target::Watchers => to_roles(&[Role::Facilitator, Role::Screen]),
-            Target::Audience => to_roles(&[Role::Participant, Role::Screen]),
-        }
-    }
-
-    /// Sends one frame to everyone `target` names, now (between batches: nobody is new).
-    fn deliver(&mut self, target: &Target, frame: Frame) {
-        let mut ids = Vec::new();
-        self.recipients(0, target, |id| ids.push(id));
-        metrics::counter!(crate::metrics::FRAMES_OUT, "type" => frame.kind).increment(ids.len() as u64);
-        for id in ids {
-            if self.conns.get(&id).is_some_and(|conn| !conn.outbox.send(frame.bytes.clone())) {
-                self.forget(id);
-            }
-        }
-    }
-
-    /// Sends progress and the leaderboard if they changed since the last tick.
+    /// Sends progress and the leaderboard if they changed since the last tick. It runs between
+    /// batches, when nothing waits for a commit, so they leave at once.
     fn send_coalesced(&mut self) {
         if self.progress_dirty {
             self.progress_dirty = false;
             let progress = encode(&ServerMsg::Progress(self.session.progress(self.connected())));
-            self.deliver(&Target::Watchers, progress);
+            self.emit(Target::Watchers, &progress);
         }
         if self.leaderboard_dirty {
             self.leaderboard_dirty = false;
             if let Some(leaderboard) = self.session.leaderboard(self.limits.leaderboard_entries) {
-                self.deliver(&Target::Facilitators, encode(&ServerMsg::Leaderboard(leaderboard)));
+                self.emit(Target::Facilitators, &encode(&ServerMsg::Leaderboard(leaderboard)));
             }
+        }
+        self.forget_unreachable();
+    }
+}
+
+/// The connections `target` names, with their ids.
+fn recipients(
+    conns: &HashMap<ConnId, Conn>,
+    by_pid: &HashMap<Pid, ConnId>,
+    target: &Target,
+    mut each: impl FnMut(ConnId, &Conn),
+) {
+    let mut to_roles = |roles: &[Role]| {
+        for (id, conn) in conns {
+            if roles.contains(&conn.role) {
+                each(*id, conn);
+            }
+        }
+    };
+    match target {
+        Target::Conn(id) => {
+            if let Some(conn) = conns.get(id) {
+                each(*id, conn);
+            }
+        }
+        Target::Participant(pid) => {
+            if let Some((id, conn)) = by_pid.get(pid).and_then(|id| Some((*id, conns.get(id)?))) {
+                each(id, conn);
+            }
+        }
+        Target::Everyone => to_roles(&[Role::Participant, Role::Facilitator, Role::Screen]),
+        Target::Facilitators => to_roles(&[Role::Facilitator]),
+        Target::Watchers => to_roles(&[Role::Facilitator, Role::Screen]),
+        Target::Audience => to_roles(&[Role::Participant, Role::Screen]),
+    }
+}
+
+/// Frames sent, by type, counted on the actor and told to the metrics once per batch rather
+/// than once for each of a round's thousands of frames.
+#[derive(Default)]
+struct FrameCounts(Vec<(&'static str, u64)>);
+
+impl FrameCounts {
+    fn add(&mut self, kind: &'static str, frames: u64) {
+        match self.0.iter_mut().find(|(counted, _)| *counted == kind) {
+            Some((_, count)) => *count += frames,
+            None => self.0.push((kind, frames)),
+        }
+    }
+
+    fn report(&mut self) {
+        for (kind, count) in self.0.drain(..) {
+            metrics::counter!(crate::metrics::FRAMES_OUT, "type" => kind).increment(count);
         }
     }
 }

@@ -62,21 +62,45 @@ impl Closer {
     }
 }
 
+/// What a connection's writer takes off its queue at once: a frame, or two that belong
+/// together (a phase change's `activity` and the phone's own `hand`), which then take one
+/// place in the queue and wake the writer once.
+#[derive(Debug)]
+pub struct Outgoing {
+    first: Utf8Bytes,
+    second: Option<Utf8Bytes>,
+}
+
+impl Outgoing {
+    pub fn frames(self) -> impl Iterator<Item = Utf8Bytes> {
+        std::iter::once(self.first).chain(self.second)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    frames: mpsc::Sender<Utf8Bytes>,
+    frames: mpsc::Sender<Outgoing>,
     closer: Arc<Closer>,
 }
 
 impl Outbox {
-    pub fn new(frames: mpsc::Sender<Utf8Bytes>, closer: Arc<Closer>) -> Outbox {
+    pub fn new(frames: mpsc::Sender<Outgoing>, closer: Arc<Closer>) -> Outbox {
         Outbox { frames, closer }
     }
 
     /// Queues a frame without waiting. Returns false if the connection is gone or was too
     /// slow, in which case it is being closed with 4004.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
-        match self.frames.try_send(frame) {
+        self.queue(Outgoing { first: frame, second: None })
+    }
+
+    /// Queues two frames that leave together, as [`Outbox::send`] queues one.
+    pub fn send_pair(&self, first: Utf8Bytes, second: Utf8Bytes) -> bool {
+        self.queue(Outgoing { first, second: Some(second) })
+    }
+
+    fn queue(&self, outgoing: Outgoing) -> bool {
+        match self.frames.try_send(outgoing) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::info!("closing a connection too slow to read");
