@@ -293,8 +293,12 @@ async fn write_frames<W>(
 }
 
 async fn feed<W: Sink<Message> + Unpin>(sink: &mut W, outgoing: Outgoing) -> Result<(), W::Error> {
-    for frame in outgoing.frames() {
-        sink.feed(Message::Text(frame)).await?;
+    match outgoing {
+        Outgoing::One(frame) => sink.feed(Message::Text(frame)).await,
+        Outgoing::Two(pair) => {
+            let (first, second) = *pair;
+            sink.feed(Message::Text(first)).await?;
+            sink.feed(Message::Text(second)).await
+        }
     }
-    Ok(())
 }

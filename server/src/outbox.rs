@@ -66,16 +66,14 @@ impl Closer {
 /// together (a phase change's `activity` and the phone's own `hand`), which then take one
 /// place in the queue and wake the writer once.
 #[derive(Debug)]
-pub struct Outgoing {
-    first: Utf8Bytes,
-    second: Option<Utf8Bytes>,
+pub enum Outgoing {
+    One(Utf8Bytes),
+    Two(Box<(Utf8Bytes, Utf8Bytes)>),
 }
 
-impl Outgoing {
-    pub fn frames(self) -> impl Iterator<Item = Utf8Bytes> {
-        std::iter::once(self.first).chain(self.second)
-    }
-}
+// A queue holds its first block of 32 places from the start, so every idle connection pays
+// for them: a pair is boxed to keep a place the size of one frame.
+const _: () = assert!(size_of::<Outgoing>() == size_of::<Utf8Bytes>());
 
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -91,12 +89,12 @@ impl Outbox {
     /// Queues a frame without waiting. Returns false if the connection is gone or was too
     /// slow, in which case it is being closed with 4004.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
-        self.queue(Outgoing { first: frame, second: None })
+        self.queue(Outgoing::One(frame))
     }
 
     /// Queues two frames that leave together, as [`Outbox::send`] queues one.
     pub fn send_pair(&self, first: Utf8Bytes, second: Utf8Bytes) -> bool {
-        self.queue(Outgoing { first, second: Some(second) })
+        self.queue(Outgoing::Two(Box::new((first, second))))
     }
 
     fn queue(&self, outgoing: Outgoing) -> bool {
