@@ -601,9 +601,12 @@ impl Actor {
         };
         let rank_of: HashMap<CardId, &LeaderboardEntry> =
             ranking.iter().map(|entry| (entry.card, entry)).collect();
-        let pids: Vec<Pid> = self.by_pid.keys().copied().collect();
-        for pid in pids {
-            let own = self.scoring_frame(pid, &rank_of);
+        // Every frame is encoded before the first leaves: once they leave, the hall's writers
+        // and phones compete with this task for the CPU, and the last phone's frame waits for
+        // whatever of this loop is still to run.
+        let own: Vec<(Pid, Option<Frame>)> =
+            self.by_pid.keys().map(|&pid| (pid, self.scoring_frame(pid, &rank_of))).collect();
+        for (pid, own) in own {
             match (&activity, &own) {
                 (Some(activity), Some(own)) => {
                     self.emit_together(Target::Participant(pid), activity, Some(own))
