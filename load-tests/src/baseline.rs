@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use lapp_protocol::{CardId, CardText, Hand, ServerMsg};
+use lapp_protocol::{ActivityInfo, ActivityKind, CardId, CardText, Hand, Phase, ServerMsg};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -51,6 +51,20 @@ pub struct Args {
     /// Spread client sockets over this many source addresses, 127.0.0.1 to 127.0.0.N.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=254))]
     pub sources: u8,
+    /// What every listener is sent in each fan-out.
+    #[arg(long, value_enum, default_value_t = Frames::Hand)]
+    pub frames: Frames,
+}
+
+/// What the bare server sends each listener in a fan-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Frames {
+    /// One `hand`-sized frame, the same bytes for all: the bar DESIGN.md sets.
+    Hand,
+    /// What Lapp sends at a round's start: the same `activity` for all, then a `hand` made for
+    /// each listener from its own card; the fan-out is timed to the `hand`.
+    Lapp,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,8 +79,8 @@ pub struct ServerArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum BaselineMsg {
-    Hello { room: usize },
-    Trigger { room: usize },
+    Hello { room: usize, index: usize },
+    Trigger { room: usize, round: u32, frames: Frames },
     Ready,
 }
 
@@ -80,6 +94,22 @@ impl BaselineMsg {
 fn hand_frame() -> String {
     let card = CardText { id: CardId(1_400), text: crate::scoring::card_text(0, 1_399) };
     ServerMsg::Hand(Hand { round: 1, card: Some(card), score: None }).encode()
+}
+
+/// The `activity` Lapp sends everyone when a round starts.
+fn round_activity(round: u32) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    ServerMsg::Activity(ActivityInfo {
+        index: 0,
+        kind: ActivityKind::Scoring,
+        prompt: crate::server::PROMPT.to_owned(),
+        phase: Phase::Round,
+        round: Some(round),
+        level: None,
+        deadline: None,
+        now: Some(now.as_millis() as u64),
+    })
+    .encode()
 }
 
 /// What a listener task tells the driver.
@@ -104,10 +134,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let (stop, stop_rx) = watch::channel(false);
     let mut listeners = JoinSet::new();
     for room in 0..args.rooms {
-        for _ in 0..args.participants {
+        for index in 0..args.participants {
             let (connector, gate, events, stop) =
                 (Arc::clone(&connector), Arc::clone(&gate), events_tx.clone(), stop_rx.clone());
-            listeners.spawn(listen(room, connector, gate, events, stop));
+            listeners.spawn(listen(room, index, connector, gate, events, stop));
         }
     }
     drop(events_tx);
@@ -149,7 +179,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let mut triggered_at = Vec::with_capacity(args.rooms);
         for (room, trigger) in triggers.iter_mut().enumerate() {
             triggered_at.push(Instant::now());
-            trigger.send_text(BaselineMsg::Trigger { room }.encode()).await?;
+            trigger.send_text(BaselineMsg::Trigger { room, round, frames: args.frames }.encode()).await?;
         }
         let mut received = vec![0; args.rooms];
         while received.iter().zip(&present).any(|(received, present)| received < present) {
@@ -188,9 +218,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// One listener: says hello to its room, then reports the arrival of every frame.
+/// One listener: says hello to its room, then reports the arrival of every `hand`.
 async fn listen(
     room: usize,
+    index: usize,
     connector: Arc<Connector>,
     gate: Arc<Semaphore>,
     events: mpsc::UnboundedSender<Event>,
@@ -202,7 +233,7 @@ async fn listen(
         let _permit = gate.acquire().await?;
         let started = Instant::now();
         let mut client = connector.connect().await?;
-        client.send_text(BaselineMsg::Hello { room }.encode()).await?;
+        client.send_text(BaselineMsg::Hello { room, index }.encode()).await?;
         client.recv_text().await?; // `ready`: registered in the room
         anyhow::Ok((client, started.elapsed()))
     };
@@ -225,10 +256,13 @@ async fn listen(
                 Ok(text) => {
                     let at = Instant::now();
                     // A real client reads what it got; Lapp's participants decode every frame.
-                    if ServerMsg::decode(text.as_str()).is_err() {
-                        return report(Event::Failed("the bare server sent a frame not in the protocol".into()));
+                    match ServerMsg::decode(text.as_str()) {
+                        Ok(ServerMsg::Hand(_)) => report(Event::Received { room, at }),
+                        Ok(_) => {}
+                        Err(_) => {
+                            return report(Event::Failed("the bare server sent a frame not in the protocol".into()));
+                        }
                     }
-                    report(Event::Received { room, at })
                 }
                 Err(err) => {
                     let error = format!("a listener was lost: {err:#}");
@@ -241,8 +275,13 @@ async fn listen(
     client.close().await;
 }
 
-/// Each room's listeners: the queue of every connection.
-type Rooms = Arc<Mutex<HashMap<usize, Vec<mpsc::Sender<Utf8Bytes>>>>>;
+/// Each room's listeners: the queue and the card of every connection.
+type Rooms = Arc<Mutex<HashMap<usize, Vec<Listener>>>>;
+
+struct Listener {
+    queue: mpsc::Sender<Utf8Bytes>,
+    card: CardText,
+}
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -312,19 +351,23 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
         return Ok(());
     };
     match serde_json::from_str(&first)? {
-        BaselineMsg::Trigger { room } => {
-            fan_out(rooms, room, hand);
+        BaselineMsg::Trigger { room, round, frames: what } => {
+            fan_out(rooms, room, round, what, hand);
             while let Some(text) = next_text(&mut frames).await? {
-                if let Ok(BaselineMsg::Trigger { room }) = serde_json::from_str(&text) {
-                    fan_out(rooms, room, hand);
+                if let Ok(BaselineMsg::Trigger { room, round, frames: what }) = serde_json::from_str(&text) {
+                    fan_out(rooms, room, round, what, hand);
                 }
             }
         }
-        BaselineMsg::Hello { room } => {
+        BaselineMsg::Hello { room, index } => {
             let (queue, queued) = mpsc::channel(OUTBOX_FRAMES);
             // Queued before the listener joins its room, so `ready` means registered.
             queue.try_send(Utf8Bytes::from(BaselineMsg::Ready.encode()))?;
-            rooms.lock().unwrap_or_else(PoisonError::into_inner).entry(room).or_default().push(queue);
+            // The card a participant of that room and seat writes in `scoring`.
+            let card =
+                CardText { id: CardId(index as u32 + 1), text: crate::scoring::card_text(room, index) };
+            let listener = Listener { queue, card };
+            rooms.lock().unwrap_or_else(PoisonError::into_inner).entry(room).or_default().push(listener);
             let writer = tokio::spawn(write_frames(sink, queued));
             while next_text(&mut frames).await?.is_some() {}
             writer.abort();
@@ -334,12 +377,22 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
     Ok(())
 }
 
-/// Sends the same bytes to every listener of `room`, never waiting on one.
-fn fan_out(rooms: &Rooms, room: usize, hand: &Utf8Bytes) {
+/// Sends every listener of `room` its frames, never waiting on one: the same bytes to all,
+/// or with [`Frames::Lapp`] the same `activity` to all and to each a `hand` of its own.
+fn fan_out(rooms: &Rooms, room: usize, round: u32, frames: Frames, hand: &Utf8Bytes) {
     let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(listeners) = rooms.get_mut(&room) {
-        // As in Lapp, a listener whose queue is full or gone is dropped.
-        listeners.retain(|listener| listener.try_send(hand.clone()).is_ok());
+    let Some(listeners) = rooms.get_mut(&room) else { return };
+    // As in Lapp, a listener whose queue is full or gone is dropped.
+    match frames {
+        Frames::Hand => listeners.retain(|listener| listener.queue.try_send(hand.clone()).is_ok()),
+        Frames::Lapp => {
+            let activity = Utf8Bytes::from(round_activity(round));
+            listeners.retain(|listener| {
+                let own = Hand { round, card: Some(listener.card.clone()), score: None };
+                let own = Utf8Bytes::from(ServerMsg::Hand(own).encode());
+                listener.queue.try_send(activity.clone()).is_ok() && listener.queue.try_send(own).is_ok()
+            });
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Args {
     /// are held against it come from the same run.
     #[arg(long)]
     pub baseline: bool,
+    /// What the bare server sends each listener when it is measured with `--baseline`.
+    #[arg(long, value_enum, default_value_t = baseline::Frames::Hand, requires = "baseline")]
+    pub baseline_frames: baseline::Frames,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -79,6 +82,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             rooms: args.rooms,
             rounds: args.rounds,
             sources: args.target.sources,
+            frames: args.baseline_frames,
         };
         Some(baseline::run(&shape).await.context("the baseline run")?)
     } else {

@@ -15,6 +15,9 @@ use lapp_protocol::{AgendaItem, CreateSession, JoinCode, ScoringConfig, SessionC
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
+/// The question of every 25/10 the driver plays.
+pub const PROMPT: &str = "What slows you down?";
+
 /// How long a started server may take to answer.
 const STARTUP_PATIENCE: Duration = Duration::from_secs(15);
 
@@ -100,12 +103,12 @@ impl Api {
         answer.is_ok_and(|response| response.status().is_success())
     }
 
-    /// `POST /api/sessions` with one 25/10 of `rounds` rounds.
+    /// `POST /api/sessions` with one 25/10 of `rounds` rounds, asking [`PROMPT`].
     pub async fn create_scoring_session(&self, title: &str, rounds: u32) -> anyhow::Result<SessionCreated> {
         let body = CreateSession {
             title: title.to_owned(),
             agenda: vec![AgendaItem::Scoring {
-                prompt: "What slows you down?".to_owned(),
+                prompt: PROMPT.to_owned(),
                 config: ScoringConfig { rounds, ..ScoringConfig::default() },
             }],
             language: Default::default(),
