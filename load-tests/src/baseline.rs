@@ -422,3 +422,60 @@ async fn next_text(frames: &mut SplitStream<Ws>) -> anyhow::Result<Option<Utf8By
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room_of(cards: &[&str]) -> (Rooms, Vec<mpsc::Receiver<Utf8Bytes>>) {
+        let rooms = Rooms::default();
+        let mut queues = Vec::new();
+        for (index, text) in cards.iter().enumerate() {
+            let (queue, queued) = mpsc::channel(OUTBOX_FRAMES);
+            let card = CardText { id: CardId(index as u32 + 1), text: (*text).to_owned() };
+            rooms
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(0)
+                .or_default()
+                .push(Listener { queue, card });
+            queues.push(queued);
+        }
+        (rooms, queues)
+    }
+
+    fn received(queue: &mut mpsc::Receiver<Utf8Bytes>) -> Vec<ServerMsg> {
+        std::iter::from_fn(|| queue.try_recv().ok())
+            .map(|frame| ServerMsg::decode(frame.as_str()).expect("a protocol frame"))
+            .collect()
+    }
+
+    #[test]
+    fn the_bare_hand_is_the_same_frame_for_everyone() {
+        let (rooms, mut queues) = room_of(&["a", "b"]);
+        let hand = Utf8Bytes::from(hand_frame());
+        fan_out(&rooms, 0, 1, Frames::Hand, &hand);
+        for queue in &mut queues {
+            let frames: Vec<Utf8Bytes> = std::iter::from_fn(|| queue.try_recv().ok()).collect();
+            assert_eq!(frames, vec![hand.clone()]);
+        }
+    }
+
+    #[test]
+    fn lapp_frames_are_one_activity_and_each_listeners_own_hand() {
+        let (rooms, mut queues) = room_of(&["first card", "second card"]);
+        fan_out(&rooms, 0, 3, Frames::Lapp, &Utf8Bytes::from(hand_frame()));
+        for (index, queue) in queues.iter_mut().enumerate() {
+            let frames = received(queue);
+            assert_eq!(frames.len(), 2, "{frames:?}");
+            assert!(
+                matches!(&frames[0], ServerMsg::Activity(activity) if activity.round == Some(3) && activity.phase == Phase::Round),
+                "{frames:?}"
+            );
+            let ServerMsg::Hand(hand) = &frames[1] else { panic!("a hand second: {frames:?}") };
+            let card = hand.card.as_ref().expect("a card");
+            assert_eq!((hand.round, card.id), (3, CardId(index as u32 + 1)));
+            assert_eq!(card.text, ["first card", "second card"][index]);
+        }
+    }
+}
