@@ -3,6 +3,7 @@
 //! acknowledged score against the session's export.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,9 +46,14 @@ pub struct Args {
     /// their hand and come back with their resume token.
     #[arg(long, default_value_t = 0.0)]
     pub churn: f64,
-    /// Each participant scores after a random wait of 0 to this many milliseconds.
+    /// Each participant scores after a random wait of `--think-min-ms` to this many
+    /// milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub think_ms: u64,
+    /// The shortest wait before a participant scores. With 0, some of a hall scores while the
+    /// round's hands are still going out, which no hall of people reading their cards does.
+    #[arg(long, default_value_t = 0)]
+    pub think_min_ms: u64,
     /// First measure the same fan-out against the bare baseline server, so the figures that
     /// are held against it come from the same run.
     #[arg(long)]
@@ -75,6 +81,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
     if !(0.0..=1.0).contains(&args.churn) {
         bail!("--churn is a fraction from 0 to 1");
+    }
+    if args.think_min_ms > args.think_ms {
+        bail!("--think-min-ms is more than --think-ms");
     }
     let bare = if args.baseline {
         let shape = baseline::Args {
@@ -114,7 +123,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 index,
                 code: state.code,
                 churns: index < churners,
-                think: Duration::from_millis(args.think_ms),
+                think: Duration::from_millis(args.think_min_ms)..=Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
                 events: events_tx.clone(),
@@ -292,7 +301,7 @@ struct Participant {
     code: JoinCode,
     /// Drops the connection after every hand and resumes.
     churns: bool,
-    think: Duration,
+    think: RangeInclusive<Duration>,
     connector: Arc<Connector>,
     gate: Arc<Semaphore>,
     events: mpsc::UnboundedSender<Event>,
@@ -450,7 +459,7 @@ impl Participant {
     fn hold(&self, seat: &mut Seat, hand: Hand, at: Instant) {
         match hand.card {
             Some(card) => {
-                let at = tokio::time::Instant::from_std(at) + rand::random_range(Duration::ZERO..=self.think);
+                let at = tokio::time::Instant::from_std(at) + rand::random_range(self.think.clone());
                 seat.to_score = Some(ToScore { at, round: hand.round, card: card.id });
             }
             None => self.report(Happened::RoundDone(None)),
