@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use crate::client::{Connector, MAX_CLIENTS, MAX_CONNECTING, send_home, ws_config};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::ServerProcess;
+use crate::windows::Windows;
 
 /// Frames that may wait for one listener, as in Lapp; a listener that falls further behind
 /// is dropped.
@@ -54,6 +56,10 @@ pub struct Args {
     /// What every listener is sent in each fan-out.
     #[arg(long, value_enum, default_value_t = Frames::Hand)]
     pub frames: Frames,
+    /// Append each fan-out's window on the monotonic clock to this file, for
+    /// `scripts/profile-fanout`.
+    #[arg(long)]
+    pub windows: Option<PathBuf>,
 }
 
 /// What the bare server sends each listener in a fan-out.
@@ -128,6 +134,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         bail!("at most {MAX_CLIENTS} listeners in all");
     }
     let (process, addr) = ServerProcess::start_baseline().await?;
+    let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
+    if let Some(windows) = &windows {
+        windows.process("bare", process.pid());
+    }
     let connector = Arc::new(Connector::new(addr, args.sources));
     let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
     let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -181,11 +191,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             triggered_at.push(Instant::now());
             trigger.send_text(BaselineMsg::Trigger { room, round, frames: args.frames }.encode()).await?;
         }
+        let mut last = Instant::now();
         let mut received = vec![0; args.rooms];
         while received.iter().zip(&present).any(|(received, present)| received < present) {
             match next_event().await? {
                 Event::Received { room, at } => {
                     fanout.record(at.saturating_duration_since(triggered_at[room]));
+                    last = last.max(at);
                     received[room] += 1;
                     bar.inc(1);
                 }
@@ -196,6 +208,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 }
                 Event::Joined { .. } | Event::Failed(_) => {}
             }
+        }
+        if let (Some(windows), Some(first)) = (&windows, triggered_at.first()) {
+            windows.window("bare", *first, last);
         }
     }
     bar.finish_and_clear();

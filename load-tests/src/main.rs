@@ -8,6 +8,7 @@
 //! - [`client`]: connecting WebSocket clients and counting their traffic.
 //! - [`server`]: the server under load, the process started for it and its /proc figures.
 //! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
+//! - [`windows`]: each round's fan-out window on the monotonic clock, for a profiler.
 
 mod baseline;
 mod client;
@@ -15,6 +16,7 @@ mod idle;
 mod report;
 mod scoring;
 mod server;
+mod windows;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use crate::baseline;
 use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
+use crate::windows::Windows;
 
 /// How long the driver waits for the next event before it calls the run stalled.
 const STALL: Duration = Duration::from_secs(60);
@@ -61,6 +63,10 @@ pub struct Args {
     /// What the bare server sends each listener when it is measured with `--baseline`.
     #[arg(long, value_enum, default_value_t = baseline::Frames::Hand, requires = "baseline")]
     pub baseline_frames: baseline::Frames,
+    /// Append each round's fan-out window on the monotonic clock to this file (the bare
+    /// server's too, with `--baseline`), for `scripts/profile-fanout`.
+    #[arg(long)]
+    pub windows: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -92,12 +98,17 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             rounds: args.rounds,
             sources: args.target.sources,
             frames: args.baseline_frames,
+            windows: args.windows.clone(),
         };
         Some(baseline::run(&shape).await.context("the baseline run")?)
     } else {
         None
     };
     let target = Target::open(&args.target, args.participants.max(5_000)).await?;
+    let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
+    if let (Some(windows), Some(process)) = (&windows, &target.process) {
+        windows.process("lapp", process.pid());
+    }
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
     let barrier = Arc::new(Barrier::new(args.rooms));
@@ -138,6 +149,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let clients = (args.participants * args.rooms) as u64;
     let bar = progress_bar(clients * (2 + u64::from(args.rounds)));
     let mut conductor = Conductor::new(rooms, events, args.participants, bar);
+    conductor.windows = windows;
     conductor.play(args.rounds).await?;
 
     send_home(&mut participants, &stop).await;
@@ -627,6 +639,7 @@ struct Conductor {
     errors: u64,
     violations: u64,
     problems: Problems,
+    windows: Option<Windows>,
 }
 
 impl Conductor {
@@ -649,6 +662,7 @@ impl Conductor {
             errors: 0,
             violations: 0,
             problems: Problems::default(),
+            windows: None,
         }
     }
 
@@ -692,6 +706,9 @@ impl Conductor {
             let Some(advanced_at) = room.advanced_at else { continue };
             for hand in &room.hands {
                 self.fanout.record(hand.saturating_duration_since(advanced_at));
+            }
+            if let (Some(windows), Some(last)) = (&self.windows, room.hands.iter().max()) {
+                windows.window("lapp", advanced_at, *last);
             }
         }
         let deadline = Instant::now() + LEADERBOARD_PATIENCE;

@@ -220,6 +220,10 @@ impl ServerProcess {
         ServerProcess { child, _stdin: stdin, _data_dir: data_dir, peak_rss, cpu_ticks, sampler }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory now, in bytes.
     pub fn rss_bytes(&self) -> Option<u64> {
         rss_bytes(self.child.id())
