@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use lapp_protocol::{ActivityInfo, ActivityKind, CardId, CardText, Hand, Phase, ServerMsg};
+use lapp_protocol::{CardId, CardText, Hand, ServerMsg};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -68,8 +68,8 @@ pub struct Args {
 pub enum Frames {
     /// One `hand`-sized frame, the same bytes for all: the bar DESIGN.md sets.
     Hand,
-    /// What Lapp sends at a round's start: the same `activity` for all, then a `hand` made for
-    /// each listener from its own card; the fan-out is timed to the `hand`.
+    /// What Lapp sends participants at a round's start: each listener a `hand` made from its
+    /// own card (a participant's `hand` stands for the round's `activity`).
     Lapp,
 }
 
@@ -100,22 +100,6 @@ impl BaselineMsg {
 fn hand_frame() -> String {
     let card = CardText { id: CardId(1_400), text: crate::scoring::card_text(0, 1_399) };
     ServerMsg::Hand(Hand { round: 1, card: Some(card), score: None }).encode()
-}
-
-/// The `activity` Lapp sends everyone when a round starts.
-fn round_activity(round: u32) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    ServerMsg::Activity(ActivityInfo {
-        index: 0,
-        kind: ActivityKind::Scoring,
-        prompt: crate::server::PROMPT.to_owned(),
-        phase: Phase::Round,
-        round: Some(round),
-        level: None,
-        deadline: None,
-        now: Some(now.as_millis() as u64),
-    })
-    .encode()
 }
 
 /// What a listener task tells the driver.
@@ -392,23 +376,28 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
     Ok(())
 }
 
-/// Sends every listener of `room` its frames, never waiting on one: the same bytes to all,
-/// or with [`Frames::Lapp`] the same `activity` to all and to each a `hand` of its own.
+/// Sends every listener of `room` its frame, never waiting on one: the same bytes to all, or
+/// with [`Frames::Lapp`] to each a `hand` of its own, all encoded before the first leaves, as
+/// Lapp does.
 fn fan_out(rooms: &Rooms, room: usize, round: u32, frames: Frames, hand: &Utf8Bytes) {
     let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(listeners) = rooms.get_mut(&room) else { return };
-    // As in Lapp, a listener whose queue is full or gone is dropped.
-    match frames {
-        Frames::Hand => listeners.retain(|listener| listener.queue.try_send(hand.clone()).is_ok()),
-        Frames::Lapp => {
-            let activity = Utf8Bytes::from(round_activity(round));
-            listeners.retain(|listener| {
+    let mut own: Vec<Utf8Bytes> = match frames {
+        Frames::Hand => Vec::new(),
+        Frames::Lapp => listeners
+            .iter()
+            .map(|listener| {
                 let own = Hand { round, card: Some(listener.card.clone()), score: None };
-                let own = Utf8Bytes::from(ServerMsg::Hand(own).encode());
-                listener.queue.try_send(activity.clone()).is_ok() && listener.queue.try_send(own).is_ok()
-            });
-        }
-    }
+                Utf8Bytes::from(ServerMsg::Hand(own).encode())
+            })
+            .collect(),
+    };
+    let mut own = own.drain(..);
+    // As in Lapp, a listener whose queue is full or gone is dropped.
+    listeners.retain(|listener| {
+        let frame = own.next().unwrap_or_else(|| hand.clone());
+        listener.queue.try_send(frame).is_ok()
+    });
 }
 
 /// Feeds every queued frame, then flushes once, as Lapp's writer does.
@@ -477,17 +466,12 @@ mod tests {
     }
 
     #[test]
-    fn lapp_frames_are_one_activity_and_each_listeners_own_hand() {
+    fn lapp_frames_are_each_listeners_own_hand() {
         let (rooms, mut queues) = room_of(&["first card", "second card"]);
         fan_out(&rooms, 0, 3, Frames::Lapp, &Utf8Bytes::from(hand_frame()));
         for (index, queue) in queues.iter_mut().enumerate() {
             let frames = received(queue);
-            assert_eq!(frames.len(), 2, "{frames:?}");
-            assert!(
-                matches!(&frames[0], ServerMsg::Activity(activity) if activity.round == Some(3) && activity.phase == Phase::Round),
-                "{frames:?}"
-            );
-            let ServerMsg::Hand(hand) = &frames[1] else { panic!("a hand second: {frames:?}") };
+            let [ServerMsg::Hand(hand)] = frames.as_slice() else { panic!("one hand: {frames:?}") };
             let card = hand.card.as_ref().expect("a card");
             assert_eq!((hand.round, card.id), (3, CardId(index as u32 + 1)));
             assert_eq!(card.text, ["first card", "second card"][index]);

@@ -457,7 +457,7 @@ impl Actor {
         match event {
             SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
             SessionEvent::ActivityStarted { .. } => {
-                self.bring_everyone_up_to_date(activity(&self.session));
+                self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
                 if let Some(level) = self.session.grouping().and_then(|(_, grouping)| grouping.phase().1) {
                     self.send_groups(|group| group.level == level);
                 }
@@ -482,10 +482,16 @@ impl Actor {
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
-                ScoringEvent::RoundStarted { .. } | ScoringEvent::ResultsReached => {
-                    self.bring_everyone_up_to_date(activity(&self.session));
+                ScoringEvent::RoundStarted { .. } => {
+                    // A participant's `hand` carries the round and so stands for the
+                    // `activity` (docs/protocol.md): one frame per phone at the busiest moment.
+                    // The leaderboard does not change with the phase, so it is not sent again.
+                    self.bring_everyone_up_to_date(activity(&self.session), Participants::OwnFrameOnly);
                     self.progress_dirty = true;
-                    self.leaderboard_dirty = true;
+                }
+                ScoringEvent::ResultsReached => {
+                    self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
+                    self.progress_dirty = true;
                 }
                 ScoringEvent::CardHanded { round, pid, card } => {
                     let card = self.session.scoring().and_then(|(_, s)| s.card(*card)).map(card_text);
@@ -586,14 +592,16 @@ impl Actor {
         ServerMsg::Reveal(self.session.reveal().unwrap_or(Reveal { count: 0, entries: Vec::new() }))
     }
 
-    /// After a phase change: the new `activity` for everyone and, in a 25/10, each connected
-    /// participant's `hand`, `results` or `mine` right behind it, so that a phone's frames
-    /// reach its writer together and leave in one write.
-    fn bring_everyone_up_to_date(&mut self, activity: Option<ServerMsg>) {
+    /// After a phase change: the new `activity` for facilitators and screens and, unless
+    /// `participants` says their own frame stands for it, for participants; in a 25/10, each
+    /// connected participant's `hand`, `results` or `mine` right behind it, so that a phone's
+    /// frames are queued together and leave in one write.
+    fn bring_everyone_up_to_date(&mut self, activity: Option<ServerMsg>, participants: Participants) {
         let activity = activity.map(|msg| encode(&msg));
         if let Some(activity) = &activity {
             self.emit(Target::Watchers, activity);
         }
+        let activity = activity.filter(|_| participants == Participants::ActivityToo);
         // One ranking for everyone: it sorts every card.
         let ranking = match self.session.scoring() {
             Some((_, scoring)) if scoring.phase().0 == Phase::Results => scoring.ranking(),
@@ -607,12 +615,8 @@ impl Actor {
         let own: Vec<(Pid, Option<Frame>)> =
             self.by_pid.keys().map(|&pid| (pid, self.scoring_frame(pid, &rank_of))).collect();
         for (pid, own) in own {
-            match (&activity, &own) {
-                (Some(activity), Some(own)) => {
-                    self.emit_together(Target::Participant(pid), activity, Some(own))
-                }
-                (Some(frame), None) | (None, Some(frame)) => self.emit(Target::Participant(pid), frame),
-                (None, None) => {}
+            for frame in activity.iter().chain(&own) {
+                self.emit(Target::Participant(pid), frame);
             }
         }
     }
@@ -651,35 +655,20 @@ impl Actor {
     /// order; everything else leaves now. A connection that joins later in the batch gets
     /// nothing decided before its `welcome`, which already shows it.
     fn emit(&mut self, target: Target, frame: &Frame) {
-        self.emit_together(target, frame, None);
-    }
-
-    /// Sends `first` and then `second` as [`Actor::emit`] sends one frame, but together: they
-    /// take one place in each connection's queue and leave in one write.
-    fn emit_together(&mut self, target: Target, first: &Frame, second: Option<&Frame>) {
         let answer = matches!(target, Target::Conn(_));
         let Actor { conns, by_pid, held, unreachable, .. } = self;
         let mut sent = 0;
         recipients(conns, by_pid, &target, |id, conn| {
             sent += 1;
-            let (first, second) = (first.bytes.clone(), second.map(|frame| frame.bytes.clone()));
             if let Some(waiting) = held.get_mut(&id) {
-                waiting.extend(std::iter::once(first).chain(second));
+                waiting.push(frame.bytes.clone());
             } else if answer {
-                held.insert(id, std::iter::once(first).chain(second).collect());
-            } else {
-                let queued = match second {
-                    Some(second) => conn.outbox.send_pair(first, second),
-                    None => conn.outbox.send(first),
-                };
-                if !queued {
-                    unreachable.push(id); // closed, or too slow and being closed
-                }
+                held.insert(id, vec![frame.bytes.clone()]);
+            } else if !conn.outbox.send(frame.bytes.clone()) {
+                unreachable.push(id); // closed, or too slow and being closed
             }
         });
-        for frame in std::iter::once(first).chain(second) {
-            self.frames_out.add(frame.kind, sent);
-        }
+        self.frames_out.add(frame.kind, sent);
     }
 
     /// Writes the batch's events, then sends what waited for them. Nothing is acknowledged
@@ -796,6 +785,15 @@ impl Actor {
         }
         self.forget_unreachable();
     }
+}
+
+/// What participants get when the phase changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Participants {
+    /// The `activity`, then their own frame.
+    ActivityToo,
+    /// Only their own frame, which stands for the `activity`.
+    OwnFrameOnly,
 }
 
 /// The connections `target` names, with their ids.

@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::AppState;
 use crate::abuse::{Budget, ConnectionSlot};
 use crate::actor::{ConnId, SessionHandle, ToActor};
-use crate::outbox::{Closer, Outbox, Outgoing, close};
+use crate::outbox::{Closer, Outbox, close};
 
 /// How long a close frame may take to leave before the socket is simply dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -241,7 +241,7 @@ fn close_code_for(err: &(dyn std::error::Error + 'static)) -> u16 {
 /// found this server spending beyond the bare broadcast.
 async fn write_frames<W>(
     mut sink: W,
-    mut frames: mpsc::Receiver<Outgoing>,
+    mut frames: mpsc::Receiver<Utf8Bytes>,
     closer: Arc<Closer>,
     ping_every: Duration,
 ) where
@@ -252,21 +252,18 @@ async fn write_frames<W>(
     let closed = closer.token().cancelled();
     tokio::pin!(closed);
     loop {
-        let woken = tokio::select! {
+        let first = tokio::select! {
             biased;
-            outgoing = frames.recv() => match outgoing {
-                Some(outgoing) => Some(outgoing),
+            frame = frames.recv() => match frame {
+                Some(frame) => Message::Text(frame),
                 None => break,
             },
-            _ = ping.tick() => None,
+            _ = ping.tick() => Message::Ping(Default::default()),
         };
         let write = async {
-            match woken {
-                Some(outgoing) => feed(&mut sink, outgoing).await?,
-                None => sink.feed(Message::Ping(Default::default())).await?,
-            }
-            while let Ok(outgoing) = frames.try_recv() {
-                feed(&mut sink, outgoing).await?;
+            sink.feed(first).await?;
+            while let Ok(frame) = frames.try_recv() {
+                sink.feed(Message::Text(frame)).await?;
             }
             sink.flush().await
         };
@@ -283,22 +280,11 @@ async fn write_frames<W>(
     // What was queued before the close (say, the error that explains it) still goes out, and
     // then the close frame; a peer that cannot take them in time is dropped without them.
     let farewell = async {
-        while let Ok(outgoing) = frames.try_recv() {
-            feed(&mut sink, outgoing).await?;
+        while let Ok(frame) = frames.try_recv() {
+            sink.feed(Message::Text(frame)).await?;
         }
         let close_frame = CloseFrame { code: closer.code(), reason: Utf8Bytes::from_static("") };
         sink.send(Message::Close(Some(close_frame))).await
     };
     let _sent = tokio::time::timeout(CLOSE_GRACE, farewell).await;
-}
-
-async fn feed<W: Sink<Message> + Unpin>(sink: &mut W, outgoing: Outgoing) -> Result<(), W::Error> {
-    match outgoing {
-        Outgoing::One(frame) => sink.feed(Message::Text(frame)).await,
-        Outgoing::Two(pair) => {
-            let (first, second) = *pair;
-            sink.feed(Message::Text(first)).await?;
-            sink.feed(Message::Text(second)).await
-        }
-    }
 }

@@ -62,43 +62,21 @@ impl Closer {
     }
 }
 
-/// What a connection's writer takes off its queue at once: a frame, or two that belong
-/// together (a phase change's `activity` and the phone's own `hand`), which then take one
-/// place in the queue and wake the writer once.
-#[derive(Debug)]
-pub enum Outgoing {
-    One(Utf8Bytes),
-    Two(Box<(Utf8Bytes, Utf8Bytes)>),
-}
-
-// A queue holds its first block of 32 places from the start, so every idle connection pays
-// for them: a pair is boxed to keep a place the size of one frame.
-const _: () = assert!(size_of::<Outgoing>() == size_of::<Utf8Bytes>());
-
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    frames: mpsc::Sender<Outgoing>,
+    frames: mpsc::Sender<Utf8Bytes>,
     closer: Arc<Closer>,
 }
 
 impl Outbox {
-    pub fn new(frames: mpsc::Sender<Outgoing>, closer: Arc<Closer>) -> Outbox {
+    pub fn new(frames: mpsc::Sender<Utf8Bytes>, closer: Arc<Closer>) -> Outbox {
         Outbox { frames, closer }
     }
 
     /// Queues a frame without waiting. Returns false if the connection is gone or was too
     /// slow, in which case it is being closed with 4004.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
-        self.queue(Outgoing::One(frame))
-    }
-
-    /// Queues two frames that leave together, as [`Outbox::send`] queues one.
-    pub fn send_pair(&self, first: Utf8Bytes, second: Utf8Bytes) -> bool {
-        self.queue(Outgoing::Two(Box::new((first, second))))
-    }
-
-    fn queue(&self, outgoing: Outgoing) -> bool {
-        match self.frames.try_send(outgoing) {
+        match self.frames.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::info!("closing a connection too slow to read");

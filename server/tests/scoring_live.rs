@@ -176,10 +176,31 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
     // Rule 4 as far as membership was steady: every card was scored in round 1.
     assert!(acked.values().all(|scores| scores.iter().any(|&(round, _, _)| round == 1)));
 
+    // At a round's start a participant's hand stands for the activity; facilitators get it.
+    let round_activity = |msg: &ServerMsg| -> Option<u32> {
+        match msg {
+            ServerMsg::Activity(a) if a.phase == Phase::Round => a.round,
+            _ => None,
+        }
+    };
+    for person in &people {
+        if let Some(client) = &person.client {
+            let rounds: Vec<u32> = client.log.iter().filter_map(round_activity).collect();
+            assert_eq!(
+                rounds,
+                Vec::<u32>::new(),
+                "{} got a round's activity as well as its hand",
+                person.pid
+            );
+        }
+    }
+
     // The final leaderboard is exactly the sum of the acknowledged scores.
     facilitator
         .until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == Phase::Results).then_some(()))
         .await;
+    let rounds: Vec<u32> = facilitator.log.iter().filter_map(round_activity).collect();
+    assert_eq!(rounds, (1..=ROUNDS).collect::<Vec<_>>(), "the facilitator sees every round start");
     let leaderboard: Leaderboard = facilitator
         .until(|msg| match msg {
             ServerMsg::Leaderboard(board) => Some(board.clone()),

@@ -3,7 +3,7 @@
 
 mod support;
 
-use lapp_protocol::{ClientMsg, Join, Phase, Role, ServerMsg};
+use lapp_protocol::{ClientMsg, Join, Role, ServerMsg};
 use lapp_server::Limits;
 use support::{Client, TestServer};
 
@@ -37,12 +37,13 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
                     _ => None,
                 })
                 .await;
-            let round_at = client
+            // Every countdown was sent before the round: all of them came before the hand.
+            let countdowns = client
                 .log
                 .iter()
-                .position(|m| matches!(m, ServerMsg::Activity(a) if a.phase == Phase::Round));
-            let hand_at = client.log.iter().position(|m| matches!(m, ServerMsg::Hand(_)));
-            (pid, hand, round_at < hand_at)
+                .filter(|m| matches!(m, ServerMsg::Activity(a) if a.deadline.is_some()))
+                .count();
+            (pid, hand, countdowns)
         }));
     }
     let mut frozen = Client::connect_with_small_buffer(server.addr).await;
@@ -56,6 +57,7 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
 
     // Every countdown change goes to everyone; the frozen client reads none of them.
     let mut closed = false;
+    let mut countdowns_sent = 0;
     for seconds in 1..=20_000u32 {
         assert!(
             facilitator
@@ -63,6 +65,7 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
                 .await
                 .is_ok()
         );
+        countdowns_sent += 1;
         let connected = facilitator.log.iter().rev().find_map(|msg| match msg {
             ServerMsg::Progress(progress) => Some(progress.connected),
             _ => None,
@@ -78,10 +81,10 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
     assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
     let mut handed = std::collections::HashSet::new();
     for reader in readers {
-        let (pid, hand, in_order) = reader.await.expect("reader");
+        let (pid, hand, countdowns) = reader.await.expect("reader");
         let card = hand.card.unwrap_or_else(|| panic!("{pid} got no card"));
         assert!(handed.insert(card.id), "{} handed twice", card.id);
-        assert!(in_order, "{pid} got its hand before the round's activity frame");
+        assert_eq!(countdowns, countdowns_sent, "{pid} got its hand before every countdown");
     }
     assert_eq!(handed.len(), PARTICIPANTS - 1);
     assert_eq!(frozen.closed_with().await, 4004, "the frozen client was closed for being too slow");

@@ -57,14 +57,22 @@ export function follow(root, opts, view, S) {
           save(code, { name: opts.name, zone: opts.zone });
           socket.send(joinFrame());
         } else if (fatal.includes(m.code)) stop(m.code);
-      } else if (m.type === 'activity') {
-        const old = S.activity || {};
-        S.activity = m;
-        setTimer(m);
-        const news = ['index', 'phase', 'round', 'level'].some((k) => old[k] !== m[k]);
-        if (news) view.frame(m, old.index === m.index ? 'phase' : 'activity');
-      } else if (m.type !== 'pong') view.frame(m);
+      } else if (m.type === 'activity') activity(m);
+      else if (m.type !== 'pong') {
+        // A round's first hand stands for its activity, with no timer (docs/protocol.md).
+        const a = S.activity || {};
+        if (m.type === 'hand' && a.round !== m.round) activity({ ...a, phase: 'round', round: m.round, deadline: 0 });
+        view.frame(m);
+      }
     };
+  }
+
+  function activity(m) {
+    const old = S.activity || {};
+    S.activity = m;
+    setTimer(m);
+    const news = ['index', 'phase', 'round', 'level'].some((k) => old[k] !== m[k]);
+    if (news) view.frame(m, old.index === m.index ? 'phase' : 'activity');
   }
 
   function closed(socket, closeCode) {
