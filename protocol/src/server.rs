@@ -208,6 +208,31 @@ pub struct Hand {
     pub score: Option<Score>,
 }
 
+impl Hand {
+    /// The `hand` frame for these parts, the same bytes as `ServerMsg::Hand(..).encode()`
+    /// gives, made without copying the card's text into a `Hand` first: a round's start
+    /// encodes one for every phone of the hall before the first one leaves.
+    pub fn encode_from(round: u32, card: Option<(CardId, &str)>, score: Option<Score>) -> String {
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename = "hand")]
+        struct HandOf<'a> {
+            round: u32,
+            card: Option<CardOf<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            score: Option<Score>,
+        }
+        #[derive(Serialize)]
+        struct CardOf<'a> {
+            id: CardId,
+            text: &'a str,
+        }
+        let card = card.map(|(id, text)| CardOf { id, text });
+        serde_json::to_string(&HandOf { round, card, score }).unwrap_or_else(|err| {
+            format!(r#"{{"type":"error","code":"internal","message":"encoding failed: {err}"}}"#)
+        })
+    }
+}
+
 /// How far the hall is, for facilitators and the screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {

@@ -66,6 +66,13 @@ fn encode_hand(c: &mut Criterion) {
         score: None,
     });
     c.bench_function("encode hand", |b| b.iter(|| black_box(black_box(&hand).encode())));
+    // What the server does at a round's start: the frame made from the card it holds.
+    let ServerMsg::Hand(Hand { round, card: Some(card), score }) = &hand else { return };
+    c.bench_function("encode hand from borrowed parts", |b| {
+        b.iter(|| {
+            black_box(Hand::encode_from(*round, Some((card.id, black_box(card.text.as_str()))), *score))
+        })
+    });
 }
 
 criterion_group!(benches, hand_out, encode_hand);

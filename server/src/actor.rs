@@ -609,12 +609,12 @@ impl Actor {
         };
         let rank_of: HashMap<CardId, &LeaderboardEntry> =
             ranking.iter().map(|entry| (entry.card, entry)).collect();
-        // Every frame is encoded before the first leaves: once they leave, the hall's writers
-        // and phones compete with this task for the CPU, and the last phone's frame waits for
-        // whatever of this loop is still to run.
-        let own: Vec<(Pid, Option<Frame>)> =
-            self.by_pid.keys().map(|&pid| (pid, self.scoring_frame(pid, &rank_of))).collect();
-        for (pid, own) in own {
+        // Each phone's frame is queued as soon as it is made, so the writers start on the other
+        // core while this loop goes on: made all first, a hall of 1,400 took 0.5-0.9 ms under
+        // load with nothing on the wire yet.
+        let pids: Vec<Pid> = self.by_pid.keys().copied().collect();
+        for pid in pids {
+            let own = self.scoring_frame(pid, &rank_of);
             for frame in activity.iter().chain(&own) {
                 self.emit(Target::Participant(pid), frame);
             }
@@ -626,9 +626,11 @@ impl Actor {
         let (_, scoring) = self.session.scoring()?;
         let msg = match scoring.phase() {
             (Phase::Round, Some(round)) => {
-                let (card, score) =
-                    scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
-                ServerMsg::Hand(Hand { round, card: card.map(card_text), score })
+                let (card, score) = scoring
+                    .hand(pid)
+                    .map_or((None, None), |(card, score)| (Some((card.id, card.text.as_str())), score));
+                let hand = Hand::encode_from(round, card, score);
+                return Some(Frame { kind: "hand", bytes: Utf8Bytes::from(hand) });
             }
             (Phase::Results, _) => {
                 let yours = scoring.mine(pid).and_then(|card| rank_of.get(&card.id)).map(|entry| Yours {
