@@ -377,25 +377,19 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
 }
 
 /// Sends every listener of `room` its frame, never waiting on one: the same bytes to all, or
-/// with [`Frames::Lapp`] to each a `hand` of its own, all encoded before the first leaves, as
-/// Lapp does.
+/// with [`Frames::Lapp`] to each a `hand` of its own, queued as soon as it is made, as Lapp does.
 fn fan_out(rooms: &Rooms, room: usize, round: u32, frames: Frames, hand: &Utf8Bytes) {
     let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(listeners) = rooms.get_mut(&room) else { return };
-    let mut own: Vec<Utf8Bytes> = match frames {
-        Frames::Hand => Vec::new(),
-        Frames::Lapp => listeners
-            .iter()
-            .map(|listener| {
-                let own = Hand { round, card: Some(listener.card.clone()), score: None };
-                Utf8Bytes::from(ServerMsg::Hand(own).encode())
-            })
-            .collect(),
-    };
-    let mut own = own.drain(..);
     // As in Lapp, a listener whose queue is full or gone is dropped.
     listeners.retain(|listener| {
-        let frame = own.next().unwrap_or_else(|| hand.clone());
+        let frame = match frames {
+            Frames::Hand => hand.clone(),
+            Frames::Lapp => {
+                let card = Some((listener.card.id, listener.card.text.as_str()));
+                Utf8Bytes::from(Hand::encode_from(round, card, None))
+            }
+        };
         listener.queue.try_send(frame).is_ok()
     });
 }
