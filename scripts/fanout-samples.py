@@ -10,6 +10,16 @@ import sys
 HEADER = re.compile(r"^(?P<comm>.+?)\s+(?P<pid>\d+)/\d+\s+(?P<time>[\d.]+):")
 # Functions worth a line of their own in the server's breakdown.
 OURS = ("lapp_", "tungstenite", "tokio::sync", "axum::", "SqliteStore", "serde", "__sys_sendto", "tcp_v4_rcv")
+# The parts of a server a sample is counted to: the first whose marks are in its stack.
+PARTS = (
+    ("kernel send path", ("__sys_sendto",)),
+    ("SQLite commit", ("SqliteStore", "sqlite3")),
+    ("session actor / fan-out loop", ("lapp_server::actor::", "baseline::fan_out")),
+    ("connection writers", ("write_frames",)),
+    ("connection readers", ("lapp_server::connection::", "baseline::connection")),
+    ("malloc and free", ("malloc", "_int_free", "unlink_chunk", "realloc", "malloc_consolidate")),
+    ("tokio runtime", ("tokio::runtime::",)),
+)
 
 
 def read_windows(path):
@@ -49,6 +59,7 @@ def main(windows_path, samples_path):
     which = {"lapp": "server", "bare": "bare server", "driver": "driver"}
     per_process = collections.Counter()
     functions = collections.defaultdict(collections.Counter)
+    parts = collections.defaultdict(collections.Counter)
     totals = collections.Counter()
     for pid, time, frames in samples(samples_path):
         for kind, spans in windows.items():
@@ -59,6 +70,9 @@ def main(windows_path, samples_path):
                 if role in ("server", "bare server"):
                     for name in set(frames):
                         functions[kind][name] += 1
+                    stack = "\n".join(frames)
+                    part = next((part for part, marks in PARTS if any(mark in stack for mark in marks)), "other")
+                    parts[kind][part] += 1
                 break
     for kind, spans in sorted(windows.items()):
         length = sum(end - start for start, end in spans)
@@ -68,6 +82,10 @@ def main(windows_path, samples_path):
                 print(f"  {role:12} {count:7}")
         server = sum(count for (counted, role), count in per_process.items()
                      if counted == kind and role in ("server", "bare server"))
+        if parts[kind]:
+            print("  server samples by part:")
+            for part, _ in PARTS + (("other", ()),):
+                print(f"    {part:30} {parts[kind][part]:7}")
         shown = [(count, name) for name, count in functions[kind].items()
                  if any(mark in name for mark in OURS) and count >= 0.01 * max(server, 1)]
         if shown:

@@ -211,7 +211,7 @@ pub struct Hand {
 impl Hand {
     /// The `hand` frame for these parts, the same bytes as `ServerMsg::Hand(..).encode()`
     /// gives, made without copying the card's text into a `Hand` first: a round's start
-    /// encodes one for every phone of the hall before the first one leaves.
+    /// encodes one for every phone of the hall.
     pub fn encode_from(round: u32, card: Option<(CardId, &str)>, score: Option<Score>) -> String {
         #[derive(Serialize)]
         #[serde(tag = "type", rename = "hand")]
