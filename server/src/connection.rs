@@ -247,7 +247,11 @@ async fn write_frames<W>(
 ) where
     W: Sink<Message> + Unpin,
 {
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    // The first ping comes at a random moment between half an interval and one and a half, so
+    // that a hall that connected within seconds (after a restart, say) is not pinged all at
+    // once, and does not answer all at once, every interval after.
+    let first_ping = rand::random_range(ping_every / 2..=ping_every * 3 / 2);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + first_ping, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let closed = closer.token().cancelled();
     tokio::pin!(closed);
@@ -287,4 +291,49 @@ async fn write_frames<W>(
         sink.send(Message::Close(Some(close_frame))).await
     };
     let _sent = tokio::time::timeout(CLOSE_GRACE, farewell).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::time::Instant;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    /// A hall that connected at one instant is pinged over a whole interval, not all at once,
+    /// and each connection then every interval.
+    #[tokio::test(start_paused = true)]
+    async fn a_hall_connected_at_once_is_not_pinged_at_once() {
+        let every = Duration::from_secs(20);
+        let start = Instant::now();
+        let pings = Arc::new(Mutex::new(Vec::new()));
+        let mut queues = Vec::new();
+        for writer in 0..50 {
+            let pings = Arc::clone(&pings);
+            let sink = futures_util::sink::unfold((), move |(), message: Message| {
+                if matches!(message, Message::Ping(_)) {
+                    pings.lock().expect("not poisoned").push((writer, Instant::now() - start));
+                }
+                async { Ok::<_, std::convert::Infallible>(()) }
+            });
+            let (queue, frames) = mpsc::channel(4);
+            let closer = Arc::new(Closer::new(CancellationToken::new()));
+            tokio::spawn(write_frames(Box::pin(sink), frames, closer, every));
+            queues.push(queue);
+        }
+        tokio::time::sleep(every * 3 / 2 + every).await;
+        let pings = pings.lock().expect("not poisoned").clone();
+        let firsts: Vec<Duration> =
+            (0..50).map(|writer| pings.iter().find(|(of, _)| *of == writer).expect("pinged").1).collect();
+        assert!(firsts.iter().all(|first| (every / 2..=every * 3 / 2).contains(first)), "{firsts:?}");
+        let earliest = firsts.iter().min().expect("50 writers");
+        let latest = firsts.iter().max().expect("50 writers");
+        assert!(*latest - *earliest >= every / 2, "50 first pings spread over a whole interval: {firsts:?}");
+        for (writer, first) in firsts.iter().enumerate() {
+            let second = pings.iter().filter(|(of, _)| *of == writer).nth(1).expect("pinged again").1;
+            assert_eq!(second - *first, every, "then every interval");
+        }
+    }
 }
