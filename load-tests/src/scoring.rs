@@ -63,6 +63,9 @@ pub struct Args {
     /// What the bare server sends each listener when it is measured with `--baseline`.
     #[arg(long, value_enum, default_value_t = baseline::Frames::Hand, requires = "baseline")]
     pub baseline_frames: baseline::Frames,
+    /// Measure the bare server after Lapp instead of before, to see what the order costs.
+    #[arg(long, requires = "baseline")]
+    pub baseline_after: bool,
     /// Append each round's fan-out window on the monotonic clock to this file (the bare
     /// server's too, with `--baseline`), for `scripts/profile-fanout`.
     #[arg(long)]
@@ -91,18 +94,17 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if args.think_min_ms > args.think_ms {
         bail!("--think-min-ms is more than --think-ms");
     }
-    let bare = if args.baseline {
-        let shape = baseline::Args {
-            participants: args.participants,
-            rooms: args.rooms,
-            rounds: args.rounds,
-            sources: args.target.sources,
-            frames: args.baseline_frames,
-            windows: args.windows.clone(),
-        };
-        Some(baseline::run(&shape).await.context("the baseline run")?)
-    } else {
-        None
+    let bare_shape = args.baseline.then(|| baseline::Args {
+        participants: args.participants,
+        rooms: args.rooms,
+        rounds: args.rounds,
+        sources: args.target.sources,
+        frames: args.baseline_frames,
+        windows: args.windows.clone(),
+    });
+    let bare_before = match &bare_shape {
+        Some(shape) if !args.baseline_after => Some(baseline::run(shape).await.context("the baseline run")?),
+        _ => None,
     };
     let target = Target::open(&args.target, args.participants.max(5_000)).await?;
     let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
@@ -163,12 +165,18 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     conductor.check(&exports, args.rounds, &mut report);
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
-    if let Some(bare) = bare {
-        report.compare_with_baseline(bare);
-    }
     if let Some(process) = &target.process {
         report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
         report.server_cpu_s = Some(process.cpu_seconds());
+    }
+    drop(target); // a spawned server stops before the bare one starts
+    let bare = match (bare_before, &bare_shape) {
+        (Some(bare), _) => Some(bare),
+        (None, Some(shape)) => Some(baseline::run(shape).await.context("the baseline run")?),
+        (None, None) => None,
+    };
+    if let Some(bare) = bare {
+        report.compare_with_baseline(bare);
     }
     Ok(report)
 }
