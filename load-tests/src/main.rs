@@ -3,15 +3,19 @@
 //!
 //! # Layout
 //! - [`scoring`]: whole 25/10 activities, room by room, checked against the export.
+//! - [`grouping`]: whole 1-3-9 activities, room by room, checked against the export.
 //! - [`idle`]: many joined connections that only hold, for memory per connection.
 //! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
 //! - [`client`]: connecting WebSocket clients and counting their traffic.
+//! - [`facilitator`]: a room's facilitator, as every scenario plays it.
 //! - [`server`]: the server under load, the process started for it and its /proc figures.
 //! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
 //! - [`windows`]: each round's fan-out window on the monotonic clock, for a profiler.
 
 mod baseline;
 mod client;
+mod facilitator;
+mod grouping;
 mod idle;
 mod report;
 mod scoring;
@@ -54,6 +58,8 @@ enum Command {
 enum Scenario {
     /// Play whole 25/10 activities and check every acknowledged score.
     Scoring(scoring::Args),
+    /// Play whole 1-3-9 activities and check every acknowledged note and star, and the groups.
+    Grouping(grouping::Args),
     /// Open connections that join and then hold, and measure their cost.
     Idle(idle::Args),
     /// Measure the same fan-out against a bare tokio-tungstenite broadcast server.
@@ -63,6 +69,7 @@ enum Scenario {
 async fn run(scenario: &Scenario) -> anyhow::Result<report::Report> {
     match scenario {
         Scenario::Scoring(args) => scoring::run(args).await,
+        Scenario::Grouping(args) => grouping::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Baseline(args) => baseline::run(args).await,
     }

@@ -99,6 +99,10 @@ pub struct Report {
     pub lost_scores: u64,
     pub duplicate_scores: u64,
     pub lost_cards: u64,
+    pub lost_notes: u64,
+    pub duplicate_notes: u64,
+    pub lost_stars: u64,
+    pub duplicate_stars: u64,
     pub rule_violations: u64,
     pub errors: u64,
     pub server_rss_peak_bytes: Option<u64>,
@@ -139,6 +143,10 @@ impl Report {
         self.lost_scores == 0
             && self.duplicate_scores == 0
             && self.lost_cards == 0
+            && self.lost_notes == 0
+            && self.duplicate_notes == 0
+            && self.lost_stars == 0
+            && self.duplicate_stars == 0
             && self.rule_violations == 0
             && self.errors == 0
     }
@@ -155,6 +163,9 @@ impl Report {
             "baseline" => {
                 format!("{} rooms x {} listeners, {} rounds", self.rooms, self.participants, self.rounds)
             }
+            "grouping" => {
+                format!("{} rooms x {} participants, {} levels", self.rooms, self.participants, self.rounds)
+            }
             _ => format!(
                 "{} rooms x {} participants, {} rounds, churn {:.2}",
                 self.rooms, self.participants, self.rounds, self.churn
@@ -162,11 +173,12 @@ impl Report {
         };
         println!("lapp-load {}: {shape}, {:.1} s", self.subcommand, self.duration_s);
         println!("{:<22}{:>10}{:>10}{:>10}{:>10}", "latency (ms)", "p50", "p95", "p99", "max");
+        let grouping = self.subcommand == "grouping";
         let rows = [
             ("connect", &self.connect_ms),
             ("reconnect (churn)", &self.reconnect_ms),
-            ("round fan-out", &self.fanout_ms),
-            ("score -> ack", &self.ack_ms),
+            (if grouping { "level fan-out" } else { "round fan-out" }, &self.fanout_ms),
+            (if grouping { "note/star -> ack" } else { "score -> ack" }, &self.ack_ms),
             ("leaderboard lag", &self.leaderboard_lag_ms),
             ("bare fan-out", &self.baseline_fanout_ms),
         ];
@@ -192,12 +204,19 @@ impl Report {
         if let Some(bytes) = self.bytes_per_idle_conn {
             println!("{:<22}{bytes:.0} bytes of server memory each", "idle connections");
         }
+        let lost = match grouping {
+            true => format!(
+                "lost notes {}, duplicate notes {}, lost stars {}, duplicate stars {}",
+                self.lost_notes, self.duplicate_notes, self.lost_stars, self.duplicate_stars
+            ),
+            false => format!(
+                "lost scores {}, duplicate scores {}, lost cards {}",
+                self.lost_scores, self.duplicate_scores, self.lost_cards
+            ),
+        };
         println!(
-            "{:<22}lost scores {}, duplicate scores {}, lost cards {}, rule violations {}, errors {}: {}",
+            "{:<22}{lost}, rule violations {}, errors {}: {}",
             "checks",
-            self.lost_scores,
-            self.duplicate_scores,
-            self.lost_cards,
             self.rule_violations,
             self.errors,
             if self.passed() { "PASS" } else { "FAIL" }

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::baseline;
 use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
+use crate::facilitator::{self, Command, Heard};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 use crate::windows::Windows;
@@ -230,88 +231,41 @@ struct BoardSeen {
     entries: usize,
 }
 
-/// What the conductor asks of a room's facilitator.
-#[derive(Debug, Clone, Copy)]
-enum Command {
-    Start,
-    PhaseNext,
-}
-
-/// A room's facilitator: sends what the conductor asks and reports answers and leaderboards.
+/// A room's facilitator: reports answers, and each leaderboard with the progress before it.
 async fn facilitate(
     room: usize,
-    mut client: Client,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    client: Client,
+    commands: mpsc::UnboundedReceiver<Command>,
     barrier: Arc<Barrier>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     // A send fails only once the conductor has gone, and then nobody is listening.
     let report = |what| drop(events.send(Event { room, what }));
-    let mut next_rid = 0;
-    let mut waiting: Option<(u64, Instant)> = None;
     let mut progress: Option<(Option<u32>, u32)> = None;
-    loop {
-        tokio::select! {
-            command = commands.recv() => {
-                let msg = match command {
-                    None => break,
-                    Some(Command::Start) => ClientMsg::ActivityStart { index: 0 },
-                    Some(Command::PhaseNext) => {
-                        // Every room advances at the same instant: the hall's worst case.
-                        barrier.wait().await;
-                        ClientMsg::PhaseNext {}
-                    }
-                };
-                next_rid += 1;
-                let sent_at = Instant::now();
-                if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), msg)).await {
-                    report(Happened::FacilitatorLost(format!("{err:#}")));
-                    return;
-                }
-                waiting = Some((next_rid, sent_at));
-            }
-            msg = client.recv() => {
-                let at = Instant::now();
-                match msg {
-                    Err(err) => {
-                        report(Happened::FacilitatorLost(format!("{err:#}")));
-                        return;
-                    }
-                    Ok(ServerMsg::Ack { rid, .. }) => {
-                        if let Some((_, sent_at)) = waiting.take_if(|(waited, _)| *waited == rid) {
-                            report(Happened::FacilitatorAnswered { sent_at, refused: None });
-                        }
-                    }
-                    Ok(ServerMsg::Error { rid, code, message }) => {
-                        match waiting.take_if(|(waited, _)| Some(*waited) == rid) {
-                            Some((_, sent_at)) => report(Happened::FacilitatorAnswered {
-                                sent_at,
-                                refused: Some((code, message)),
-                            }),
-                            None => report(Happened::ServerError(code, message)),
-                        }
-                    }
-                    Ok(ServerMsg::Progress(now)) => {
-                        let round = now.round.filter(|_| now.phase == Phase::Round);
-                        progress = Some((round, now.scored));
-                    }
-                    Ok(ServerMsg::Leaderboard(board)) => {
-                        let (round, scored_in_round) = progress.unwrap_or((None, 0));
-                        let seen = BoardSeen {
-                            at,
-                            round,
-                            scored_in_round,
-                            summed_count: board.entries.iter().map(|entry| entry.count).sum(),
-                            entries: board.entries.len(),
-                        };
-                        report(Happened::Leaderboard(seen));
-                    }
-                    Ok(_) => {}
-                }
-            }
+    facilitator::facilitate(client, commands, barrier, |heard| match heard {
+        Heard::Answered { sent_at, refused } => report(Happened::FacilitatorAnswered { sent_at, refused }),
+        Heard::Lost(error) => report(Happened::FacilitatorLost(error)),
+        Heard::Frame(ServerMsg::Error { code, message, .. }, _) => {
+            report(Happened::ServerError(code, message))
         }
-    }
-    client.close().await;
+        Heard::Frame(ServerMsg::Progress(now), _) => {
+            let round = now.round.filter(|_| now.phase == Phase::Round);
+            progress = Some((round, now.scored));
+        }
+        Heard::Frame(ServerMsg::Leaderboard(board), at) => {
+            let (round, scored_in_round) = progress.unwrap_or((None, 0));
+            let seen = BoardSeen {
+                at,
+                round,
+                scored_in_round,
+                summed_count: board.entries.iter().map(|entry| entry.count).sum(),
+                entries: board.entries.len(),
+            };
+            report(Happened::Leaderboard(seen));
+        }
+        Heard::Frame(..) => {}
+    })
+    .await;
 }
 
 /// One participant: joins, writes a card, scores each hand, and leaves on `results`.

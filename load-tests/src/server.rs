@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use lapp_protocol::{AgendaItem, CreateSession, JoinCode, ScoringConfig, SessionCreated, SessionExport};
+use lapp_protocol::{
+    AgendaItem, CreateSession, GroupingConfig, JoinCode, ScoringConfig, SessionCreated, SessionExport,
+};
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
@@ -105,14 +107,19 @@ impl Api {
 
     /// `POST /api/sessions` with one 25/10 of `rounds` rounds, asking [`PROMPT`].
     pub async fn create_scoring_session(&self, title: &str, rounds: u32) -> anyhow::Result<SessionCreated> {
-        let body = CreateSession {
-            title: title.to_owned(),
-            agenda: vec![AgendaItem::Scoring {
-                prompt: PROMPT.to_owned(),
-                config: ScoringConfig { rounds, ..ScoringConfig::default() },
-            }],
-            language: Default::default(),
-        };
+        let config = ScoringConfig { rounds, ..ScoringConfig::default() };
+        self.create_session(title, AgendaItem::Scoring { prompt: PROMPT.to_owned(), config }).await
+    }
+
+    /// `POST /api/sessions` with one 1-3-9 of the default sizes, asking [`PROMPT`].
+    pub async fn create_grouping_session(&self, title: &str) -> anyhow::Result<SessionCreated> {
+        let config = GroupingConfig::default();
+        self.create_session(title, AgendaItem::Grouping { prompt: PROMPT.to_owned(), config }).await
+    }
+
+    async fn create_session(&self, title: &str, activity: AgendaItem) -> anyhow::Result<SessionCreated> {
+        let body =
+            CreateSession { title: title.to_owned(), agenda: vec![activity], language: Default::default() };
         let response = self.http.post(format!("{}/api/sessions", self.base)).json(&body).send().await?;
         let status = response.status();
         if !status.is_success() {

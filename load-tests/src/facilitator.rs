@@ -1,0 +1,79 @@
+//! A room's facilitator, as every scenario plays it: sends what the conductor asks (every
+//! room's `phase.next` at the same instant, the hall's worst case) and passes on what it hears.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, ServerMsg};
+use tokio::sync::{Barrier, mpsc};
+
+use crate::client::Client;
+
+/// What the conductor asks of a room's facilitator.
+#[derive(Debug, Clone, Copy)]
+pub enum Command {
+    /// Start the agenda's first activity.
+    Start,
+    PhaseNext,
+}
+
+/// What a facilitator hears.
+pub enum Heard {
+    /// The answer to its last command: when that was sent, and why it was refused if it was.
+    Answered { sent_at: Instant, refused: Option<(ErrorCode, String)> },
+    /// Any other frame, and when it came.
+    Frame(ServerMsg, Instant),
+    /// Its connection ended.
+    Lost(String),
+}
+
+/// Plays the facilitator until the commands end or the connection does.
+pub async fn facilitate(
+    mut client: Client,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    barrier: Arc<Barrier>,
+    mut heard: impl FnMut(Heard),
+) {
+    let mut next_rid = 0;
+    let mut waiting: Option<(u64, Instant)> = None;
+    loop {
+        tokio::select! {
+            command = commands.recv() => {
+                let msg = match command {
+                    None => break,
+                    Some(Command::Start) => ClientMsg::ActivityStart { index: 0 },
+                    Some(Command::PhaseNext) => {
+                        barrier.wait().await;
+                        ClientMsg::PhaseNext {}
+                    }
+                };
+                next_rid += 1;
+                let sent_at = Instant::now();
+                if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), msg)).await {
+                    return heard(Heard::Lost(format!("{err:#}")));
+                }
+                waiting = Some((next_rid, sent_at));
+            }
+            msg = client.recv() => {
+                let at = Instant::now();
+                match msg {
+                    Err(err) => return heard(Heard::Lost(format!("{err:#}"))),
+                    Ok(ServerMsg::Ack { rid, .. }) if waiting.is_some_and(|(waited, _)| waited == rid) => {
+                        if let Some((_, sent_at)) = waiting.take() {
+                            heard(Heard::Answered { sent_at, refused: None });
+                        }
+                    }
+                    Ok(ServerMsg::Error { rid: Some(rid), code, message })
+                        if waiting.is_some_and(|(waited, _)| waited == rid) =>
+                    {
+                        if let Some((_, sent_at)) = waiting.take() {
+                            heard(Heard::Answered { sent_at, refused: Some((code, message)) });
+                        }
+                    }
+                    Ok(msg) => heard(Heard::Frame(msg, at)),
+                }
+            }
+        }
+    }
+    client.close().await;
+}

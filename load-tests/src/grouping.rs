@@ -1,0 +1,805 @@
+//! `grouping`: plays whole 1-3-9 activities, one session per room, every participant a task
+//! with its own WebSocket: each writes a note alone, then at every level takes in its group,
+//! stars a note there and adds one. Times each level's fan-out and the acks, then checks every
+//! acknowledged note and star, and the groups, against the session's export.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::ProgressBar;
+use lapp_protocol::{
+    ClientFrame, ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, Phase, Pid, Role,
+    ServerMsg, SessionExport,
+};
+use tokio::sync::{Barrier, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
+use crate::facilitator::{self, Command, Heard};
+use crate::report::{Latency, Problems, Report, progress_bar};
+use crate::server::{Target, TargetArgs};
+
+/// How long the driver waits for the next event before it calls the run stalled.
+const STALL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Participants in each room.
+    #[arg(long, default_value_t = 200)]
+    pub participants: usize,
+    /// Rooms, one session each; their facilitators advance at the same instant.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
+    /// Each participant acts at a random moment up to this many milliseconds after its group
+    /// arrives.
+    #[arg(long, default_value_t = 1000)]
+    pub think_ms: u64,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// The text of the note participant `index` of `room` writes at `level` (0: alone).
+fn note_text(room: usize, index: usize, level: u32) -> String {
+    format!("Room {room}, participant {index}, level {level}: start with one team")
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Report> {
+    if args.participants == 0 || args.rooms == 0 {
+        bail!("--participants and --rooms must be at least 1");
+    }
+    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
+        bail!("at most {MAX_CLIENTS} participants in all");
+    }
+    let levels = GroupingConfig::default().sizes.len() as u32;
+    let target = Target::open(&args.target, args.participants.max(5_000)).await?;
+    let connector = Arc::new(Connector::new(target.addr, args.target.sources));
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let barrier = Arc::new(Barrier::new(args.rooms));
+
+    let mut rooms = Vec::with_capacity(args.rooms);
+    for room in 0..args.rooms {
+        let created = target.api.create_grouping_session(&format!("Load room {room}")).await?;
+        let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
+        let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let events = events_tx.clone();
+        // A send fails only once the conductor has gone, and then nobody is listening.
+        let heard = move |heard| drop(events.send(Event { room, what: Happened::Facilitator(heard) }));
+        tokio::spawn(facilitator::facilitate(client, commands_rx, Arc::clone(&barrier), heard));
+        rooms.push(Room::new(created.code, created.key, commands));
+    }
+
+    let (stop, stop_rx) = watch::channel(false);
+    let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
+    let mut participants = JoinSet::new();
+    for (room, state) in rooms.iter().enumerate() {
+        for index in 0..args.participants {
+            let participant = Participant {
+                room,
+                index,
+                code: state.code,
+                think: Duration::from_millis(args.think_ms),
+                connector: Arc::clone(&connector),
+                gate: Arc::clone(&gate),
+                events: events_tx.clone(),
+                stop: stop_rx.clone(),
+            };
+            participants.spawn(participant.run());
+        }
+    }
+    // Only clients hold senders now: if every one of them ends, the conductor hears of it.
+    drop(events_tx);
+
+    let clients = (args.participants * args.rooms) as u64;
+    let bar = progress_bar(clients * (2 + 2 * u64::from(levels)));
+    let mut conductor = Conductor::new(rooms, events, args.participants, bar);
+    conductor.play(levels).await?;
+
+    send_home(&mut participants, &stop).await;
+    let mut exports = Vec::with_capacity(conductor.rooms.len());
+    for room in &mut conductor.rooms {
+        // The activity is over: closing the commands lets the facilitator leave.
+        room.facilitator = None;
+        exports.push(target.api.export(room.code, &room.key).await?);
+    }
+
+    let mut report = Report::new("grouping");
+    report.participants = args.participants;
+    report.rooms = args.rooms;
+    report.rounds = levels;
+    for (room, export) in conductor.rooms.iter().zip(&exports) {
+        let found = check_export(room, export, levels, &mut conductor.problems);
+        report.lost_notes += found.lost_notes;
+        report.duplicate_notes += found.duplicate_notes;
+        report.lost_stars += found.lost_stars;
+        report.duplicate_stars += found.duplicate_stars;
+        report.rule_violations += found.rule_violations;
+    }
+    conductor.fill(&mut report);
+    report.count_traffic(&connector.traffic);
+    if let Some(process) = &target.process {
+        report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
+        report.server_cpu_s = Some(process.cpu_seconds());
+    }
+    Ok(report)
+}
+
+/// What a client task tells the conductor, about its room.
+struct Event {
+    room: usize,
+    what: Happened,
+}
+
+enum Happened {
+    Joined(Duration),
+    JoinFailed(String),
+    /// A joined participant's connection ended before the activity did.
+    Lost(String),
+    /// The first `group` of a level a participant received, and when.
+    Group {
+        pid: Pid,
+        level: u32,
+        id: GroupId,
+        at: Instant,
+    },
+    /// The answer to a `note.add` (`None`: refused); at a level it ends the participant's turn.
+    Noted {
+        level: u32,
+        note: Option<AckedNote>,
+    },
+    /// The answer to a `note.star` (`None`: refused).
+    Starred(Option<AckedStar>),
+    /// An `error` frame nobody provoked.
+    ServerError(String),
+    Facilitator(Heard),
+}
+
+struct AckedNote {
+    id: NoteId,
+    author: Pid,
+    text: String,
+    took: Duration,
+}
+
+struct AckedStar {
+    note: NoteId,
+    level: u32,
+    took: Duration,
+}
+
+/// A request waiting for its answer.
+enum Pending {
+    Note { level: u32, text: String },
+    Star { note: NoteId, level: u32 },
+}
+
+/// One participant: joins, writes a note alone, and at each level stars a note of its group
+/// and adds one; leaves at the poster.
+struct Participant {
+    room: usize,
+    index: usize,
+    code: JoinCode,
+    think: Duration,
+    connector: Arc<Connector>,
+    gate: Arc<Semaphore>,
+    events: mpsc::UnboundedSender<Event>,
+    stop: watch::Receiver<bool>,
+}
+
+/// Where a participant is: who it is, the level it has taken in, what it will do next and
+/// the request it has under way.
+struct Seat {
+    pid: Pid,
+    level: u32,
+    next_rid: u64,
+    waiting: Option<(u64, Instant, Pending)>,
+    /// When to act on the group of `level`, and the note to star there.
+    to_act: Option<(tokio::time::Instant, Option<NoteId>)>,
+}
+
+impl Participant {
+    async fn run(self) {
+        let joined = async {
+            let _permit = self.gate.acquire().await?;
+            let started = Instant::now();
+            let join =
+                Join { name: Some(format!("P{}", self.index)), ..Join::new(self.code, Role::Participant) };
+            let (client, welcome) = self.connector.join(join).await?;
+            anyhow::Ok((client, welcome.you.pid, started.elapsed()))
+        };
+        let (client, pid) = match joined.await {
+            Ok((client, Some(pid), took)) => {
+                self.report(Happened::Joined(took));
+                (client, pid)
+            }
+            Ok((_, None, _)) => return self.report(Happened::JoinFailed("a welcome without a pid".into())),
+            Err(err) => return self.report(Happened::JoinFailed(format!("{err:#}"))),
+        };
+        if let Err(err) = self.play(client, pid).await {
+            self.report(Happened::Lost(format!("{err:#}")));
+        }
+    }
+
+    fn report(&self, what: Happened) {
+        // A send fails only once the conductor has gone, and then nobody is listening.
+        drop(self.events.send(Event { room: self.room, what }));
+    }
+
+    async fn play(&self, mut client: Client, pid: Pid) -> anyhow::Result<()> {
+        let mut seat = Seat { pid, level: 0, next_rid: 0, waiting: None, to_act: None };
+        let mut stop = self.stop.clone();
+        let stopped = stop.changed();
+        tokio::pin!(stopped);
+        let acting = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(acting);
+        loop {
+            if let Some((at, _)) = seat.to_act
+                && acting.deadline() != at
+            {
+                acting.as_mut().reset(at);
+            }
+            tokio::select! {
+                biased;
+                received = client.recv_timed() => {
+                    let (msg, at) = received?;
+                    if !self.take(&mut seat, &mut client, msg, at).await? {
+                        break;
+                    }
+                }
+                () = &mut acting, if seat.to_act.is_some() => {
+                    if let Some((_, star)) = seat.to_act.take() {
+                        let level = seat.level;
+                        match star {
+                            Some(note) => {
+                                let msg = ClientMsg::NoteStar { note, on: true };
+                                seat.request(&mut client, msg, Pending::Star { note, level }).await?;
+                            }
+                            None => self.add_note(&mut seat, &mut client, level).await?,
+                        }
+                    }
+                }
+                _ = &mut stopped => break,
+            }
+        }
+        client.close().await;
+        Ok(())
+    }
+
+    async fn add_note(&self, seat: &mut Seat, client: &mut Client, level: u32) -> anyhow::Result<()> {
+        let text = note_text(self.room, self.index, level);
+        let msg = ClientMsg::NoteAdd { text: text.clone() };
+        seat.request(client, msg, Pending::Note { level, text }).await
+    }
+
+    /// Acts on one frame received at `at`; false once the activity is over.
+    async fn take(
+        &self,
+        seat: &mut Seat,
+        client: &mut Client,
+        msg: ServerMsg,
+        at: Instant,
+    ) -> anyhow::Result<bool> {
+        match msg {
+            ServerMsg::Activity(activity) if activity.phase == Phase::Solo => {
+                self.add_note(seat, client, 0).await?;
+            }
+            ServerMsg::Activity(activity) if activity.phase == Phase::Poster => return Ok(false),
+            ServerMsg::Group(group) if group.level > seat.level => self.join_group(seat, group, at),
+            ServerMsg::Ack { rid, note, .. } => match seat.answered(rid) {
+                Some((sent_at, Pending::Note { level, text })) => {
+                    let id = note.context("the ack of note.add names the note")?;
+                    let note = AckedNote { id, author: seat.pid, text, took: at.duration_since(sent_at) };
+                    self.report(Happened::Noted { level, note: Some(note) });
+                }
+                Some((sent_at, Pending::Star { note, level })) => {
+                    self.report(Happened::Starred(Some(AckedStar {
+                        note,
+                        level,
+                        took: at.duration_since(sent_at),
+                    })));
+                    self.add_note(seat, client, level).await?;
+                }
+                None => {}
+            },
+            ServerMsg::Error { rid, code, message } => {
+                self.report(Happened::ServerError(format!("{code}: {message}")));
+                // A refused request still ends its step, so the run goes on.
+                match rid.and_then(|rid| seat.answered(rid)) {
+                    Some((_, Pending::Note { level, .. })) => {
+                        self.report(Happened::Noted { level, note: None })
+                    }
+                    Some((_, Pending::Star { level, .. })) => {
+                        self.report(Happened::Starred(None));
+                        self.add_note(seat, client, level).await?;
+                    }
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// Takes in the first `group` of a level: stars its first note a moment later, or, with
+    /// no note to star, adds one.
+    fn join_group(&self, seat: &mut Seat, group: GroupView, at: Instant) {
+        seat.level = group.level;
+        self.report(Happened::Group { pid: seat.pid, level: group.level, id: group.id, at });
+        let think = rand::random_range(Duration::ZERO..=self.think);
+        let act_at = tokio::time::Instant::from_std(at) + think;
+        seat.to_act = Some((act_at, group.notes.first().map(|note| note.id)));
+    }
+}
+
+impl Seat {
+    async fn request(&mut self, client: &mut Client, msg: ClientMsg, pending: Pending) -> anyhow::Result<()> {
+        self.next_rid += 1;
+        self.waiting = Some((self.next_rid, Instant::now(), pending));
+        client.send(&ClientFrame::new(Some(self.next_rid), msg)).await
+    }
+
+    /// The request `rid` answers, if it is the one waiting.
+    fn answered(&mut self, rid: u64) -> Option<(Instant, Pending)> {
+        self.waiting.take_if(|(waiting, ..)| *waiting == rid).map(|(_, sent_at, pending)| (sent_at, pending))
+    }
+}
+
+/// One room as the conductor follows it.
+struct Room {
+    code: JoinCode,
+    key: String,
+    /// Closed (`None`) once the activity is over, which lets the facilitator leave.
+    facilitator: Option<mpsc::UnboundedSender<Command>>,
+    joined: usize,
+    failed: usize,
+    lost: usize,
+    commands_sent: usize,
+    commands_answered: usize,
+    /// When the facilitator sent the last `phase.next`.
+    advanced_at: Option<Instant>,
+    /// Notes answered at each level (0: alone), refusals included.
+    noted: HashMap<u32, usize>,
+    /// When each participant received its group of the current level.
+    arrivals: Vec<Instant>,
+    /// The group each participant was shown at each level.
+    shown: HashMap<(Pid, u32), GroupId>,
+    notes: HashMap<NoteId, AckedNote>,
+    /// Every acked star: (note, level) → how many.
+    stars: HashMap<(NoteId, u32), u32>,
+}
+
+impl Room {
+    fn new(code: JoinCode, key: String, facilitator: mpsc::UnboundedSender<Command>) -> Room {
+        Room {
+            code,
+            key,
+            facilitator: Some(facilitator),
+            joined: 0,
+            failed: 0,
+            lost: 0,
+            commands_sent: 0,
+            commands_answered: 0,
+            advanced_at: None,
+            noted: HashMap::new(),
+            arrivals: Vec::new(),
+            shown: HashMap::new(),
+            notes: HashMap::new(),
+            stars: HashMap::new(),
+        }
+    }
+
+    /// Participants connected and playing.
+    fn present(&self) -> usize {
+        self.joined - self.lost
+    }
+
+    fn noted_at(&self, level: u32) -> usize {
+        self.noted.get(&level).copied().unwrap_or(0)
+    }
+}
+
+/// Drives the rooms through the activity and gathers what the clients report.
+struct Conductor {
+    rooms: Vec<Room>,
+    events: mpsc::UnboundedReceiver<Event>,
+    participants_per_room: usize,
+    bar: ProgressBar,
+    connect: Latency,
+    fanout: Latency,
+    ack: Latency,
+    errors: u64,
+    problems: Problems,
+}
+
+impl Conductor {
+    fn new(
+        rooms: Vec<Room>,
+        events: mpsc::UnboundedReceiver<Event>,
+        participants_per_room: usize,
+        bar: ProgressBar,
+    ) -> Conductor {
+        Conductor {
+            rooms,
+            events,
+            participants_per_room,
+            bar,
+            connect: Latency::new(),
+            fanout: Latency::new(),
+            ack: Latency::new(),
+            errors: 0,
+            problems: Problems::default(),
+        }
+    }
+
+    async fn play(&mut self, levels: u32) -> anyhow::Result<()> {
+        self.bar.set_message("joining");
+        let everyone = self.participants_per_room;
+        self.wait_for("every participant to join", |c| {
+            c.rooms.iter().all(|room| room.joined + room.failed == everyone)
+        })
+        .await?;
+        self.command_all(Command::Start).await?;
+        self.bar.set_message("alone");
+        self.command_all(Command::PhaseNext).await?;
+        self.wait_for("every note written alone", |c| {
+            c.rooms.iter().all(|room| room.noted_at(0) >= room.present())
+        })
+        .await?;
+        for level in 1..=levels {
+            self.bar.set_message(format!("level {level} of {levels}"));
+            for room in &mut self.rooms {
+                room.arrivals.clear();
+            }
+            self.command_all(Command::PhaseNext).await?;
+            self.wait_for(&format!("every participant's turn at level {level}"), |c| {
+                c.rooms.iter().all(|room| room.noted_at(level) >= room.present())
+            })
+            .await?;
+            for room in &self.rooms {
+                let Some(advanced_at) = room.advanced_at else { continue };
+                for arrival in &room.arrivals {
+                    self.fanout.record(arrival.saturating_duration_since(advanced_at));
+                }
+            }
+        }
+        self.command_all(Command::PhaseNext).await?;
+        self.bar.finish_and_clear();
+        Ok(())
+    }
+
+    /// Has every facilitator send `command` and waits for every answer.
+    async fn command_all(&mut self, command: Command) -> anyhow::Result<()> {
+        for room in &mut self.rooms {
+            let sent = room.facilitator.as_ref().is_some_and(|facilitator| facilitator.send(command).is_ok());
+            if !sent {
+                bail!("room {}: the facilitator has gone", room.code);
+            }
+            room.commands_sent += 1;
+        }
+        self.wait_for("the facilitators' answers", |c| {
+            c.rooms.iter().all(|room| room.commands_answered == room.commands_sent)
+        })
+        .await
+    }
+
+    /// Takes in events until `done` holds; fails if the clients go quiet for [`STALL`].
+    async fn wait_for(&mut self, what: &str, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
+        while !done(self) {
+            let event = tokio::time::timeout(STALL, self.events.recv())
+                .await
+                .with_context(|| {
+                    format!("stalled: no client said anything for {STALL:?} while waiting for {what}")
+                })?
+                .with_context(|| format!("every client has gone while waiting for {what}"))?;
+            self.take(event)?;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
+        let room = &mut self.rooms[room];
+        match what {
+            Happened::Joined(took) => {
+                room.joined += 1;
+                self.connect.record(took);
+                self.bar.inc(1);
+            }
+            Happened::JoinFailed(error) => {
+                room.failed += 1;
+                self.errors += 1;
+                self.problems.note(format!("room {}: a participant could not join: {error}", room.code));
+            }
+            Happened::Lost(error) => {
+                room.lost += 1;
+                self.errors += 1;
+                self.problems.note(format!("room {}: a participant was lost: {error}", room.code));
+            }
+            Happened::Group { pid, level, id, at } => {
+                room.arrivals.push(at);
+                room.shown.insert((pid, level), id);
+            }
+            Happened::Noted { level, note } => {
+                *room.noted.entry(level).or_default() += 1;
+                if let Some(note) = note {
+                    self.ack.record(note.took);
+                    room.notes.insert(note.id, note);
+                }
+                self.bar.inc(1);
+            }
+            Happened::Starred(star) => {
+                if let Some(star) = star {
+                    self.ack.record(star.took);
+                    *room.stars.entry((star.note, star.level)).or_default() += 1;
+                }
+                self.bar.inc(1);
+            }
+            Happened::ServerError(error) => {
+                self.errors += 1;
+                self.problems.note(format!("room {}: error {error}", room.code));
+            }
+            Happened::Facilitator(Heard::Answered { sent_at, refused }) => {
+                room.commands_answered += 1;
+                room.advanced_at = Some(sent_at);
+                if let Some((code, message)) = refused {
+                    bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
+                }
+            }
+            Happened::Facilitator(Heard::Lost(error)) => {
+                bail!("room {}: the facilitator's connection ended: {error}", room.code);
+            }
+            Happened::Facilitator(Heard::Frame(ServerMsg::Error { code, message, .. }, _)) => {
+                self.errors += 1;
+                self.problems
+                    .note(format!("room {}: the facilitator got error {code}: {message}", room.code));
+            }
+            Happened::Facilitator(Heard::Frame(..)) => {}
+        }
+        Ok(())
+    }
+
+    fn fill(self, report: &mut Report) {
+        report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
+        report.ack_ms = self.ack.summary(&["p50", "p99"]);
+        report.errors += self.errors;
+        report.problems = self.problems;
+    }
+}
+
+/// What comparing one room's export with its acks found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Found {
+    lost_notes: u64,
+    duplicate_notes: u64,
+    lost_stars: u64,
+    duplicate_stars: u64,
+    rule_violations: u64,
+}
+
+/// Every acked note must be in the export as it was written, every exported note must have
+/// been acked, each note's stars at each level must be the stars acked for it, and the groups
+/// must keep the rules of 1-3-9 (one zone, nobody late): at each level everyone in exactly
+/// one group, the one they were shown; level 1 as many groups as `n / sizes[0]` rounded, with
+/// sizes differing by at most one; later levels made of whole groups of the level before.
+fn check_export(room: &Room, export: &SessionExport, levels: u32, problems: &mut Problems) -> Found {
+    let code = room.code;
+    let mut found = Found::default();
+    let Some(activity) = export.activities.iter().find(|activity| activity.index == 0) else {
+        problems.note(format!("{code}: the export has no activity 0"));
+        found.lost_notes = room.notes.len() as u64;
+        return found;
+    };
+    for (id, acked) in &room.notes {
+        let kept = activity.notes.iter().any(|note| {
+            note.id == *id && note.author == acked.author && note.text == acked.text && !note.hidden
+        });
+        if !kept {
+            found.lost_notes += 1;
+            problems
+                .note(format!("{code}: {}'s acked note {id} is not in the export as written", acked.author));
+        }
+    }
+    for note in &activity.notes {
+        if !room.notes.contains_key(&note.id) {
+            found.duplicate_notes += 1;
+            problems.note(format!("{code}: note {} by {} was never acked", note.id, note.author));
+        }
+        for level in 1..=levels {
+            let exported = note.stars.get(level as usize - 1).copied().unwrap_or(0);
+            let acked = room.stars.get(&(note.id, level)).copied().unwrap_or(0);
+            if exported < acked {
+                found.lost_stars += u64::from(acked - exported);
+            } else {
+                found.duplicate_stars += u64::from(exported - acked);
+            }
+            if exported != acked {
+                problems.note(format!(
+                    "{code}: note {} has {exported} stars at level {level}, {acked} acked",
+                    note.id
+                ));
+            }
+        }
+    }
+    let sizes = GroupingConfig::default().sizes;
+    let mut violation = |what: String| {
+        found.rule_violations += 1;
+        problems.note(format!("{code}: {what}"));
+    };
+    let members = |level: u32| -> HashMap<Pid, GroupId> {
+        let mut of = HashMap::new();
+        for group in activity.groups.iter().filter(|group| group.level == level) {
+            for &pid in &group.members {
+                of.insert(pid, group.id);
+            }
+        }
+        of
+    };
+    let mut everyone: HashSet<Pid> = room.shown.keys().map(|&(pid, _)| pid).collect();
+    everyone.extend(room.notes.values().map(|note| note.author));
+    for level in 1..=levels {
+        let groups: Vec<_> = activity.groups.iter().filter(|group| group.level == level).collect();
+        let counted: usize = groups.iter().map(|group| group.members.len()).sum();
+        let group_of = members(level);
+        if counted != group_of.len() {
+            violation(format!("level {level}: someone is in more than one group"));
+        }
+        for pid in &everyone {
+            match (group_of.get(pid), room.shown.get(&(*pid, level))) {
+                (Some(group), Some(shown)) if group == shown => {}
+                (group, shown) => {
+                    violation(format!("level {level}: {pid} is in {group:?} but was shown {shown:?}"))
+                }
+            }
+        }
+        if level == 1 {
+            let n = group_of.len();
+            let expected = ((n as f64 / f64::from(sizes[0])).round() as usize).clamp(1, (n / 2).max(1));
+            let (smallest, largest) = (
+                groups.iter().map(|group| group.members.len()).min().unwrap_or(0),
+                groups.iter().map(|group| group.members.len()).max().unwrap_or(0),
+            );
+            if groups.len() != expected || largest - smallest > 1 {
+                violation(format!(
+                    "level 1: {n} people make {} groups of {smallest} to {largest}",
+                    groups.len()
+                ));
+            }
+        } else {
+            let before = members(level - 1);
+            let mut merged = HashSet::new();
+            for group in &groups {
+                let brought: HashSet<Pid> =
+                    before.iter().filter(|(_, id)| group.merged.contains(id)).map(|(&pid, _)| pid).collect();
+                let has: HashSet<Pid> = group.members.iter().copied().collect();
+                if brought != has {
+                    violation(format!("level {level}: group {} is not its merged groups' members", group.id));
+                }
+                for id in &group.merged {
+                    if !merged.insert(*id) {
+                        violation(format!("level {level}: group {id} was merged twice"));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use lapp_protocol::{ActivityExport, ActivityKind, GroupExport, NoteExport};
+
+    use super::*;
+
+    /// Six people, p1 to p6: level 1 is g1 {1, 2, 3} and g2 {4, 5, 6}, level 2 is g3, both
+    /// merged. Each wrote a note alone (n1 to n6, by pid), and n1 has one star at each level.
+    fn hall() -> (Room, SessionExport) {
+        let (facilitator, _) = mpsc::unbounded_channel();
+        let mut room = Room::new(JoinCode::from_number(1).expect("code"), "key".into(), facilitator);
+        let mut notes = Vec::new();
+        for pid in 1..=6 {
+            let text = format!("note {pid}");
+            let acked =
+                AckedNote { id: NoteId(pid), author: Pid(pid), text: text.clone(), took: Duration::ZERO };
+            room.notes.insert(NoteId(pid), acked);
+            let stars = if pid == 1 { vec![1, 1] } else { Vec::new() };
+            notes.push(NoteExport {
+                id: NoteId(pid),
+                author: Pid(pid),
+                text,
+                level: 0,
+                group: None,
+                hidden: false,
+                stars,
+            });
+            room.shown.insert((Pid(pid), 1), GroupId(if pid <= 3 { 1 } else { 2 }));
+            room.shown.insert((Pid(pid), 2), GroupId(3));
+        }
+        room.stars.insert((NoteId(1), 1), 1);
+        room.stars.insert((NoteId(1), 2), 1);
+        let group = |id, level, members: &[u32], merged: &[u32]| GroupExport {
+            id: GroupId(id),
+            level,
+            label: format!("group {id}"),
+            members: members.iter().map(|&pid| Pid(pid)).collect(),
+            merged: merged.iter().map(|&id| GroupId(id)).collect(),
+        };
+        let groups = vec![
+            group(1, 1, &[1, 2, 3], &[]),
+            group(2, 1, &[4, 5, 6], &[]),
+            group(3, 2, &[1, 2, 3, 4, 5, 6], &[1, 2]),
+        ];
+        let export = SessionExport {
+            code: room.code,
+            title: "t".into(),
+            created_at_ms: 0,
+            agenda: Vec::new(),
+            participants: Vec::new(),
+            activities: vec![ActivityExport {
+                index: 0,
+                kind: ActivityKind::Grouping,
+                prompt: "p".into(),
+                cards: Vec::new(),
+                groups,
+                notes,
+            }],
+        };
+        (room, export)
+    }
+
+    fn check(room: &Room, export: &SessionExport) -> Found {
+        check_export(room, export, 2, &mut Problems::default())
+    }
+
+    #[test]
+    fn an_export_that_holds_what_was_acked_passes() {
+        let (room, export) = hall();
+        assert_eq!(check(&room, &export), Found::default());
+    }
+
+    #[test]
+    fn notes_and_stars_must_be_exactly_the_acked_ones() {
+        let (mut room, mut export) = hall();
+        let activity = &mut export.activities[0];
+        activity.notes.retain(|note| note.id != NoteId(2)); // acked, lost
+        activity.notes[2].text = "changed".into(); // n4 no longer as written
+        activity.notes[0].stars = vec![1]; // n1 lost its level-2 star
+        activity.notes[1].stars = vec![0, 2]; // n3 has two stars nobody was acked
+        room.notes.remove(&NoteId(5)); // exported, never acked
+        let found = check(&room, &export);
+        assert_eq!(
+            found,
+            Found {
+                lost_notes: 2,
+                duplicate_notes: 1,
+                lost_stars: 1,
+                duplicate_stars: 2,
+                rule_violations: 0
+            }
+        );
+    }
+
+    #[test]
+    fn groups_must_keep_the_rules() {
+        // Someone shown another group than the one they are in.
+        let (mut room, export) = hall();
+        room.shown.insert((Pid(4), 1), GroupId(1));
+        assert_eq!(check(&room, &export).rule_violations, 1);
+        // A level-2 group that is not its merged groups' members.
+        let (room, mut export) = hall();
+        export.activities[0].groups[2].merged = vec![GroupId(1)];
+        assert!(check(&room, &export).rule_violations >= 1);
+        // Level-1 sizes that differ by more than one.
+        let (room, mut export) = hall();
+        let groups = &mut export.activities[0].groups;
+        groups[0].members = vec![Pid(1), Pid(2)];
+        groups[1].members = vec![Pid(3), Pid(4), Pid(5), Pid(6)];
+        assert!(check(&room, &export).rule_violations >= 1);
+        // Someone in no group at all.
+        let (room, mut export) = hall();
+        export.activities[0].groups[2].members.retain(|&pid| pid != Pid(6));
+        assert!(check(&room, &export).rule_violations >= 1);
+    }
+}
