@@ -130,6 +130,10 @@ pub struct Grouping {
     notes: Vec<Note>,
     /// The group of each participant at each level: `member_of[0]` is level 1.
     member_of: Vec<BTreeMap<Pid, GroupId>>,
+    /// The notes each participant wrote, and those written in each group, in order: what a
+    /// group shows is found from these, not by reading every note of the hall each time.
+    by_author: BTreeMap<Pid, Vec<NoteId>>,
+    by_group: BTreeMap<GroupId, Vec<NoteId>>,
 }
 
 impl Grouping {
@@ -141,6 +145,8 @@ impl Grouping {
             groups: Vec::new(),
             notes: Vec::new(),
             member_of: vec![BTreeMap::new(); levels],
+            by_author: BTreeMap::new(),
+            by_group: BTreeMap::new(),
         }
     }
 
@@ -202,7 +208,12 @@ impl Grouping {
 
     /// The notes `pid` wrote alone, not hidden.
     pub fn solo_notes(&self, pid: Pid) -> impl Iterator<Item = &Note> {
-        self.notes.iter().filter(move |note| note.level == 0 && note.author == pid && !note.hidden)
+        self.notes_in(self.by_author.get(&pid)).filter(|note| note.level == 0 && !note.hidden)
+    }
+
+    /// The notes `ids` names, in the order they were written.
+    fn notes_in<'a>(&'a self, ids: Option<&'a Vec<NoteId>>) -> impl Iterator<Item = &'a Note> + 'a {
+        ids.into_iter().flatten().filter_map(|&id| self.note(id))
     }
 
     /// What a group sees: at level 1 its members' notes written alone; at later levels the
@@ -224,9 +235,8 @@ impl Grouping {
             }
         }
         shown.extend(
-            self.notes
-                .iter()
-                .filter(|note| note.group == Some(group.id) && !note.hidden)
+            self.notes_in(self.by_group.get(&group.id))
+                .filter(|note| !note.hidden)
                 .map(|note| Shown { note, from: None }),
         );
         shown
@@ -300,7 +310,7 @@ impl Grouping {
             }
         };
         let text = clean_text(text, self.config.max_chars)?;
-        let written = self.notes.iter().filter(|note| note.author == pid && note.level == level).count();
+        let written = self.notes_in(self.by_author.get(&pid)).filter(|note| note.level == level).count();
         if written >= MAX_NOTES_PER_LEVEL {
             return Err(Refusal::new(
                 ErrorCode::RateLimited,
@@ -358,15 +368,21 @@ impl Grouping {
                 let index = self.groups_at(*level).count() as u32;
                 self.add_group(*level, index, group);
             }
-            GroupingEvent::NoteAdded { note, pid, text, level, group } => self.notes.push(Note {
-                id: *note,
-                author: *pid,
-                text: text.clone(),
-                level: *level,
-                group: *group,
-                hidden: false,
-                stars: Vec::new(),
-            }),
+            GroupingEvent::NoteAdded { note, pid, text, level, group } => {
+                self.notes.push(Note {
+                    id: *note,
+                    author: *pid,
+                    text: text.clone(),
+                    level: *level,
+                    group: *group,
+                    hidden: false,
+                    stars: Vec::new(),
+                });
+                self.by_author.entry(*pid).or_default().push(*note);
+                if let Some(group) = group {
+                    self.by_group.entry(*group).or_default().push(*note);
+                }
+            }
             GroupingEvent::NoteStarred { note, pid, level, on } => {
                 if let Some(note) = self.note_mut(*note) {
                     let at = *level as usize - 1;

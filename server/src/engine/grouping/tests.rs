@@ -31,6 +31,13 @@ fn run(
     };
     let opened = engine.next_phase(people, &mut rng).map_err(|e| TestCaseError::fail(e.to_string()))?;
     step(&mut engine, opened);
+    // Some write alone, a few twice.
+    for (pid, _) in people {
+        for _ in 0..[0, 0, 1, 2][rng.random_range(0..4)] {
+            let event = engine.add_note(*pid, "alone").map_err(|e| TestCaseError::fail(e.to_string()))?;
+            step(&mut engine, event);
+        }
+    }
     let zone_of: HashMap<Pid, Option<String>> =
         people.iter().chain(late.iter().flatten()).map(|(pid, zone)| (*pid, zone.clone())).collect();
 
@@ -162,6 +169,18 @@ fn run(
                 prop_assert_eq!(engine.star(*pid, shown, true), Ok(None), "a second star changes nothing");
             }
         }
+        // The odd note hidden.
+        if !engine.notes().is_empty() && rng.random_range(0..3) == 0 {
+            let note = NoteId(rng.random_range(1..=engine.notes().len() as u32));
+            let event = engine.hide(note, true).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            step(&mut engine, event);
+        }
+        // What each group sees is rule 7, read off every note of the hall.
+        for group in engine.groups_at(level) {
+            let shown: Vec<(NoteId, Option<GroupId>)> =
+                engine.shown(group).iter().map(|shown| (shown.note.id, shown.from)).collect();
+            prop_assert_eq!(shown, shown_by_the_rule(&engine, group), "{} shows other notes", group.id);
+        }
     }
     let poster = engine.next_phase(people, &mut rng).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(&poster, &GroupingEvent::PosterReached);
@@ -173,6 +192,30 @@ fn run(
     }
     prop_assert_eq!(&replayed, &engine);
     Ok(engine)
+}
+
+/// Rule 7 read straight off every note of the hall: at level 1 the members' notes written
+/// alone; at later levels the notes of each merged group starred there; then the notes
+/// written in the group; never a hidden one.
+fn shown_by_the_rule(engine: &Grouping, group: &Group) -> Vec<(NoteId, Option<GroupId>)> {
+    let mut shown = Vec::new();
+    if group.level == 1 {
+        for member in &group.members {
+            let alone = engine.notes().iter().filter(|note| note.level == 0 && note.author == *member);
+            shown.extend(alone.filter(|note| !note.hidden).map(|note| (note.id, None)));
+        }
+    } else {
+        for merged in group.merged.iter().filter_map(|&id| engine.group(id)) {
+            for (id, _) in shown_by_the_rule(engine, merged) {
+                if engine.note(id).is_some_and(|note| note.stars_at(merged.level) > 0) {
+                    shown.push((id, Some(merged.id)));
+                }
+            }
+        }
+    }
+    let written = engine.notes().iter().filter(|note| note.group == Some(group.id) && !note.hidden);
+    shown.extend(written.map(|note| (note.id, None)));
+    shown
 }
 
 fn hall() -> impl Strategy<Value = (Vec<u32>, usize, u32, u64, usize)> {
