@@ -20,7 +20,8 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use crate::client::{Connector, MAX_CLIENTS, MAX_CONNECTING, send_home, ws_config};
+use crate::client::{Connector, MAX_CONNECTING, send_home, ws_config};
+use crate::hall::{HallArgs, next_event};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::ServerProcess;
 use crate::windows::Windows;
@@ -32,21 +33,14 @@ const OUTBOX_FRAMES: usize = 64;
 /// Connections the baseline server's kernel holds until it accepts them.
 const ACCEPT_BACKLOG: u32 = 1024;
 
-/// How long the driver waits for the next listener to report before it calls the run stalled.
-const STALL: Duration = Duration::from_secs(60);
-
 /// A pause between rounds, standing in for the time a hall takes to score, so each round
 /// starts on a quiet server as it does in `scoring`.
 const BETWEEN_ROUNDS: Duration = Duration::from_millis(500);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Listeners in each room.
-    #[arg(long, default_value_t = 200)]
-    pub participants: usize,
-    /// Rooms; every room is triggered at the same instant.
-    #[arg(long, default_value_t = 1)]
-    pub rooms: usize,
+    #[command(flatten)]
+    pub hall: HallArgs,
     /// Fan-outs to measure.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub rounds: u32,
@@ -111,12 +105,7 @@ enum Event {
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
-    if args.participants == 0 || args.rooms == 0 {
-        bail!("--participants and --rooms must be at least 1");
-    }
-    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
-        bail!("at most {MAX_CLIENTS} listeners in all");
-    }
+    args.hall.check()?;
     let (process, addr) = ServerProcess::start_baseline().await?;
     let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
     if let Some(windows) = &windows {
@@ -127,34 +116,28 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let (stop, stop_rx) = watch::channel(false);
     let mut listeners = JoinSet::new();
-    for room in 0..args.rooms {
-        for index in 0..args.participants {
+    for room in 0..args.hall.rooms {
+        for index in 0..args.hall.participants {
             let (connector, gate, events, stop) =
                 (Arc::clone(&connector), Arc::clone(&gate), events_tx.clone(), stop_rx.clone());
             listeners.spawn(listen(room, index, connector, gate, events, stop));
         }
     }
     drop(events_tx);
-    let mut triggers = Vec::with_capacity(args.rooms);
-    for _ in 0..args.rooms {
+    let mut triggers = Vec::with_capacity(args.hall.rooms);
+    for _ in 0..args.hall.rooms {
         triggers.push(connector.connect().await.context("a trigger connection")?);
     }
 
-    let total = args.participants * args.rooms;
+    let total = args.hall.participants * args.hall.rooms;
     let bar = progress_bar(total as u64 * (1 + u64::from(args.rounds)));
     bar.set_message("connecting");
-    let mut next_event = async || {
-        tokio::time::timeout(STALL, events.recv())
-            .await
-            .with_context(|| format!("stalled: no listener said anything for {STALL:?}"))?
-            .context("every listener has gone")
-    };
-    let mut present = vec![0; args.rooms];
+    let mut present = vec![0; args.hall.rooms];
     let (mut connect, mut fanout) = (Latency::new(), Latency::new());
     let mut problems = Problems::default();
     let mut errors = 0;
     for _ in 0..total {
-        match next_event().await? {
+        match next_event(&mut events, "the listeners").await? {
             Event::Joined { room, took } => {
                 present[room] += 1;
                 connect.record(took);
@@ -170,15 +153,15 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     for round in 1..=args.rounds {
         bar.set_message(format!("round {round} of {}", args.rounds));
         tokio::time::sleep(BETWEEN_ROUNDS).await;
-        let mut triggered_at = Vec::with_capacity(args.rooms);
+        let mut triggered_at = Vec::with_capacity(args.hall.rooms);
         for (room, trigger) in triggers.iter_mut().enumerate() {
             triggered_at.push(Instant::now());
             trigger.send_text(BaselineMsg::Trigger { room, round, frames: args.frames }.encode()).await?;
         }
         let mut last = Instant::now();
-        let mut received = vec![0; args.rooms];
+        let mut received = vec![0; args.hall.rooms];
         while received.iter().zip(&present).any(|(received, present)| received < present) {
-            match next_event().await? {
+            match next_event(&mut events, "the listeners").await? {
                 Event::Received { room, at } => {
                     fanout.record(at.saturating_duration_since(triggered_at[room]));
                     last = last.max(at);
@@ -206,8 +189,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         trigger.close().await;
     }
     send_home(&mut listeners, &stop).await;
-    report.participants = args.participants;
-    report.rooms = args.rooms;
+    report.participants = args.hall.participants;
+    report.rooms = args.hall.rooms;
     report.rounds = args.rounds;
     report.connect_ms = connect.summary(&["p50", "p99"]);
     report.fanout_ms = fanout.summary(&["p50", "p95", "p99", "max"]);

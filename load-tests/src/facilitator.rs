@@ -77,3 +77,38 @@ pub async fn facilitate(
     }
     client.close().await;
 }
+
+/// A room's facilitator as the conductor holds it: where its commands go, and how many of
+/// them it has answered.
+pub struct Desk {
+    /// Closed (`None`) once the activity is over, which lets the facilitator leave.
+    commands: Option<mpsc::UnboundedSender<Command>>,
+    sent: usize,
+    answered: usize,
+}
+
+impl Desk {
+    pub fn new(commands: mpsc::UnboundedSender<Command>) -> Desk {
+        Desk { commands: Some(commands), sent: 0, answered: 0 }
+    }
+
+    /// Asks for `command`; false if the facilitator has gone.
+    pub fn ask(&mut self, command: Command) -> bool {
+        let sent = self.commands.as_ref().is_some_and(|commands| commands.send(command).is_ok());
+        self.sent += usize::from(sent);
+        sent
+    }
+
+    pub fn answered(&mut self) {
+        self.answered += 1;
+    }
+
+    pub fn caught_up(&self) -> bool {
+        self.answered == self.sent
+    }
+
+    /// Closes the commands, which lets the facilitator leave.
+    pub fn dismiss(&mut self) {
+        self.commands = None;
+    }
+}

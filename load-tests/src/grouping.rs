@@ -10,28 +10,22 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use lapp_protocol::{
-    ClientFrame, ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, Phase, Pid, Role,
-    ServerMsg, SessionExport,
+    ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, Phase, Pid, Role, ServerMsg,
+    SessionExport, Welcome,
 };
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
-use crate::facilitator::{self, Command, Heard};
+use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
+use crate::facilitator::{self, Command, Desk, Heard};
+use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, attend};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 
-/// How long the driver waits for the next event before it calls the run stalled.
-const STALL: Duration = Duration::from_secs(60);
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Participants in each room.
-    #[arg(long, default_value_t = 200)]
-    pub participants: usize,
-    /// Rooms, one session each; their facilitators advance at the same instant.
-    #[arg(long, default_value_t = 1)]
-    pub rooms: usize,
+    #[command(flatten)]
+    pub hall: HallArgs,
     /// Each participant acts at a random moment up to this many milliseconds after its group
     /// arrives.
     #[arg(long, default_value_t = 1000)]
@@ -46,20 +40,15 @@ fn note_text(room: usize, index: usize, level: u32) -> String {
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
-    if args.participants == 0 || args.rooms == 0 {
-        bail!("--participants and --rooms must be at least 1");
-    }
-    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
-        bail!("at most {MAX_CLIENTS} participants in all");
-    }
+    args.hall.check()?;
     let levels = GroupingConfig::default().sizes.len() as u32;
-    let target = Target::open(&args.target, args.participants.max(5_000)).await?;
+    let target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
-    let barrier = Arc::new(Barrier::new(args.rooms));
+    let barrier = Arc::new(Barrier::new(args.hall.rooms));
 
-    let mut rooms = Vec::with_capacity(args.rooms);
-    for room in 0..args.rooms {
+    let mut rooms = Vec::with_capacity(args.hall.rooms);
+    for room in 0..args.hall.rooms {
         let created = target.api.create_grouping_session(&format!("Load room {room}")).await?;
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
         let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
@@ -75,7 +64,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
     let mut participants = JoinSet::new();
     for (room, state) in rooms.iter().enumerate() {
-        for index in 0..args.participants {
+        for index in 0..args.hall.participants {
             let participant = Participant {
                 room,
                 index,
@@ -92,22 +81,22 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     // Only clients hold senders now: if every one of them ends, the conductor hears of it.
     drop(events_tx);
 
-    let clients = (args.participants * args.rooms) as u64;
+    let clients = args.hall.clients() as u64;
     let bar = progress_bar(clients * (2 + 2 * u64::from(levels)));
-    let mut conductor = Conductor::new(rooms, events, args.participants, bar);
+    let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.play(levels).await?;
 
     send_home(&mut participants, &stop).await;
     let mut exports = Vec::with_capacity(conductor.rooms.len());
     for room in &mut conductor.rooms {
         // The activity is over: closing the commands lets the facilitator leave.
-        room.facilitator = None;
+        room.facilitator.dismiss();
         exports.push(target.api.export(room.code, &room.key).await?);
     }
 
     let mut report = Report::new("grouping");
-    report.participants = args.participants;
-    report.rooms = args.rooms;
+    report.participants = args.hall.participants;
+    report.rooms = args.hall.rooms;
     report.rounds = levels;
     for (room, export) in conductor.rooms.iter().zip(&exports) {
         let found = check_export(room, export, levels, &mut conductor.problems);
@@ -133,10 +122,7 @@ struct Event {
 }
 
 enum Happened {
-    Joined(Duration),
-    JoinFailed(String),
-    /// A joined participant's connection ended before the activity did.
-    Lost(String),
+    Attended(Attended),
     /// The first `group` of a level a participant received, and when.
     Group {
         pid: Pid,
@@ -193,33 +179,19 @@ struct Participant {
 struct Seat {
     pid: Pid,
     level: u32,
-    next_rid: u64,
-    waiting: Option<(u64, Instant, Pending)>,
+    requests: Requests<Pending>,
     /// When to act on the group of `level`, and the note to star there.
     to_act: Option<(tokio::time::Instant, Option<NoteId>)>,
 }
 
 impl Participant {
     async fn run(self) {
-        let joined = async {
-            let _permit = self.gate.acquire().await?;
-            let started = Instant::now();
-            let join =
-                Join { name: Some(format!("P{}", self.index)), ..Join::new(self.code, Role::Participant) };
-            let (client, welcome) = self.connector.join(join).await?;
-            anyhow::Ok((client, welcome.you.pid, started.elapsed()))
-        };
-        let (client, pid) = match joined.await {
-            Ok((client, Some(pid), took)) => {
-                self.report(Happened::Joined(took));
-                (client, pid)
-            }
-            Ok((_, None, _)) => return self.report(Happened::JoinFailed("a welcome without a pid".into())),
-            Err(err) => return self.report(Happened::JoinFailed(format!("{err:#}"))),
-        };
-        if let Err(err) = self.play(client, pid).await {
-            self.report(Happened::Lost(format!("{err:#}")));
-        }
+        let join = Join { name: Some(format!("P{}", self.index)), ..Join::new(self.code, Role::Participant) };
+        let report = |what| self.report(Happened::Attended(what));
+        attend(&self.gate, &self.connector, join, report, async |client, welcome: Welcome| {
+            self.play(client, welcome.you.pid.context("a participant's welcome has a pid")?).await
+        })
+        .await;
     }
 
     fn report(&self, what: Happened) {
@@ -228,7 +200,7 @@ impl Participant {
     }
 
     async fn play(&self, mut client: Client, pid: Pid) -> anyhow::Result<()> {
-        let mut seat = Seat { pid, level: 0, next_rid: 0, waiting: None, to_act: None };
+        let mut seat = Seat { pid, level: 0, requests: Requests::new(), to_act: None };
         let mut stop = self.stop.clone();
         let stopped = stop.changed();
         tokio::pin!(stopped);
@@ -254,7 +226,7 @@ impl Participant {
                         match star {
                             Some(note) => {
                                 let msg = ClientMsg::NoteStar { note, on: true };
-                                seat.request(&mut client, msg, Pending::Star { note, level }).await?;
+                                seat.requests.send(&mut client, msg, Pending::Star { note, level }).await?;
                             }
                             None => self.add_note(&mut seat, &mut client, level).await?,
                         }
@@ -270,7 +242,7 @@ impl Participant {
     async fn add_note(&self, seat: &mut Seat, client: &mut Client, level: u32) -> anyhow::Result<()> {
         let text = note_text(self.room, self.index, level);
         let msg = ClientMsg::NoteAdd { text: text.clone() };
-        seat.request(client, msg, Pending::Note { level, text }).await
+        seat.requests.send(client, msg, Pending::Note { level, text }).await
     }
 
     /// Acts on one frame received at `at`; false once the activity is over.
@@ -287,7 +259,7 @@ impl Participant {
             }
             ServerMsg::Activity(activity) if activity.phase == Phase::Poster => return Ok(false),
             ServerMsg::Group(group) if group.level > seat.level => self.join_group(seat, group, at),
-            ServerMsg::Ack { rid, note, .. } => match seat.answered(rid) {
+            ServerMsg::Ack { rid, note, .. } => match seat.requests.answered(rid) {
                 Some((sent_at, Pending::Note { level, text })) => {
                     let id = note.context("the ack of note.add names the note")?;
                     let note = AckedNote { id, author: seat.pid, text, took: at.duration_since(sent_at) };
@@ -306,7 +278,7 @@ impl Participant {
             ServerMsg::Error { rid, code, message } => {
                 self.report(Happened::ServerError(format!("{code}: {message}")));
                 // A refused request still ends its step, so the run goes on.
-                match rid.and_then(|rid| seat.answered(rid)) {
+                match rid.and_then(|rid| seat.requests.answered(rid)) {
                     Some((_, Pending::Note { level, .. })) => {
                         self.report(Happened::Noted { level, note: None })
                     }
@@ -333,30 +305,12 @@ impl Participant {
     }
 }
 
-impl Seat {
-    async fn request(&mut self, client: &mut Client, msg: ClientMsg, pending: Pending) -> anyhow::Result<()> {
-        self.next_rid += 1;
-        self.waiting = Some((self.next_rid, Instant::now(), pending));
-        client.send(&ClientFrame::new(Some(self.next_rid), msg)).await
-    }
-
-    /// The request `rid` answers, if it is the one waiting.
-    fn answered(&mut self, rid: u64) -> Option<(Instant, Pending)> {
-        self.waiting.take_if(|(waiting, ..)| *waiting == rid).map(|(_, sent_at, pending)| (sent_at, pending))
-    }
-}
-
 /// One room as the conductor follows it.
 struct Room {
     code: JoinCode,
     key: String,
-    /// Closed (`None`) once the activity is over, which lets the facilitator leave.
-    facilitator: Option<mpsc::UnboundedSender<Command>>,
-    joined: usize,
-    failed: usize,
-    lost: usize,
-    commands_sent: usize,
-    commands_answered: usize,
+    facilitator: Desk,
+    attendance: Attendance,
     /// When the facilitator sent the last `phase.next`.
     advanced_at: Option<Instant>,
     /// Notes answered at each level (0: alone), refusals included.
@@ -375,12 +329,8 @@ impl Room {
         Room {
             code,
             key,
-            facilitator: Some(facilitator),
-            joined: 0,
-            failed: 0,
-            lost: 0,
-            commands_sent: 0,
-            commands_answered: 0,
+            facilitator: Desk::new(facilitator),
+            attendance: Attendance::default(),
             advanced_at: None,
             noted: HashMap::new(),
             arrivals: Vec::new(),
@@ -390,9 +340,8 @@ impl Room {
         }
     }
 
-    /// Participants connected and playing.
     fn present(&self) -> usize {
-        self.joined - self.lost
+        self.attendance.present()
     }
 
     fn noted_at(&self, level: u32) -> usize {
@@ -437,7 +386,7 @@ impl Conductor {
         self.bar.set_message("joining");
         let everyone = self.participants_per_room;
         self.wait_for("every participant to join", |c| {
-            c.rooms.iter().all(|room| room.joined + room.failed == everyone)
+            c.rooms.iter().all(|room| room.attendance.settled(everyone))
         })
         .await?;
         self.command_all(Command::Start).await?;
@@ -469,52 +418,30 @@ impl Conductor {
         Ok(())
     }
 
-    /// Has every facilitator send `command` and waits for every answer.
-    async fn command_all(&mut self, command: Command) -> anyhow::Result<()> {
-        for room in &mut self.rooms {
-            let sent = room.facilitator.as_ref().is_some_and(|facilitator| facilitator.send(command).is_ok());
-            if !sent {
-                bail!("room {}: the facilitator has gone", room.code);
-            }
-            room.commands_sent += 1;
-        }
-        self.wait_for("the facilitators' answers", |c| {
-            c.rooms.iter().all(|room| room.commands_answered == room.commands_sent)
-        })
-        .await
+    fn fill(self, report: &mut Report) {
+        report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
+        report.ack_ms = self.ack.summary(&["p50", "p99"]);
+        report.errors += self.errors;
+        report.problems = self.problems;
     }
+}
 
-    /// Takes in events until `done` holds; fails if the clients go quiet for [`STALL`].
-    async fn wait_for(&mut self, what: &str, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
-        while !done(self) {
-            let event = tokio::time::timeout(STALL, self.events.recv())
-                .await
-                .with_context(|| {
-                    format!("stalled: no client said anything for {STALL:?} while waiting for {what}")
-                })?
-                .with_context(|| format!("every client has gone while waiting for {what}"))?;
-            self.take(event)?;
-        }
-        Ok(())
+impl Conduct for Conductor {
+    type Event = Event;
+
+    fn events(&mut self) -> &mut mpsc::UnboundedReceiver<Event> {
+        &mut self.events
     }
 
     fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
         let room = &mut self.rooms[room];
         match what {
-            Happened::Joined(took) => {
-                room.joined += 1;
-                self.connect.record(took);
-                self.bar.inc(1);
-            }
-            Happened::JoinFailed(error) => {
-                room.failed += 1;
-                self.errors += 1;
-                self.problems.note(format!("room {}: a participant could not join: {error}", room.code));
-            }
-            Happened::Lost(error) => {
-                room.lost += 1;
-                self.errors += 1;
-                self.problems.note(format!("room {}: a participant was lost: {error}", room.code));
+            Happened::Attended(what) => {
+                match room.attendance.count(room.code, what, &mut self.connect, &mut self.problems) {
+                    true => self.errors += 1,
+                    false => self.bar.inc(1),
+                }
             }
             Happened::Group { pid, level, id, at } => {
                 room.arrivals.push(at);
@@ -540,7 +467,7 @@ impl Conductor {
                 self.problems.note(format!("room {}: error {error}", room.code));
             }
             Happened::Facilitator(Heard::Answered { sent_at, refused }) => {
-                room.commands_answered += 1;
+                room.facilitator.answered();
                 room.advanced_at = Some(sent_at);
                 if let Some((code, message)) = refused {
                     bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
@@ -559,12 +486,12 @@ impl Conductor {
         Ok(())
     }
 
-    fn fill(self, report: &mut Report) {
-        report.connect_ms = self.connect.summary(&["p50", "p99"]);
-        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
-        report.ack_ms = self.ack.summary(&["p50", "p99"]);
-        report.errors += self.errors;
-        report.problems = self.problems;
+    fn desks(&mut self) -> impl Iterator<Item = (JoinCode, &mut Desk)> {
+        self.rooms.iter_mut().map(|room| (room.code, &mut room.facilitator))
+    }
+
+    fn every_desk_caught_up(&self) -> bool {
+        self.rooms.iter().all(|room| room.facilitator.caught_up())
     }
 }
 

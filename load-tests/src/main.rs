@@ -16,6 +16,7 @@ mod baseline;
 mod client;
 mod facilitator;
 mod grouping;
+mod hall;
 mod idle;
 mod report;
 mod scoring;

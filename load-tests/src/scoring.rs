@@ -11,21 +11,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use lapp_protocol::{
-    CardId, ClientFrame, ClientMsg, ErrorCode, Hand, Join, JoinCode, Phase, Pid, Role, Score, ServerMsg,
-    SessionExport, Welcome,
+    CardId, ClientMsg, ErrorCode, Hand, Join, JoinCode, Phase, Pid, Role, Score, ServerMsg, SessionExport,
+    Welcome,
 };
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::baseline;
-use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, send_home};
-use crate::facilitator::{self, Command, Heard};
+use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
+use crate::facilitator::{self, Command, Desk, Heard};
+use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, attend};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 use crate::windows::Windows;
-
-/// How long the driver waits for the next event before it calls the run stalled.
-const STALL: Duration = Duration::from_secs(60);
 
 /// Longest pause before a facilitator starts the next round.
 const GLANCE: Duration = Duration::from_millis(500);
@@ -36,12 +34,8 @@ const LEADERBOARD_PATIENCE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Participants in each room.
-    #[arg(long, default_value_t = 200)]
-    pub participants: usize,
-    /// Rooms, one session each; their facilitators advance at the same instant.
-    #[arg(long, default_value_t = 1)]
-    pub rooms: usize,
+    #[command(flatten)]
+    pub hall: HallArgs,
     /// Rounds of scoring (1 to 10).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub rounds: u32,
@@ -83,12 +77,7 @@ pub fn card_text(room: usize, index: usize) -> String {
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
-    if args.participants == 0 || args.rooms == 0 {
-        bail!("--participants and --rooms must be at least 1");
-    }
-    if args.participants.saturating_mul(args.rooms) > MAX_CLIENTS {
-        bail!("at most {MAX_CLIENTS} participants in all");
-    }
+    args.hall.check()?;
     if !(0.0..=1.0).contains(&args.churn) {
         bail!("--churn is a fraction from 0 to 1");
     }
@@ -96,8 +85,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         bail!("--think-min-ms is more than --think-ms");
     }
     let bare_shape = args.baseline.then(|| baseline::Args {
-        participants: args.participants,
-        rooms: args.rooms,
+        hall: args.hall.clone(),
         rounds: args.rounds,
         sources: args.target.sources,
         frames: args.baseline_frames,
@@ -107,17 +95,17 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         Some(shape) if !args.baseline_after => Some(baseline::run(shape).await.context("the baseline run")?),
         _ => None,
     };
-    let target = Target::open(&args.target, args.participants.max(5_000)).await?;
+    let target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
     if let (Some(windows), Some(process)) = (&windows, &target.process) {
         windows.process("lapp", process.pid());
     }
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
-    let barrier = Arc::new(Barrier::new(args.rooms));
+    let barrier = Arc::new(Barrier::new(args.hall.rooms));
 
-    let mut rooms = Vec::with_capacity(args.rooms);
-    for room in 0..args.rooms {
+    let mut rooms = Vec::with_capacity(args.hall.rooms);
+    for room in 0..args.hall.rooms {
         let created = target.api.create_scoring_session(&format!("Load room {room}"), args.rounds).await?;
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
         let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
@@ -128,10 +116,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
 
     let (stop, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
-    let churners = (args.churn * args.participants as f64).round() as usize;
+    let churners = (args.churn * args.hall.participants as f64).round() as usize;
     let mut participants = JoinSet::new();
     for (room, state) in rooms.iter().enumerate() {
-        for index in 0..args.participants {
+        for index in 0..args.hall.participants {
             let participant = Participant {
                 room,
                 index,
@@ -149,9 +137,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     // Only clients hold senders now: if every one of them ends, the conductor hears of it.
     drop(events_tx);
 
-    let clients = (args.participants * args.rooms) as u64;
+    let clients = args.hall.clients() as u64;
     let bar = progress_bar(clients * (2 + u64::from(args.rounds)));
-    let mut conductor = Conductor::new(rooms, events, args.participants, bar);
+    let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.windows = windows;
     conductor.play(args.rounds).await?;
 
@@ -159,8 +147,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let exports = conductor.fetch_exports(&target).await?;
 
     let mut report = Report::new("scoring");
-    report.participants = args.participants;
-    report.rooms = args.rooms;
+    report.participants = args.hall.participants;
+    report.rooms = args.hall.rooms;
     report.rounds = args.rounds;
     report.churn = args.churn;
     conductor.check(&exports, args.rounds, &mut report);
@@ -189,10 +177,7 @@ struct Event {
 }
 
 enum Happened {
-    Joined(Duration),
-    JoinFailed(String),
-    /// A joined participant's connection ended before the activity did.
-    Lost(String),
+    Attended(Attended),
     /// The answer to a `card.write`: the card, or `None` if it was refused.
     Wrote(Option<(Pid, CardId)>),
     Hand(Instant),
@@ -290,25 +275,11 @@ enum Pending {
 
 impl Participant {
     async fn run(self) {
-        let joined = async {
-            let _permit = self.gate.acquire().await?;
-            let started = Instant::now();
-            let (client, welcome) = self.connector.join(self.join(None)).await?;
-            anyhow::Ok((client, welcome, started.elapsed()))
-        };
-        let (client, welcome) = match joined.await {
-            Ok((client, welcome, took)) => {
-                self.report(Happened::Joined(took));
-                (client, welcome)
-            }
-            Err(err) => {
-                self.report(Happened::JoinFailed(format!("{err:#}")));
-                return;
-            }
-        };
-        if let Err(err) = self.play(client, welcome).await {
-            self.report(Happened::Lost(format!("{err:#}")));
-        }
+        let report = |what| self.report(Happened::Attended(what));
+        attend(&self.gate, &self.connector, self.join(None), report, async |client, welcome| {
+            self.play(client, welcome).await
+        })
+        .await;
     }
 
     fn join(&self, resume: Option<String>) -> Join {
@@ -332,8 +303,7 @@ impl Participant {
         let mut seat = Seat {
             pid: welcome.you.pid.context("a participant's welcome has a pid")?,
             resume: welcome.resume.context("a participant's welcome has a resume token")?,
-            next_rid: 0,
-            waiting: None,
+            requests: Requests::new(),
             to_score: None,
         };
         // Frames are polled first and the stop signal last, registered once, as the baseline's
@@ -370,7 +340,7 @@ impl Participant {
                         let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
                             .context("a score from 1 to 5")?;
                         let msg = ClientMsg::CardScore { round, card, score };
-                        seat.request(&mut client, msg, Pending::Score { round, card, score }).await?;
+                        seat.requests.send(&mut client, msg, Pending::Score { round, card, score }).await?;
                     }
                 }
                 _ = &mut stopped => break,
@@ -392,7 +362,7 @@ impl Participant {
         match msg {
             ServerMsg::Activity(activity) if activity.phase == Phase::Writing => {
                 let text = card_text(room, self.index);
-                seat.request(client, ClientMsg::CardWrite { text }, Pending::Write).await?;
+                seat.requests.send(client, ClientMsg::CardWrite { text }, Pending::Write).await?;
             }
             ServerMsg::Hand(hand) => {
                 self.report(Happened::Hand(at));
@@ -401,7 +371,7 @@ impl Participant {
                 }
                 self.hold(seat, hand, at);
             }
-            ServerMsg::Ack { rid, card, .. } => match seat.answered(rid) {
+            ServerMsg::Ack { rid, card, .. } => match seat.requests.answered(rid) {
                 Some((_, Pending::Write)) => {
                     let card = card.context("the ack of card.write names the card")?;
                     self.report(Happened::Wrote(Some((seat.pid, card))));
@@ -416,7 +386,7 @@ impl Participant {
             ServerMsg::Error { rid, code, message } => {
                 self.report(Happened::ServerError(code, message));
                 // A refused request still ends its step, so the run goes on.
-                match rid.and_then(|rid| seat.answered(rid)) {
+                match rid.and_then(|rid| seat.requests.answered(rid)) {
                     Some((_, Pending::Write)) => self.report(Happened::Wrote(None)),
                     Some((_, Pending::Score { .. })) => self.report(Happened::RoundDone(None)),
                     None => {}
@@ -475,9 +445,7 @@ enum Step {
 struct Seat {
     pid: Pid,
     resume: String,
-    next_rid: u64,
-    /// The request awaiting its answer: its rid, when it was sent, and what it was.
-    waiting: Option<(u64, Instant, Pending)>,
+    requests: Requests<Pending>,
     /// The card in hand and when to score it.
     to_score: Option<ToScore>,
 }
@@ -488,19 +456,6 @@ struct ToScore {
     card: CardId,
 }
 
-impl Seat {
-    async fn request(&mut self, client: &mut Client, msg: ClientMsg, pending: Pending) -> anyhow::Result<()> {
-        self.next_rid += 1;
-        self.waiting = Some((self.next_rid, Instant::now(), pending));
-        client.send(&ClientFrame::new(Some(self.next_rid), msg)).await
-    }
-
-    /// The request `rid` answers, if it is the one waiting.
-    fn answered(&mut self, rid: u64) -> Option<(Instant, Pending)> {
-        self.waiting.take_if(|(waiting, ..)| *waiting == rid).map(|(_, sent_at, pending)| (sent_at, pending))
-    }
-}
-
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400)
 }
@@ -509,16 +464,11 @@ fn far_future() -> tokio::time::Instant {
 struct Room {
     code: JoinCode,
     key: String,
-    /// Closed (`None`) once the activity is over, which lets the facilitator leave.
-    facilitator: Option<mpsc::UnboundedSender<Command>>,
-    joined: usize,
-    failed: usize,
-    lost: usize,
+    facilitator: Desk,
+    attendance: Attendance,
     /// Answers to `card.write`, refusals included.
     writes_answered: usize,
     written: HashMap<Pid, CardId>,
-    commands_sent: usize,
-    commands_answered: usize,
     /// When the facilitator sent the last `phase.next`.
     advanced_at: Option<Instant>,
     /// When each participant received this round's hand.
@@ -537,14 +487,10 @@ impl Room {
         Room {
             code,
             key,
-            facilitator: Some(facilitator),
-            joined: 0,
-            failed: 0,
-            lost: 0,
+            facilitator: Desk::new(facilitator),
+            attendance: Attendance::default(),
             writes_answered: 0,
             written: HashMap::new(),
-            commands_sent: 0,
-            commands_answered: 0,
             advanced_at: None,
             hands: Vec::new(),
             done: 0,
@@ -555,9 +501,8 @@ impl Room {
         }
     }
 
-    /// Participants connected and playing.
     fn present(&self) -> usize {
-        self.joined - self.lost
+        self.attendance.present()
     }
 
     fn start_round(&mut self) {
@@ -632,7 +577,7 @@ impl Conductor {
         self.bar.set_message("joining");
         let everyone = self.participants_per_room;
         self.wait_for("every participant to join", |c| {
-            c.rooms.iter().all(|room| room.joined + room.failed == everyone)
+            c.rooms.iter().all(|room| room.attendance.settled(everyone))
         })
         .await?;
         self.command_all(Command::Start).await?;
@@ -694,35 +639,6 @@ impl Conductor {
         Ok(())
     }
 
-    /// Has every facilitator send `command` and waits for every answer.
-    async fn command_all(&mut self, command: Command) -> anyhow::Result<()> {
-        for room in &mut self.rooms {
-            let sent = room.facilitator.as_ref().is_some_and(|facilitator| facilitator.send(command).is_ok());
-            if !sent {
-                bail!("room {}: the facilitator has gone", room.code);
-            }
-            room.commands_sent += 1;
-        }
-        self.wait_for("the facilitators' answers", |c| {
-            c.rooms.iter().all(|room| room.commands_answered == room.commands_sent)
-        })
-        .await
-    }
-
-    /// Takes in events until `done` holds; fails if the clients go quiet for [`STALL`].
-    async fn wait_for(&mut self, what: &str, done: impl Fn(&Conductor) -> bool) -> anyhow::Result<()> {
-        while !done(self) {
-            let event = tokio::time::timeout(STALL, self.events.recv())
-                .await
-                .with_context(|| {
-                    format!("stalled: no client said anything for {STALL:?} while waiting for {what}")
-                })?
-                .with_context(|| format!("every client has gone while waiting for {what}"))?;
-            self.take(event)?;
-        }
-        Ok(())
-    }
-
     /// Takes in events until `done` holds or `deadline` passes.
     async fn wait_until(
         &mut self,
@@ -738,23 +654,54 @@ impl Conductor {
         Ok(())
     }
 
+    async fn fetch_exports(&mut self, target: &Target) -> anyhow::Result<Vec<SessionExport>> {
+        let mut exports = Vec::with_capacity(self.rooms.len());
+        for room in &mut self.rooms {
+            // The activity is over: closing the commands lets the facilitator leave.
+            room.facilitator.dismiss();
+            exports.push(target.api.export(room.code, &room.key).await?);
+        }
+        Ok(exports)
+    }
+
+    /// Compares each room's export with what its clients were acknowledged.
+    fn check(&mut self, exports: &[SessionExport], rounds: u32, report: &mut Report) {
+        for (room, export) in self.rooms.iter().zip(exports) {
+            let found = check_room(room, export, rounds, &mut self.problems);
+            report.lost_scores += found.lost_scores;
+            report.duplicate_scores += found.duplicate_scores;
+            report.lost_cards += found.lost_cards;
+            report.rule_violations += found.rule_violations;
+        }
+    }
+
+    fn fill(self, report: &mut Report) {
+        report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
+        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
+        report.ack_ms = self.ack.summary(&["p50", "p99"]);
+        report.leaderboard_lag_ms = self.leaderboard_lag.summary(&["p50", "max"]);
+        report.errors += self.errors;
+        report.rule_violations += self.violations;
+        report.problems = self.problems;
+    }
+}
+
+impl Conduct for Conductor {
+    type Event = Event;
+
+    fn events(&mut self) -> &mut mpsc::UnboundedReceiver<Event> {
+        &mut self.events
+    }
+
     fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
         let room = &mut self.rooms[room];
         match what {
-            Happened::Joined(took) => {
-                room.joined += 1;
-                self.connect.record(took);
-                self.bar.inc(1);
-            }
-            Happened::JoinFailed(error) => {
-                room.failed += 1;
-                self.errors += 1;
-                self.problems.note(format!("room {}: a participant could not join: {error}", room.code));
-            }
-            Happened::Lost(error) => {
-                room.lost += 1;
-                self.errors += 1;
-                self.problems.note(format!("room {}: a participant was lost: {error}", room.code));
+            Happened::Attended(what) => {
+                match room.attendance.count(room.code, what, &mut self.connect, &mut self.problems) {
+                    true => self.errors += 1,
+                    false => self.bar.inc(1),
+                }
             }
             Happened::Wrote(card) => {
                 room.writes_answered += 1;
@@ -785,7 +732,7 @@ impl Conductor {
                 self.problems.note(format!("room {}: {what}", room.code));
             }
             Happened::FacilitatorAnswered { sent_at, refused } => {
-                room.commands_answered += 1;
+                room.facilitator.answered();
                 room.advanced_at = Some(sent_at);
                 if let Some((code, message)) = refused {
                     bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
@@ -799,36 +746,12 @@ impl Conductor {
         Ok(())
     }
 
-    async fn fetch_exports(&mut self, target: &Target) -> anyhow::Result<Vec<SessionExport>> {
-        let mut exports = Vec::with_capacity(self.rooms.len());
-        for room in &mut self.rooms {
-            // The activity is over: closing the commands lets the facilitator leave.
-            room.facilitator = None;
-            exports.push(target.api.export(room.code, &room.key).await?);
-        }
-        Ok(exports)
+    fn desks(&mut self) -> impl Iterator<Item = (JoinCode, &mut Desk)> {
+        self.rooms.iter_mut().map(|room| (room.code, &mut room.facilitator))
     }
 
-    /// Compares each room's export with what its clients were acknowledged.
-    fn check(&mut self, exports: &[SessionExport], rounds: u32, report: &mut Report) {
-        for (room, export) in self.rooms.iter().zip(exports) {
-            let found = check_room(room, export, rounds, &mut self.problems);
-            report.lost_scores += found.lost_scores;
-            report.duplicate_scores += found.duplicate_scores;
-            report.lost_cards += found.lost_cards;
-            report.rule_violations += found.rule_violations;
-        }
-    }
-
-    fn fill(self, report: &mut Report) {
-        report.connect_ms = self.connect.summary(&["p50", "p99"]);
-        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
-        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
-        report.ack_ms = self.ack.summary(&["p50", "p99"]);
-        report.leaderboard_lag_ms = self.leaderboard_lag.summary(&["p50", "max"]);
-        report.errors += self.errors;
-        report.rule_violations += self.violations;
-        report.problems = self.problems;
+    fn every_desk_caught_up(&self) -> bool {
+        self.rooms.iter().all(|room| room.facilitator.caught_up())
     }
 }
 
