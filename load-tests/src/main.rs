@@ -8,6 +8,7 @@
 //! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
 //! - [`client`]: connecting WebSocket clients and counting their traffic.
 //! - [`facilitator`]: a room's facilitator, as every scenario plays it.
+//! - [`hall`]: what the scenarios share: the hall's size, the conductor, joining.
 //! - [`server`]: the server under load, the process started for it and its /proc figures.
 //! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
 //! - [`windows`]: each round's fan-out window on the monotonic clock, for a profiler.
