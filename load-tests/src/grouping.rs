@@ -30,6 +30,10 @@ pub struct Args {
     /// arrives.
     #[arg(long, default_value_t = 1000)]
     pub think_ms: u64,
+    /// Fraction (0 to 1) of participants who, at every level, drop their connection right
+    /// after their group arrives and come back with their resume token.
+    #[arg(long, default_value_t = 0.0)]
+    pub churn: f64,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -41,6 +45,9 @@ fn note_text(room: usize, index: usize, level: u32) -> String {
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     args.hall.check()?;
+    if !(0.0..=1.0).contains(&args.churn) {
+        bail!("--churn is a fraction from 0 to 1");
+    }
     let levels = GroupingConfig::default().sizes.len() as u32;
     let target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
@@ -62,6 +69,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
 
     let (stop, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(MAX_CONNECTING));
+    let churners = (args.churn * args.hall.participants as f64).round() as usize;
     let mut participants = JoinSet::new();
     for (room, state) in rooms.iter().enumerate() {
         for index in 0..args.hall.participants {
@@ -69,6 +77,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 room,
                 index,
                 code: state.code,
+                churns: index < churners,
                 think: Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
@@ -98,6 +107,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     report.participants = args.hall.participants;
     report.rooms = args.hall.rooms;
     report.rounds = levels;
+    report.churn = args.churn;
     for (room, export) in conductor.rooms.iter().zip(&exports) {
         let found = check_export(room, export, levels, &mut conductor.problems);
         report.lost_notes += found.lost_notes;
@@ -137,8 +147,11 @@ enum Happened {
     },
     /// The answer to a `note.star` (`None`: refused).
     Starred(Option<AckedStar>),
+    Resumed(Duration),
     /// An `error` frame nobody provoked.
     ServerError(String),
+    /// Something the server did against the protocol's rules.
+    Violation(String),
     Facilitator(Heard),
 }
 
@@ -167,6 +180,8 @@ struct Participant {
     room: usize,
     index: usize,
     code: JoinCode,
+    /// Drops the connection after every level's group and resumes.
+    churns: bool,
     think: Duration,
     connector: Arc<Connector>,
     gate: Arc<Semaphore>,
@@ -174,10 +189,20 @@ struct Participant {
     stop: watch::Receiver<bool>,
 }
 
+/// What a participant does after a frame.
+enum Step {
+    Stay,
+    /// Drop the connection and resume, then take in this group.
+    Churn(GroupView),
+    /// The activity is over.
+    Leave,
+}
+
 /// Where a participant is: who it is, the level it has taken in, what it will do next and
 /// the request it has under way.
 struct Seat {
     pid: Pid,
+    resume: String,
     level: u32,
     requests: Requests<Pending>,
     /// When to act on the group of `level`, and the note to star there.
@@ -186,12 +211,34 @@ struct Seat {
 
 impl Participant {
     async fn run(self) {
-        let join = Join { name: Some(format!("P{}", self.index)), ..Join::new(self.code, Role::Participant) };
         let report = |what| self.report(Happened::Attended(what));
-        attend(&self.gate, &self.connector, join, report, async |client, welcome: Welcome| {
-            self.play(client, welcome.you.pid.context("a participant's welcome has a pid")?).await
+        attend(&self.gate, &self.connector, self.join(None), report, async |client, welcome: Welcome| {
+            let pid = welcome.you.pid.context("a participant's welcome has a pid")?;
+            let resume = welcome.resume.context("a participant's welcome has a resume token")?;
+            self.play(client, Seat { pid, resume, level: 0, requests: Requests::new(), to_act: None }).await
         })
         .await;
+    }
+
+    fn join(&self, resume: Option<String>) -> Join {
+        Join { name: Some(format!("P{}", self.index)), resume, ..Join::new(self.code, Role::Participant) }
+    }
+
+    /// Comes back with the resume token; the fresh `welcome` must show the group held before.
+    async fn resume(&self, seat: &Seat, group: &GroupView) -> anyhow::Result<(Client, GroupView)> {
+        let started = Instant::now();
+        let (client, welcome) = self.connector.join(self.join(Some(seat.resume.clone()))).await?;
+        self.report(Happened::Resumed(started.elapsed()));
+        let resumed = welcome.view.group.context("a resumed participant's welcome has no group")?;
+        let members = |group: &GroupView| group.members.iter().map(|member| member.pid).collect::<Vec<_>>();
+        if (resumed.level, resumed.id, members(&resumed)) != (group.level, group.id, members(group)) {
+            let what = format!(
+                "resuming changed a group from level {} {} to level {} {}",
+                group.level, group.id, resumed.level, resumed.id
+            );
+            self.report(Happened::Violation(what));
+        }
+        Ok((client, resumed))
     }
 
     fn report(&self, what: Happened) {
@@ -199,8 +246,7 @@ impl Participant {
         drop(self.events.send(Event { room: self.room, what }));
     }
 
-    async fn play(&self, mut client: Client, pid: Pid) -> anyhow::Result<()> {
-        let mut seat = Seat { pid, level: 0, requests: Requests::new(), to_act: None };
+    async fn play(&self, mut client: Client, mut seat: Seat) -> anyhow::Result<()> {
         let mut stop = self.stop.clone();
         let stopped = stop.changed();
         tokio::pin!(stopped);
@@ -216,8 +262,16 @@ impl Participant {
                 biased;
                 received = client.recv_timed() => {
                     let (msg, at) = received?;
-                    if !self.take(&mut seat, &mut client, msg, at).await? {
-                        break;
+                    match self.take(&mut seat, &mut client, msg, at).await? {
+                        Step::Stay => {}
+                        Step::Churn(group) => {
+                            // Gone first, as a phone losing its network is, then back.
+                            drop(client);
+                            let resumed;
+                            (client, resumed) = self.resume(&seat, &group).await?;
+                            self.join_group(&mut seat, resumed, at);
+                        }
+                        Step::Leave => break,
                     }
                 }
                 () = &mut acting, if seat.to_act.is_some() => {
@@ -245,20 +299,26 @@ impl Participant {
         seat.requests.send(client, msg, Pending::Note { level, text }).await
     }
 
-    /// Acts on one frame received at `at`; false once the activity is over.
+    /// Acts on one frame received at `at`.
     async fn take(
         &self,
         seat: &mut Seat,
         client: &mut Client,
         msg: ServerMsg,
         at: Instant,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Step> {
         match msg {
             ServerMsg::Activity(activity) if activity.phase == Phase::Solo => {
                 self.add_note(seat, client, 0).await?;
             }
-            ServerMsg::Activity(activity) if activity.phase == Phase::Poster => return Ok(false),
-            ServerMsg::Group(group) if group.level > seat.level => self.join_group(seat, group, at),
+            ServerMsg::Activity(activity) if activity.phase == Phase::Poster => return Ok(Step::Leave),
+            ServerMsg::Group(group) if group.level > seat.level => {
+                self.report(Happened::Group { pid: seat.pid, level: group.level, id: group.id, at });
+                if self.churns {
+                    return Ok(Step::Churn(group));
+                }
+                self.join_group(seat, group, at);
+            }
             ServerMsg::Ack { rid, note, .. } => match seat.requests.answered(rid) {
                 Some((sent_at, Pending::Note { level, text })) => {
                     let id = note.context("the ack of note.add names the note")?;
@@ -291,14 +351,13 @@ impl Participant {
             }
             _ => {}
         }
-        Ok(true)
+        Ok(Step::Stay)
     }
 
-    /// Takes in the first `group` of a level: stars its first note a moment later, or, with
-    /// no note to star, adds one.
+    /// Takes in the first `group` of a level, received at `at`: stars its first note a moment
+    /// later, or, with no note to star, adds one.
     fn join_group(&self, seat: &mut Seat, group: GroupView, at: Instant) {
         seat.level = group.level;
-        self.report(Happened::Group { pid: seat.pid, level: group.level, id: group.id, at });
         let think = rand::random_range(Duration::ZERO..=self.think);
         let act_at = tokio::time::Instant::from_std(at) + think;
         seat.to_act = Some((act_at, group.notes.first().map(|note| note.id)));
@@ -356,9 +415,11 @@ struct Conductor {
     participants_per_room: usize,
     bar: ProgressBar,
     connect: Latency,
+    reconnect: Latency,
     fanout: Latency,
     ack: Latency,
     errors: u64,
+    violations: u64,
     problems: Problems,
 }
 
@@ -375,9 +436,11 @@ impl Conductor {
             participants_per_room,
             bar,
             connect: Latency::new(),
+            reconnect: Latency::new(),
             fanout: Latency::new(),
             ack: Latency::new(),
             errors: 0,
+            violations: 0,
             problems: Problems::default(),
         }
     }
@@ -420,9 +483,11 @@ impl Conductor {
 
     fn fill(self, report: &mut Report) {
         report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
         report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
         report.ack_ms = self.ack.summary(&["p50", "p99"]);
         report.errors += self.errors;
+        report.rule_violations += self.violations;
         report.problems = self.problems;
     }
 }
@@ -461,6 +526,11 @@ impl Conduct for Conductor {
                     *room.stars.entry((star.note, star.level)).or_default() += 1;
                 }
                 self.bar.inc(1);
+            }
+            Happened::Resumed(took) => self.reconnect.record(took),
+            Happened::Violation(what) => {
+                self.violations += 1;
+                self.problems.note(format!("room {}: {what}", room.code));
             }
             Happened::ServerError(error) => {
                 self.errors += 1;

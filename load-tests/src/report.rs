@@ -163,9 +163,10 @@ impl Report {
             "baseline" => {
                 format!("{} rooms x {} listeners, {} rounds", self.rooms, self.participants, self.rounds)
             }
-            "grouping" => {
-                format!("{} rooms x {} participants, {} levels", self.rooms, self.participants, self.rounds)
-            }
+            "grouping" => format!(
+                "{} rooms x {} participants, {} levels, churn {:.2}",
+                self.rooms, self.participants, self.rounds, self.churn
+            ),
             _ => format!(
                 "{} rooms x {} participants, {} rounds, churn {:.2}",
                 self.rooms, self.participants, self.rounds, self.churn
