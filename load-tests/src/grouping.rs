@@ -633,8 +633,6 @@ fn check_export(room: &Room, export: &SessionExport, levels: u32, problems: &mut
         }
         of
     };
-    let mut everyone: HashSet<Pid> = room.shown.keys().map(|&(pid, _)| pid).collect();
-    everyone.extend(room.notes.values().map(|note| note.author));
     for level in 1..=levels {
         let groups: Vec<_> = activity.groups.iter().filter(|group| group.level == level).collect();
         let counted: usize = groups.iter().map(|group| group.members.len()).sum();
@@ -642,12 +640,13 @@ fn check_export(room: &Room, export: &SessionExport, levels: u32, problems: &mut
         if counted != group_of.len() {
             violation(format!("level {level}: someone is in more than one group"));
         }
-        for pid in &everyone {
-            match (group_of.get(pid), room.shown.get(&(*pid, level))) {
-                (Some(group), Some(shown)) if group == shown => {}
-                (group, shown) => {
-                    violation(format!("level {level}: {pid} is in {group:?} but was shown {shown:?}"))
-                }
+        // Whoever was shown a group of the level must be in that one. (Everyone still there
+        // was shown one: their turn at the level starts with it.)
+        let shown_now = room.shown.iter().filter(|((_, at), _)| *at == level);
+        for ((pid, _), shown) in shown_now {
+            match group_of.get(pid) {
+                Some(group) if group == shown => {}
+                group => violation(format!("level {level}: {pid} is in {group:?} but was shown {shown}")),
             }
         }
         if level == 1 {

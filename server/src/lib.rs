@@ -62,9 +62,12 @@ pub struct Limits {
     pub join_timeout: Duration,
     /// How long shutdown waits for connections and actors to finish.
     pub shutdown_grace: Duration,
-    /// How often a quiet connection is pinged.
+    /// How often a connection is pinged, busy or not; its first ping comes at a random moment
+    /// between half an interval and one and a half after it opens.
     pub ping_interval: Duration,
-    /// How long a connection may send nothing, not even a pong, before it is closed.
+    /// How long a connection may send nothing, not even a pong, before it is closed. Keep it
+    /// well over one and a half ping intervals, or a client that only listens is closed before
+    /// its first ping is answered.
     pub silence_timeout: Duration,
     /// Messages one connection may send per second on average (`rate_limited` past it)…
     pub messages_per_second: u32,

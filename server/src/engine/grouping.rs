@@ -369,6 +369,8 @@ impl Grouping {
                 self.add_group(*level, index, group);
             }
             GroupingEvent::NoteAdded { note, pid, text, level, group } => {
+                // A note's id is its place in the list: the indexes and `note` rely on it.
+                debug_assert_eq!(note.index(), self.notes.len() + 1);
                 self.notes.push(Note {
                     id: *note,
                     author: *pid,
