@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 
 use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
 use crate::facilitator::{self, Command, Desk, Heard};
-use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, attend};
-use crate::report::{Latency, Problems, Report, progress_bar};
+use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
+use crate::report::{Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +109,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     report.rounds = levels;
     report.churn = args.churn;
     for (room, export) in conductor.rooms.iter().zip(&exports) {
-        let found = check_export(room, export, levels, &mut conductor.problems);
+        let found = check_export(room, export, levels, &mut conductor.tally.problems);
         report.lost_notes += found.lost_notes;
         report.duplicate_notes += found.duplicate_notes;
         report.lost_stars += found.lost_stars;
@@ -414,13 +414,7 @@ struct Conductor {
     events: mpsc::UnboundedReceiver<Event>,
     participants_per_room: usize,
     bar: ProgressBar,
-    connect: Latency,
-    reconnect: Latency,
-    fanout: Latency,
-    ack: Latency,
-    errors: u64,
-    violations: u64,
-    problems: Problems,
+    tally: Tally,
 }
 
 impl Conductor {
@@ -430,19 +424,7 @@ impl Conductor {
         participants_per_room: usize,
         bar: ProgressBar,
     ) -> Conductor {
-        Conductor {
-            rooms,
-            events,
-            participants_per_room,
-            bar,
-            connect: Latency::new(),
-            reconnect: Latency::new(),
-            fanout: Latency::new(),
-            ack: Latency::new(),
-            errors: 0,
-            violations: 0,
-            problems: Problems::default(),
-        }
+        Conductor { rooms, events, participants_per_room, bar, tally: Tally::new() }
     }
 
     async fn play(&mut self, levels: u32) -> anyhow::Result<()> {
@@ -472,7 +454,7 @@ impl Conductor {
             for room in &self.rooms {
                 let Some(advanced_at) = room.advanced_at else { continue };
                 for arrival in &room.arrivals {
-                    self.fanout.record(arrival.saturating_duration_since(advanced_at));
+                    self.tally.fanout.record(arrival.saturating_duration_since(advanced_at));
                 }
             }
         }
@@ -482,13 +464,7 @@ impl Conductor {
     }
 
     fn fill(self, report: &mut Report) {
-        report.connect_ms = self.connect.summary(&["p50", "p99"]);
-        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
-        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
-        report.ack_ms = self.ack.summary(&["p50", "p99"]);
-        report.errors += self.errors;
-        report.rule_violations += self.violations;
-        report.problems = self.problems;
+        self.tally.fill(report);
     }
 }
 
@@ -503,9 +479,8 @@ impl Conduct for Conductor {
         let room = &mut self.rooms[room];
         match what {
             Happened::Attended(what) => {
-                match room.attendance.count(room.code, what, &mut self.connect, &mut self.problems) {
-                    true => self.errors += 1,
-                    false => self.bar.inc(1),
+                if self.tally.attended(&mut room.attendance, room.code, what) {
+                    self.bar.inc(1);
                 }
             }
             Happened::Group { pid, level, id, at } => {
@@ -515,26 +490,23 @@ impl Conduct for Conductor {
             Happened::Noted { level, note } => {
                 *room.noted.entry(level).or_default() += 1;
                 if let Some(note) = note {
-                    self.ack.record(note.took);
+                    self.tally.ack.record(note.took);
                     room.notes.insert(note.id, note);
                 }
                 self.bar.inc(1);
             }
             Happened::Starred(star) => {
                 if let Some(star) = star {
-                    self.ack.record(star.took);
+                    self.tally.ack.record(star.took);
                     *room.stars.entry((star.note, star.level)).or_default() += 1;
                 }
                 self.bar.inc(1);
             }
-            Happened::Resumed(took) => self.reconnect.record(took),
-            Happened::Violation(what) => {
-                self.violations += 1;
-                self.problems.note(format!("room {}: {what}", room.code));
-            }
+            Happened::Resumed(took) => self.tally.reconnect.record(took),
+            Happened::Violation(what) => self.tally.violation(room.code, &what),
             Happened::ServerError(error) => {
-                self.errors += 1;
-                self.problems.note(format!("room {}: error {error}", room.code));
+                self.tally.errors += 1;
+                self.tally.problems.note(format!("room {}: error {error}", room.code));
             }
             Happened::Facilitator(Heard::Answered { sent_at, refused }) => {
                 room.facilitator.answered();
@@ -547,8 +519,9 @@ impl Conduct for Conductor {
                 bail!("room {}: the facilitator's connection ended: {error}", room.code);
             }
             Happened::Facilitator(Heard::Frame(ServerMsg::Error { code, message, .. }, _)) => {
-                self.errors += 1;
-                self.problems
+                self.tally.errors += 1;
+                self.tally
+                    .problems
                     .note(format!("room {}: the facilitator got error {code}: {message}", room.code));
             }
             Happened::Facilitator(Heard::Frame(..)) => {}

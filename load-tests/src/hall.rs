@@ -9,7 +9,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::client::{Client, Connector, MAX_CLIENTS};
 use crate::facilitator::{Command, Desk};
-use crate::report::{Latency, Problems};
+use crate::report::{Latency, Problems, Report};
 
 /// How long a conductor waits for the next event before it calls the run stalled.
 const STALL: Duration = Duration::from_secs(60);
@@ -186,5 +186,53 @@ impl Attendance {
                 true
             }
         }
+    }
+}
+
+/// What every conductor measures and counts, to fill into its report.
+pub struct Tally {
+    pub connect: Latency,
+    pub reconnect: Latency,
+    pub fanout: Latency,
+    pub ack: Latency,
+    pub errors: u64,
+    pub violations: u64,
+    pub problems: Problems,
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally {
+            connect: Latency::new(),
+            reconnect: Latency::new(),
+            fanout: Latency::new(),
+            ack: Latency::new(),
+            errors: 0,
+            violations: 0,
+            problems: Problems::default(),
+        }
+    }
+
+    /// Counts what happened to a participant of room `code`; true if it joined.
+    pub fn attended(&mut self, attendance: &mut Attendance, code: JoinCode, what: Attended) -> bool {
+        let failed = attendance.count(code, what, &mut self.connect, &mut self.problems);
+        self.errors += u64::from(failed);
+        !failed
+    }
+
+    /// Something the server did against the protocol's rules, in room `code`.
+    pub fn violation(&mut self, code: JoinCode, what: &str) {
+        self.violations += 1;
+        self.problems.note(format!("room {code}: {what}"));
+    }
+
+    pub fn fill(self, report: &mut Report) {
+        report.connect_ms = self.connect.summary(&["p50", "p99"]);
+        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
+        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
+        report.ack_ms = self.ack.summary(&["p50", "p99"]);
+        report.errors += self.errors;
+        report.rule_violations += self.violations;
+        report.problems = self.problems;
     }
 }

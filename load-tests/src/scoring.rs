@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use crate::baseline;
 use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
 use crate::facilitator::{self, Command, Desk, Heard};
-use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, attend};
+use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{Target, TargetArgs};
 use crate::windows::Windows;
@@ -538,14 +538,8 @@ struct Conductor {
     events: mpsc::UnboundedReceiver<Event>,
     participants_per_room: usize,
     bar: ProgressBar,
-    connect: Latency,
-    reconnect: Latency,
-    fanout: Latency,
-    ack: Latency,
+    tally: Tally,
     leaderboard_lag: Latency,
-    errors: u64,
-    violations: u64,
-    problems: Problems,
     windows: Option<Windows>,
 }
 
@@ -561,14 +555,8 @@ impl Conductor {
             events,
             participants_per_room,
             bar,
-            connect: Latency::new(),
-            reconnect: Latency::new(),
-            fanout: Latency::new(),
-            ack: Latency::new(),
+            tally: Tally::new(),
             leaderboard_lag: Latency::new(),
-            errors: 0,
-            violations: 0,
-            problems: Problems::default(),
             windows: None,
         }
     }
@@ -612,7 +600,7 @@ impl Conductor {
         for room in &self.rooms {
             let Some(advanced_at) = room.advanced_at else { continue };
             for hand in &room.hands {
-                self.fanout.record(hand.saturating_duration_since(advanced_at));
+                self.tally.fanout.record(hand.saturating_duration_since(advanced_at));
             }
             if let (Some(windows), Some(last)) = (&self.windows, room.hands.iter().max()) {
                 windows.window("lapp", advanced_at, *last);
@@ -628,8 +616,8 @@ impl Conductor {
             match room.leaderboard_caught_up(round) {
                 Some(shown) => self.leaderboard_lag.record(shown.saturating_duration_since(last_ack)),
                 None => {
-                    self.errors += 1;
-                    self.problems.note(format!(
+                    self.tally.errors += 1;
+                    self.tally.problems.note(format!(
                         "room {}: the leaderboard did not show round {round}'s {} scores within {:?}",
                         room.code, room.scored_in_round, LEADERBOARD_PATIENCE
                     ));
@@ -667,7 +655,7 @@ impl Conductor {
     /// Compares each room's export with what its clients were acknowledged.
     fn check(&mut self, exports: &[SessionExport], rounds: u32, report: &mut Report) {
         for (room, export) in self.rooms.iter().zip(exports) {
-            let found = check_room(room, export, rounds, &mut self.problems);
+            let found = check_room(room, export, rounds, &mut self.tally.problems);
             report.lost_scores += found.lost_scores;
             report.duplicate_scores += found.duplicate_scores;
             report.lost_cards += found.lost_cards;
@@ -676,14 +664,8 @@ impl Conductor {
     }
 
     fn fill(self, report: &mut Report) {
-        report.connect_ms = self.connect.summary(&["p50", "p99"]);
-        report.reconnect_ms = self.reconnect.summary(&["p50", "p99"]);
-        report.fanout_ms = self.fanout.summary(&["p50", "p95", "p99", "max"]);
-        report.ack_ms = self.ack.summary(&["p50", "p99"]);
         report.leaderboard_lag_ms = self.leaderboard_lag.summary(&["p50", "max"]);
-        report.errors += self.errors;
-        report.rule_violations += self.violations;
-        report.problems = self.problems;
+        self.tally.fill(report);
     }
 }
 
@@ -698,9 +680,8 @@ impl Conduct for Conductor {
         let room = &mut self.rooms[room];
         match what {
             Happened::Attended(what) => {
-                match room.attendance.count(room.code, what, &mut self.connect, &mut self.problems) {
-                    true => self.errors += 1,
-                    false => self.bar.inc(1),
+                if self.tally.attended(&mut room.attendance, room.code, what) {
+                    self.bar.inc(1);
                 }
             }
             Happened::Wrote(card) => {
@@ -711,11 +692,11 @@ impl Conduct for Conductor {
                 self.bar.inc(1);
             }
             Happened::Hand(at) => room.hands.push(at),
-            Happened::Resumed(took) => self.reconnect.record(took),
+            Happened::Resumed(took) => self.tally.reconnect.record(took),
             Happened::RoundDone(score) => {
                 room.done += 1;
                 if let Some(acked) = score {
-                    self.ack.record(acked.took);
+                    self.tally.ack.record(acked.took);
                     room.last_ack = room.last_ack.max(Some(acked.at));
                     if room.acked.insert((acked.round, acked.pid), (acked.card, acked.score)).is_none() {
                         room.scored_in_round += 1;
@@ -724,13 +705,10 @@ impl Conduct for Conductor {
                 self.bar.inc(1);
             }
             Happened::ServerError(code, message) => {
-                self.errors += 1;
-                self.problems.note(format!("room {}: error {code}: {message}", room.code));
+                self.tally.errors += 1;
+                self.tally.problems.note(format!("room {}: error {code}: {message}", room.code));
             }
-            Happened::Violation(what) => {
-                self.violations += 1;
-                self.problems.note(format!("room {}: {what}", room.code));
-            }
+            Happened::Violation(what) => self.tally.violation(room.code, &what),
             Happened::FacilitatorAnswered { sent_at, refused } => {
                 room.facilitator.answered();
                 room.advanced_at = Some(sent_at);
