@@ -41,10 +41,10 @@ pub async fn facilitate(
             command = commands.recv() => {
                 let msg = match command {
                     None => break,
-                    Some(Command::Start) => ClientMsg::ActivityStart { index: 0 },
+                    Some(Command::Start) => ClientMsg::ActivityStart { index: 0, from: None },
                     Some(Command::PhaseNext) => {
                         barrier.wait().await;
-                        ClientMsg::PhaseNext {}
+                        ClientMsg::PhaseNext { from: None }
                     }
                 };
                 next_rid += 1;

@@ -681,6 +681,7 @@ mod tests {
                 level: 0,
                 group: None,
                 hidden: false,
+                deleted: false,
                 stars,
             });
             room.shown.insert((Pid(pid), 1), GroupId(if pid <= 3 { 1 } else { 2 }));

@@ -107,44 +107,58 @@ impl CreateSession {
         if self.title.chars().count() > MAX_TITLE_CHARS {
             return Err(format!("title is longer than {MAX_TITLE_CHARS} characters"));
         }
-        if self.agenda.is_empty() || self.agenda.len() > MAX_AGENDA_ITEMS {
-            return Err(format!("agenda must hold 1 to {MAX_AGENDA_ITEMS} activities"));
-        }
-        for (index, item) in self.agenda.iter().enumerate() {
-            let prompt = item.prompt();
-            if prompt.trim().is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
-                return Err(format!("agenda[{index}].prompt must be 1 to {MAX_PROMPT_CHARS} characters"));
-            }
-            match item {
-                AgendaItem::Scoring { config, .. } => {
-                    if !(1..=MAX_ROUNDS).contains(&config.rounds) {
-                        return Err(format!("agenda[{index}].rounds must be 1 to {MAX_ROUNDS}"));
-                    }
-                    if !(1..=100).contains(&config.top) {
-                        return Err(format!("agenda[{index}].top must be 1 to 100"));
-                    }
-                    if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
-                        return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
-                    }
-                }
-                AgendaItem::Grouping { config, .. } => {
-                    let sizes_ok = !config.sizes.is_empty()
-                        && config.sizes.len() <= 3
-                        && config.sizes.iter().all(|size| (2..=50).contains(size))
-                        && config.sizes.windows(2).all(|pair| pair[0] < pair[1]);
-                    if !sizes_ok {
-                        return Err(format!(
-                            "agenda[{index}].sizes must be 1 to 3 growing group sizes of 2 to 50"
-                        ));
-                    }
-                    if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
-                        return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
-                    }
-                }
-            }
-        }
-        Ok(())
+        validate_agenda(&self.agenda)
     }
+}
+
+/// Checks the bounds an agenda must keep, at creation and when a facilitator edits it; the
+/// message says which one failed.
+pub fn validate_agenda(agenda: &[AgendaItem]) -> Result<(), String> {
+    if agenda.is_empty() || agenda.len() > MAX_AGENDA_ITEMS {
+        return Err(format!("agenda must hold 1 to {MAX_AGENDA_ITEMS} activities"));
+    }
+    for (index, item) in agenda.iter().enumerate() {
+        let prompt = item.prompt();
+        if prompt.trim().is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
+            return Err(format!("agenda[{index}].prompt must be 1 to {MAX_PROMPT_CHARS} characters"));
+        }
+        match item {
+            AgendaItem::Scoring { config, .. } => {
+                if !(1..=MAX_ROUNDS).contains(&config.rounds) {
+                    return Err(format!("agenda[{index}].rounds must be 1 to {MAX_ROUNDS}"));
+                }
+                if !(1..=100).contains(&config.top) {
+                    return Err(format!("agenda[{index}].top must be 1 to 100"));
+                }
+                if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                    return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+            }
+            AgendaItem::Grouping { config, .. } => {
+                let sizes_ok = !config.sizes.is_empty()
+                    && config.sizes.len() <= 3
+                    && config.sizes.iter().all(|size| (2..=50).contains(size))
+                    && config.sizes.windows(2).all(|pair| pair[0] < pair[1]);
+                if !sizes_ok {
+                    return Err(format!(
+                        "agenda[{index}].sizes must be 1 to 3 growing group sizes of 2 to 50"
+                    ));
+                }
+                if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                    return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `GET /api/sessions/{code}`: what a phone shows before its owner joins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub code: JoinCode,
+    pub title: String,
+    pub language: Language,
 }
 
 /// `201` answer to `POST /api/sessions`. The key is shown once; keep it.

@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::agenda::AgendaItem;
 use crate::error::{DecodeError, ErrorCode};
 use crate::ids::{CardId, JoinCode, NoteId, Score};
 use crate::limits::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::server::Phase;
 
 /// Who a connection is in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -59,6 +61,23 @@ impl std::fmt::Debug for Join {
     }
 }
 
+/// Where a facilitator saw the session when it asked to move it: the state a `phase.next`,
+/// `phase.back`, `activity.start` or `activity.reset` expects to leave. A request whose `from`
+/// no longer matches is refused (`stale`), so a double click, a retry or a second tab moves
+/// the session once. `phase` left out means no activity is current; `index` left out is not
+/// checked; `round` and `level` left out mean none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expected {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+}
+
 /// Every request a client can make. `rid` travels beside it in [`ClientFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -73,10 +92,34 @@ pub enum ClientMsg {
     NoteAdd { text: String },
     #[serde(rename = "note.star")]
     NoteStar { note: NoteId, on: bool },
+    #[serde(rename = "note.edit")]
+    NoteEdit { note: NoteId, text: String },
+    #[serde(rename = "note.delete")]
+    NoteDelete { note: NoteId },
     #[serde(rename = "activity.start")]
-    ActivityStart { index: u32 },
+    ActivityStart {
+        index: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Expected>,
+    },
+    #[serde(rename = "activity.reset")]
+    ActivityReset {
+        index: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Expected>,
+    },
+    #[serde(rename = "agenda.set")]
+    AgendaSet { agenda: Vec<AgendaItem> },
     #[serde(rename = "phase.next")]
-    PhaseNext {},
+    PhaseNext {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Expected>,
+    },
+    #[serde(rename = "phase.back")]
+    PhaseBack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Expected>,
+    },
     #[serde(rename = "timer.set")]
     TimerSet {
         seconds: u32,
@@ -88,20 +131,31 @@ pub enum ClientMsg {
     #[serde(rename = "note.hide")]
     NoteHide { note: NoteId, hidden: bool },
     #[serde(rename = "reveal")]
-    Reveal { count: u32 },
+    Reveal {
+        count: u32,
+        /// Revealing one card at a time: how many of the top `count` are shown, from the
+        /// bottom. Left out: all of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<u32>,
+    },
     #[serde(rename = "ping")]
     Ping {},
 }
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
-const CLIENT_TYPES: [&str; 12] = [
+const CLIENT_TYPES: [&str; 17] = [
     "join",
     "card.write",
     "card.score",
     "note.add",
     "note.star",
+    "note.edit",
+    "note.delete",
     "activity.start",
+    "activity.reset",
+    "agenda.set",
     "phase.next",
+    "phase.back",
     "timer.set",
     "card.hide",
     "note.hide",
@@ -118,8 +172,13 @@ impl ClientMsg {
             ClientMsg::CardScore { .. } => "card.score",
             ClientMsg::NoteAdd { .. } => "note.add",
             ClientMsg::NoteStar { .. } => "note.star",
+            ClientMsg::NoteEdit { .. } => "note.edit",
+            ClientMsg::NoteDelete { .. } => "note.delete",
             ClientMsg::ActivityStart { .. } => "activity.start",
-            ClientMsg::PhaseNext {} => "phase.next",
+            ClientMsg::ActivityReset { .. } => "activity.reset",
+            ClientMsg::AgendaSet { .. } => "agenda.set",
+            ClientMsg::PhaseNext { .. } => "phase.next",
+            ClientMsg::PhaseBack { .. } => "phase.back",
             ClientMsg::TimerSet { .. } => "timer.set",
             ClientMsg::CardHide { .. } => "card.hide",
             ClientMsg::NoteHide { .. } => "note.hide",
@@ -231,7 +290,7 @@ fn check_fields_with_own_codes(
             id_field("card", card_id)
         }
         "card.hide" => id_field("card", card_id),
-        "note.star" | "note.hide" => id_field("note", note_id),
+        "note.star" | "note.hide" | "note.edit" | "note.delete" => id_field("note", note_id),
         _ => Ok(()),
     }
 }

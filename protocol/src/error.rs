@@ -23,6 +23,9 @@ pub enum ErrorCode {
     TextTooLong,
     UnknownItem,
     SessionFull,
+    /// A request's `from` no longer matches the session: someone (another click, another tab,
+    /// the timer) moved it first.
+    Stale,
     Internal,
 }
 
@@ -46,6 +49,7 @@ impl ErrorCode {
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::UnknownItem => "unknown_item",
             ErrorCode::SessionFull => "session_full",
+            ErrorCode::Stale => "stale",
             ErrorCode::Internal => "internal",
         }
     }

@@ -59,6 +59,9 @@ pub struct NoteExport {
     /// The group it was written in; none for a note written alone.
     pub group: Option<GroupId>,
     pub hidden: bool,
+    /// Deleted by its author: its text is gone (empty) and it leaves every view.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
     /// Stars at each level, `stars[0]` being level 1, up to the last level where it was
     /// ever starred (a note never starred has none).
     pub stars: Vec<u32>,

@@ -23,15 +23,15 @@ pub mod server;
 
 pub use agenda::{
     ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, ScoringConfig,
-    SessionCreated, SessionUrls,
+    SessionCreated, SessionSummary, SessionUrls, validate_agenda,
 };
-pub use client::{ClientFrame, ClientMsg, Join, Role};
+pub use client::{ClientFrame, ClientMsg, Expected, Join, Role};
 pub use error::{DecodeError, ErrorCode};
 pub use export::{
     ActivityExport, CardExport, ExportParticipant, GroupExport, NoteExport, ScoreExport, SessionExport,
 };
 pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
 pub use server::{
-    ActivityInfo, CardText, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView, Phase,
-    PosterGroup, Progress, Reveal, ServerMsg, SessionInfo, View, Welcome, You, Yours,
+    ActivityInfo, CardText, FeedNote, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView,
+    Phase, PosterGroup, Progress, Reveal, ServerMsg, SessionInfo, View, Welcome, You, Yours,
 };

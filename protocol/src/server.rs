@@ -28,7 +28,16 @@ pub enum ServerMsg {
     #[serde(rename = "group")]
     Group(GroupView),
     #[serde(rename = "poster")]
-    Poster { groups: Vec<PosterGroup> },
+    Poster {
+        groups: Vec<PosterGroup>,
+        /// For participants: the hall's most-starred notes, best first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        top: Vec<NoteView>,
+    },
+    #[serde(rename = "agenda")]
+    Agenda { agenda: Vec<AgendaItem> },
+    #[serde(rename = "feed")]
+    Feed { notes: Vec<FeedNote> },
     #[serde(rename = "reveal")]
     Reveal(Reveal),
     #[serde(rename = "ack")]
@@ -71,6 +80,8 @@ impl ServerMsg {
             ServerMsg::Results { .. } => "results",
             ServerMsg::Group(_) => "group",
             ServerMsg::Poster { .. } => "poster",
+            ServerMsg::Agenda { .. } => "agenda",
+            ServerMsg::Feed { .. } => "feed",
             ServerMsg::Reveal(_) => "reveal",
             ServerMsg::Ack { .. } => "ack",
             ServerMsg::Error { .. } => "error",
@@ -150,6 +161,12 @@ pub struct View {
     /// A participant's own notes written alone (grouping, `solo`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteView>>,
+    /// A participant at the poster: the hall's most-starred notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<Vec<NoteView>>,
+    /// Facilitators, in a grouping activity: the latest notes, newest last, to moderate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<Vec<FeedNote>>,
 }
 
 /// Where an activity is.
@@ -169,6 +186,21 @@ pub enum Phase {
     Level,
     /// Grouping: the starred notes of every final group.
     Poster,
+}
+
+impl Phase {
+    /// The phase's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Lobby => "lobby",
+            Phase::Writing => "writing",
+            Phase::Round => "round",
+            Phase::Results => "results",
+            Phase::Solo => "solo",
+            Phase::Level => "level",
+            Phase::Poster => "poster",
+        }
+    }
 }
 
 /// Sent to everyone on every phase change, and whenever the timer changes.
@@ -258,6 +290,18 @@ pub struct Progress {
     /// Groups that have starred at least one note at the current level (grouping).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_starred: Option<u32>,
+    /// Groups at the current level that show no note at all (grouping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_empty: Option<u32>,
+    /// Notes in the activity, not hidden or deleted (grouping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<u32>,
+    /// Participants who have written a note alone (grouping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solo_writers: Option<u32>,
+    /// Connected participants with no card in hand this round (scoring, in a round).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sitting_out: Option<u32>,
 }
 
 /// The live ranking, facilitators only until revealed.
@@ -294,7 +338,28 @@ pub struct Yours {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reveal {
     pub count: u32,
+    /// While the facilitator reveals one card at a time: how many of the top `count` are
+    /// shown, from the bottom; `entries` then holds only those, so `entries[0]` is the card
+    /// revealed last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<u32>,
     pub entries: Vec<LeaderboardEntry>,
+}
+
+/// A note as facilitators moderate it, in `feed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedNote {
+    pub id: NoteId,
+    pub text: String,
+    /// 0 for a note written alone.
+    pub level: u32,
+    /// The label of the group it was written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub hidden: bool,
+    /// Deleted by its author: drop it (its text is gone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

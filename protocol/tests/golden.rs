@@ -90,9 +90,12 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "activity.start", "rid": 5, "index": 0}),
-        ClientFrame::new(Some(5), ClientMsg::ActivityStart { index: 0 }),
+        ClientFrame::new(Some(5), ClientMsg::ActivityStart { index: 0, from: None }),
     );
-    check_client(json!({"type": "phase.next", "rid": 6}), ClientFrame::new(Some(6), ClientMsg::PhaseNext {}));
+    check_client(
+        json!({"type": "phase.next", "rid": 6}),
+        ClientFrame::new(Some(6), ClientMsg::PhaseNext { from: None }),
+    );
     check_client(
         json!({"type": "timer.set", "rid": 7, "seconds": 90, "advance": true}),
         ClientFrame::new(Some(7), ClientMsg::TimerSet { seconds: 90, advance: true }),
@@ -107,9 +110,52 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "reveal", "rid": 10, "count": 3}),
-        ClientFrame::new(Some(10), ClientMsg::Reveal { count: 3 }),
+        ClientFrame::new(Some(10), ClientMsg::Reveal { count: 3, shown: None }),
     );
     check_client(json!({"type": "ping"}), ClientFrame::new(None, ClientMsg::Ping {}));
+    // A facilitator's requests name the state they expect to leave.
+    let at_round =
+        |round| Expected { index: Some(0), phase: Some(Phase::Round), round: Some(round), level: None };
+    check_client(
+        json!({"type": "phase.next", "rid": 11, "from": {"index": 0, "phase": "round", "round": 2}}),
+        ClientFrame::new(Some(11), ClientMsg::PhaseNext { from: Some(at_round(2)) }),
+    );
+    check_client(
+        json!({"type": "phase.back", "rid": 12, "from": {"index": 0, "phase": "round", "round": 3}}),
+        ClientFrame::new(Some(12), ClientMsg::PhaseBack { from: Some(at_round(3)) }),
+    );
+    check_client(
+        json!({"type": "activity.start", "rid": 13, "index": 1, "from": {}}),
+        ClientFrame::new(Some(13), ClientMsg::ActivityStart { index: 1, from: Some(Expected::default()) }),
+    );
+    check_client(
+        json!({"type": "activity.reset", "rid": 14, "index": 0}),
+        ClientFrame::new(Some(14), ClientMsg::ActivityReset { index: 0, from: None }),
+    );
+    check_client(
+        json!({"type": "reveal", "rid": 15, "count": 10, "shown": 1}),
+        ClientFrame::new(Some(15), ClientMsg::Reveal { count: 10, shown: Some(1) }),
+    );
+    check_client(
+        json!({"type": "note.edit", "rid": 16, "note": "n4", "text": "Better"}),
+        ClientFrame::new(Some(16), ClientMsg::NoteEdit { note: NoteId(4), text: "Better".into() }),
+    );
+    check_client(
+        json!({"type": "note.delete", "rid": 17, "note": "n4"}),
+        ClientFrame::new(Some(17), ClientMsg::NoteDelete { note: NoteId(4) }),
+    );
+    check_client(
+        json!({"type": "agenda.set", "rid": 18, "agenda": [{"kind": "scoring", "prompt": "Q", "rounds": 5, "top": 10, "max_chars": 280}]}),
+        ClientFrame::new(
+            Some(18),
+            ClientMsg::AgendaSet {
+                agenda: vec![AgendaItem::Scoring {
+                    prompt: "Q".into(),
+                    config: ScoringConfig { rounds: 5, top: 10, max_chars: 280 },
+                }],
+            },
+        ),
+    );
 }
 
 #[test]
@@ -118,7 +164,7 @@ fn client_frames_ignore_unknown_fields_and_default_optional_ones() {
         ClientFrame::decode(r#"{"type":"timer.set","seconds":5,"colour":"blue"}"#).expect("decodes");
     assert_eq!(decoded, ClientFrame::new(None, ClientMsg::TimerSet { seconds: 5, advance: false }));
     let decoded = ClientFrame::decode(r#"{"type":"phase.next","rid":1,"extra":{"a":[1]}}"#).expect("decodes");
-    assert_eq!(decoded, ClientFrame::new(Some(1), ClientMsg::PhaseNext {}));
+    assert_eq!(decoded, ClientFrame::new(Some(1), ClientMsg::PhaseNext { from: None }));
 }
 
 fn entry(rank: u32, card: u32, text: &str, total: u32, count: u32) -> LeaderboardEntry {
@@ -225,9 +271,13 @@ fn server_frames() {
             scored: 12,
             groups: None,
             groups_starred: None,
+            groups_empty: None,
+            notes: None,
+            solo_writers: None,
+            sitting_out: Some(1),
         }),
         json!({"type": "progress", "phase": "round", "round": 1, "participants": 30, "connected": 29,
-               "cards": 29, "handed": 29, "scored": 12}),
+               "cards": 29, "handed": 29, "scored": 12, "sitting_out": 1}),
     );
     check_server(
         ServerMsg::Leaderboard(Leaderboard {
@@ -268,15 +318,64 @@ fn server_frames() {
     );
     check_server(
         ServerMsg::Poster {
-            groups: vec![PosterGroup { id: GroupId(8), label: "Blue fox 12".into(), notes: vec![note] }],
+            groups: vec![PosterGroup {
+                id: GroupId(8),
+                label: "Blue fox 12".into(),
+                notes: vec![note.clone()],
+            }],
+            top: Vec::new(),
         },
         json!({"type": "poster", "groups": [{"id": "g8", "label": "Blue fox 12",
                "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}]}]}),
     );
+    // A phone's poster: its own final group, and the hall's most-starred notes.
     check_server(
-        ServerMsg::Reveal(Reveal { count: 1, entries: vec![entry(1, 4, "A", 25, 5)] }),
+        ServerMsg::Poster { groups: Vec::new(), top: vec![note] },
+        json!({"type": "poster", "groups": [],
+               "top": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}]}),
+    );
+    check_server(
+        ServerMsg::Reveal(Reveal { count: 1, shown: None, entries: vec![entry(1, 4, "A", 25, 5)] }),
         json!({"type": "reveal", "count": 1,
                "entries": [{"rank": 1, "card": "c4", "text": "A", "total": 25, "count": 5}]}),
+    );
+    check_server(
+        ServerMsg::Reveal(Reveal { count: 10, shown: Some(1), entries: vec![entry(10, 2, "J", 11, 5)] }),
+        json!({"type": "reveal", "count": 10, "shown": 1,
+               "entries": [{"rank": 10, "card": "c2", "text": "J", "total": 11, "count": 5}]}),
+    );
+    check_server(
+        ServerMsg::Agenda {
+            agenda: vec![AgendaItem::Grouping {
+                prompt: "What first?".into(),
+                config: GroupingConfig { sizes: vec![3, 9], max_chars: 280 },
+            }],
+        },
+        json!({"type": "agenda", "agenda": [{"kind": "grouping", "prompt": "What first?", "sizes": [3, 9], "max_chars": 280}]}),
+    );
+    check_server(
+        ServerMsg::Feed {
+            notes: vec![
+                FeedNote {
+                    id: NoteId(7),
+                    text: "Ask".into(),
+                    level: 1,
+                    group: Some("Blue fox 1".into()),
+                    hidden: false,
+                    deleted: false,
+                },
+                FeedNote {
+                    id: NoteId(8),
+                    text: String::new(),
+                    level: 0,
+                    group: None,
+                    hidden: false,
+                    deleted: true,
+                },
+            ],
+        },
+        json!({"type": "feed", "notes": [{"id": "n7", "text": "Ask", "level": 1, "group": "Blue fox 1", "hidden": false},
+                                         {"id": "n8", "text": "", "level": 0, "hidden": false, "deleted": true}]}),
     );
     check_server(ServerMsg::ack(3), json!({"type": "ack", "rid": 3}));
     check_server(
@@ -308,9 +407,14 @@ fn server_frames() {
             scored: 0,
             groups: Some(3),
             groups_starred: Some(1),
+            groups_empty: Some(1),
+            notes: Some(40),
+            solo_writers: Some(20),
+            sitting_out: None,
         }),
         json!({"type": "progress", "phase": "level", "level": 2, "participants": 23, "connected": 22,
-               "cards": 0, "handed": 0, "scored": 0, "groups": 3, "groups_starred": 1}),
+               "cards": 0, "handed": 0, "scored": 0, "groups": 3, "groups_starred": 1, "groups_empty": 1,
+               "notes": 40, "solo_writers": 20}),
     );
 }
 

@@ -8,15 +8,15 @@
 //! the round is still being dealt. Progress and the leaderboard are coalesced and sent at most
 //! four times a second.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use lapp_protocol::{
-    CardId, ClientMsg, ErrorCode, Hand, Join, LeaderboardEntry, Phase, Pid, Reveal, Role, ServerMsg,
-    SessionExport, Welcome, You, Yours,
+    CardId, ClientMsg, ErrorCode, Hand, Join, LeaderboardEntry, NoteId, Phase, Pid, Reveal, Role, ServerMsg,
+    SessionExport, SessionSummary, Welcome, You, Yours,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -30,7 +30,7 @@ use crate::engine::grouping::{Group, GroupingEvent};
 use crate::engine::scoring::ScoringEvent;
 use crate::outbox::{Outbox, close};
 use crate::secret::Secret;
-use crate::session::{Context, Sender, Session, SessionEvent, card_text};
+use crate::session::{Context, POSTER_TOP, Sender, Session, SessionEvent, card_text};
 use crate::store::{Store, StoreError};
 
 /// Most requests decided in one batch, so one batch's frames stay bounded.
@@ -83,9 +83,15 @@ pub enum ToActor {
 pub struct SessionHandle {
     inbox: mpsc::Sender<ToActor>,
     key: Secret,
+    /// What anyone with the code may see before joining; it never changes.
+    summary: Arc<SessionSummary>,
 }
 
 impl SessionHandle {
+    pub fn summary(&self) -> &SessionSummary {
+        &self.summary
+    }
+
     /// Whether `offered` is the session's facilitator key (constant time).
     pub fn key_matches(&self, offered: &str) -> bool {
         self.key.matches(offered)
@@ -139,6 +145,7 @@ pub fn spawn(
     let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
     let code = session.code;
     let key = session.key();
+    let summary = Arc::new(SessionSummary { code, title: session.title.clone(), language: session.language });
     let actor = Actor {
         session,
         store,
@@ -152,6 +159,7 @@ pub fn spawn(
         answered: Vec::new(),
         progress_dirty: true,
         leaderboard_dirty: true,
+        feed: Vec::new(),
         exports: Vec::new(),
         deletion: None,
         present: Vec::new(),
@@ -162,7 +170,7 @@ pub fn spawn(
         actor.run(inbox, shutdown),
         tracing::info_span!("session", %code),
     ));
-    SessionHandle { inbox: inbox_tx, key }
+    SessionHandle { inbox: inbox_tx, key, summary }
 }
 
 struct Conn {
@@ -201,6 +209,8 @@ struct Actor {
     answered: Vec<(ConnId, Option<u64>, Instant)>,
     progress_dirty: bool,
     leaderboard_dirty: bool,
+    /// Notes added or changed since the last tick, for the facilitators' moderation feed.
+    feed: Vec<NoteId>,
     /// Exports asked for in this batch, answered once it is committed.
     exports: Vec<oneshot::Sender<SessionExport>>,
     /// A deletion asked for in this batch, carried out once it is committed.
@@ -338,6 +348,7 @@ impl Actor {
             self.progress_dirty = true;
         }
         // Frames decided before this point are in the welcome; those decided after it follow it.
+        self.refresh_present();
         let welcome = self.welcome(admitted.role, admitted.pid);
         self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox });
         self.emit(Target::Conn(conn), &encode(&welcome));
@@ -351,12 +362,8 @@ impl Actor {
             you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
             resume: pid.and_then(|pid| self.session.resume_token(pid)).map(|secret| secret.to_hex()),
             session: self.session.info(),
-            view: self.session.view(role, pid, self.connected(), now_ms(), self.limits.leaderboard_entries),
+            view: self.session.view(role, pid, &self.present, now_ms(), self.limits.leaderboard_entries),
         }))
-    }
-
-    fn connected(&self) -> u32 {
-        self.by_pid.len() as u32
     }
 
     /// Brings `present` (the connected participants, in pid order) up to date. It is kept
@@ -456,19 +463,15 @@ impl Actor {
         let activity = |session: &Session| session.activity_info(now).map(ServerMsg::Activity);
         match event {
             SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
-            SessionEvent::ActivityStarted { .. } => {
-                self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
-                if let Some(level) = self.session.grouping().and_then(|(_, grouping)| grouping.phase().1) {
-                    self.send_groups(|group| group.level == level);
+            SessionEvent::ActivityStarted { .. } => self.show_activity_afresh(),
+            SessionEvent::ActivityReset { index } => {
+                if self.session.current().is_some_and(|(current, _)| current == *index as usize) {
+                    self.show_activity_afresh();
                 }
-                self.share(
-                    Target::Watchers,
-                    self.session.poster().map(|groups| ServerMsg::Poster { groups }),
-                );
-                // A reveal belongs to its activity: show this one's, or clear the last one's.
-                self.share(Target::Audience, Some(self.reveal_frame()));
                 self.progress_dirty = true;
-                self.leaderboard_dirty = true;
+            }
+            SessionEvent::AgendaSet { agenda } => {
+                self.share(Target::Everyone, Some(ServerMsg::Agenda { agenda: agenda.clone() }));
             }
             SessionEvent::TimerSet { .. } => self.share(Target::Everyone, activity(&self.session)),
             SessionEvent::Scoring { event, .. } => match event {
@@ -493,6 +496,13 @@ impl Actor {
                     self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
                     self.progress_dirty = true;
                 }
+                ScoringEvent::SteppedBack => {
+                    self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
+                    // Leaving the results takes back what was revealed.
+                    self.share(Target::Audience, Some(self.reveal_frame()));
+                    self.progress_dirty = true;
+                    self.leaderboard_dirty = true;
+                }
                 ScoringEvent::CardHanded { round, pid, card } => {
                     let card = self.session.scoring().and_then(|(_, s)| s.card(*card)).map(card_text);
                     let hand = ServerMsg::Hand(Hand { round: *round, card, score: None });
@@ -513,6 +523,12 @@ impl Actor {
                     }
                     if self.session.reveal().is_some() {
                         self.share(Target::Audience, Some(self.reveal_frame()));
+                    }
+                    // Ranks move when a card leaves or comes back: everyone's result is sent again,
+                    // and a hidden card's author no longer sees a rank for it.
+                    if self.session.scoring().is_some_and(|(_, scoring)| scoring.phase().0 == Phase::Results)
+                    {
+                        self.bring_everyone_up_to_date(None, Participants::OwnFrameOnly);
                     }
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
@@ -539,33 +555,47 @@ impl Actor {
                     self.send_groups(|candidate| candidate.id == group.id);
                     self.progress_dirty = true;
                 }
-                GroupingEvent::NoteAdded { group: Some(group), .. } => {
-                    self.send_groups(|candidate| candidate.id == *group);
+                GroupingEvent::NoteAdded { note, group, .. } => {
+                    if let Some(group) = group {
+                        self.send_groups(|candidate| candidate.id == *group);
+                    }
+                    self.feed.push(*note);
+                    self.progress_dirty = true;
                 }
-                GroupingEvent::NoteAdded { group: None, .. } => {}
+                GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
+                    // A note changes only while its level is open: it shows in its own group.
+                    let group =
+                        self.session.grouping().and_then(|(_, g)| g.note(*note)).and_then(|n| n.group);
+                    if let Some(group) = group {
+                        self.send_groups(|candidate| candidate.id == group);
+                    }
+                    self.feed.push(*note);
+                    self.progress_dirty = true;
+                }
                 GroupingEvent::NoteStarred { pid, level, .. } => {
                     let starred_in =
                         self.session.grouping().and_then(|(_, g)| g.group_of(*pid, *level)).map(|g| g.id);
                     self.send_groups(|candidate| Some(candidate.id) == starred_in);
                     self.progress_dirty = true;
                 }
-                GroupingEvent::NoteHidden { .. } => {
+                GroupingEvent::NoteHidden { note, .. } => {
                     // A note may be shown in several groups: everyone at the current level
                     // gets their group again, and the poster is sent again.
                     let level = self.session.grouping().and_then(|(_, g)| g.phase().1);
                     self.send_groups(|candidate| Some(candidate.level) == level);
-                    self.share(
-                        Target::Watchers,
-                        self.session.poster().map(|groups| ServerMsg::Poster { groups }),
-                    );
+                    self.send_posters();
+                    self.feed.push(*note);
                     self.progress_dirty = true;
                 }
                 GroupingEvent::PosterReached => {
                     self.share(Target::Everyone, activity(&self.session));
-                    self.share(
-                        Target::Watchers,
-                        self.session.poster().map(|groups| ServerMsg::Poster { groups }),
-                    );
+                    self.send_posters();
+                    self.progress_dirty = true;
+                }
+                GroupingEvent::SteppedBack => {
+                    self.share(Target::Everyone, activity(&self.session));
+                    let level = self.session.grouping().and_then(|(_, g)| g.phase().1);
+                    self.send_groups(|candidate| Some(candidate.level) == level);
                     self.progress_dirty = true;
                 }
             },
@@ -589,7 +619,53 @@ impl Actor {
 
     /// The current reveal; an empty one (count 0) clears what screens show.
     fn reveal_frame(&self) -> ServerMsg {
-        ServerMsg::Reveal(self.session.reveal().unwrap_or(Reveal { count: 0, entries: Vec::new() }))
+        ServerMsg::Reveal(self.session.reveal().unwrap_or(Reveal {
+            count: 0,
+            shown: None,
+            entries: Vec::new(),
+        }))
+    }
+
+    /// The current activity as a whole, to everyone, after it was started (or started again,
+    /// or reset): the `activity`, each phone's own part, the groups, the poster, the reveal.
+    fn show_activity_afresh(&mut self) {
+        let activity = self.session.activity_info(now_ms()).map(ServerMsg::Activity);
+        self.bring_everyone_up_to_date(activity, Participants::ActivityToo);
+        if let Some(level) = self.session.grouping().and_then(|(_, grouping)| grouping.phase().1) {
+            self.send_groups(|group| group.level == level);
+        }
+        self.send_posters();
+        // A reveal belongs to its activity: show this one's, or clear the last one's.
+        self.share(Target::Audience, Some(self.reveal_frame()));
+        self.feed.clear();
+        self.progress_dirty = true;
+        self.leaderboard_dirty = true;
+    }
+
+    /// At the poster: the whole poster to facilitators and screens, and to each phone its own
+    /// final group with the hall's most-starred notes (each group's frame encoded once).
+    fn send_posters(&mut self) {
+        let Some(groups) = self.session.poster() else { return };
+        let top = self.session.poster_top(POSTER_TOP);
+        self.share(Target::Watchers, Some(ServerMsg::Poster { groups, top: Vec::new() }));
+        let Some((_, grouping)) = self.session.grouping() else { return };
+        let mut frames = Vec::new();
+        let mut placed = HashSet::new();
+        for group in grouping.groups_at(grouping.levels()) {
+            let own = self.session.poster_group(grouping, group);
+            let frame = encode(&ServerMsg::Poster { groups: vec![own], top: top.clone() });
+            for &pid in group.members.iter().filter(|pid| self.by_pid.contains_key(pid)) {
+                frames.push((pid, frame.clone()));
+                placed.insert(pid);
+            }
+        }
+        let without_group = encode(&ServerMsg::Poster { groups: Vec::new(), top });
+        for &pid in self.by_pid.keys().filter(|pid| !placed.contains(pid)) {
+            frames.push((pid, without_group.clone()));
+        }
+        for (pid, frame) in frames {
+            self.emit(Target::Participant(pid), &frame);
+        }
     }
 
     /// After a phase change: the new `activity` for facilitators and screens and, unless
@@ -776,8 +852,22 @@ impl Actor {
     fn send_coalesced(&mut self) {
         if self.progress_dirty {
             self.progress_dirty = false;
-            let progress = encode(&ServerMsg::Progress(self.session.progress(self.connected())));
+            self.refresh_present();
+            let progress = encode(&ServerMsg::Progress(self.session.progress(&self.present)));
             self.emit(Target::Watchers, &progress);
+        }
+        if !self.feed.is_empty() {
+            let mut ids = std::mem::take(&mut self.feed);
+            ids.sort_unstable();
+            ids.dedup();
+            if let Some((_, grouping)) = self.session.grouping() {
+                let notes = ids
+                    .into_iter()
+                    .filter_map(|id| grouping.note(id))
+                    .map(|note| self.session.feed_note(grouping, note))
+                    .collect();
+                self.emit(Target::Facilitators, &encode(&ServerMsg::Feed { notes }));
+            }
         }
         if self.leaderboard_dirty {
             self.leaderboard_dirty = false;

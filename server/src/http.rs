@@ -7,10 +7,12 @@ use axum::extract::{ConnectInfo, Path, Query};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapp_protocol::limits::{MAX_FRAME_BYTES, SECRET_HEX_CHARS};
-use lapp_protocol::{CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionUrls};
+use lapp_protocol::{
+    CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionSummary, SessionUrls,
+};
 use rand::Rng;
 
 use crate::actor::SessionHandle;
@@ -26,7 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(upgrade))
         .route("/api/sessions", post(create_session))
-        .route("/api/sessions/{code}", delete(delete_session))
+        .route("/api/sessions/{code}", get(session_summary).delete(delete_session))
         .route("/api/sessions/{code}/export", get(export_session))
         .route("/api/sessions/{code}/qr.svg", get(web::qr))
         .route("/healthz", get(|| async { "ok" }))
@@ -263,6 +265,38 @@ async fn export_session(
             format!("format must be json or csv, not {other:?}"),
         )),
     }
+}
+
+/// What a phone shows before its owner joins: the session's title and language. An unknown
+/// code counts as a failed join of the address, so the codes cannot be listed this way.
+async fn session_summary(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Result<Json<SessionSummary>, ApiError> {
+    let limit = match state.limits.limits_address(peer.ip()) {
+        true => state.limits.failed_joins_per_address_per_minute,
+        false => u32::MAX,
+    };
+    let minute = std::time::Duration::from_secs(60);
+    if state.failed_joins.exceeded(peer.ip(), limit, minute) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many failed joins; wait a minute",
+        ));
+    }
+    let handle =
+        code.parse::<JoinCode>().ok().and_then(|code| state.registry.get(&code).map(|e| e.value().clone()));
+    let Some(handle) = handle else {
+        state.failed_joins.allow(peer.ip(), limit, minute);
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownSession,
+            format!("no session {code:?}"),
+        ));
+    };
+    Ok(Json(handle.summary().clone()))
 }
 
 async fn delete_session(

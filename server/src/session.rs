@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
-    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, ExportParticipant,
-    GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member, NoteExport, NoteView, Phase,
-    Pid, PosterGroup, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo, View,
+    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, Expected, ExportParticipant,
+    FeedNote, GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member, NoteExport,
+    NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo, View,
+    validate_agenda,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,12 @@ use crate::engine::grouping::{Group, Grouping, GroupingEvent};
 use crate::engine::labels;
 use crate::engine::scoring::{Scoring, ScoringEvent};
 use crate::secret::Secret;
+
+/// How many of the latest notes a facilitator's `welcome` holds, to moderate.
+pub const FEED_NOTES: usize = 100;
+
+/// How many of the hall's most-starred notes a phone's poster shows.
+pub const POSTER_TOP: usize = 10;
 
 /// What a session is created with; its events hold everything after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,11 +42,34 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
-    ParticipantJoined { pid: Pid, name: Option<String>, zone: Option<String>, resume: Secret },
-    ActivityStarted { index: u32 },
-    TimerSet { timer: Option<Timer> },
-    Scoring { index: u32, event: ScoringEvent },
-    Grouping { index: u32, event: GroupingEvent },
+    ParticipantJoined {
+        pid: Pid,
+        name: Option<String>,
+        zone: Option<String>,
+        resume: Secret,
+    },
+    ActivityStarted {
+        index: u32,
+    },
+    /// The activity starts again from its lobby, as if never run (for rehearsals).
+    ActivityReset {
+        index: u32,
+    },
+    /// The agenda as a facilitator edited it; started activities keep their place.
+    AgendaSet {
+        agenda: Vec<AgendaItem>,
+    },
+    TimerSet {
+        timer: Option<Timer>,
+    },
+    Scoring {
+        index: u32,
+        event: ScoringEvent,
+    },
+    Grouping {
+        index: u32,
+        event: GroupingEvent,
+    },
 }
 
 /// A countdown shown to everyone; with `advance` the activity moves on at zero.
@@ -277,19 +307,55 @@ impl Session {
                 let (index, grouping) = grouping()?;
                 Ok(grouping.star(pid, *note, *on)?.map(|event| in_grouping(index, event)).unwrap_or_default())
             }
-            ClientMsg::ActivityStart { index } => {
+            ClientMsg::NoteEdit { note, text } => {
+                let pid = as_participant()?;
+                let (index, grouping) = grouping()?;
+                Ok(grouping
+                    .edit(pid, *note, text)?
+                    .map(|event| in_grouping(index, event))
+                    .unwrap_or_default())
+            }
+            ClientMsg::NoteDelete { note } => {
+                let pid = as_participant()?;
+                let (index, grouping) = grouping()?;
+                Ok(in_grouping(index, grouping.delete(pid, *note)?))
+            }
+            ClientMsg::ActivityStart { index, from } => {
                 as_facilitator()?;
-                if *index as usize >= self.agenda.len() {
-                    return Err(Refusal::new(
-                        ErrorCode::UnknownItem,
-                        format!("the agenda has no item {index}"),
-                    ));
-                }
+                self.check_from(from.as_ref())?;
+                self.agenda_item(*index)?;
                 Ok(vec![SessionEvent::ActivityStarted { index: *index }])
             }
-            ClientMsg::PhaseNext {} => {
+            ClientMsg::ActivityReset { index, from } => {
                 as_facilitator()?;
+                self.check_from(from.as_ref())?;
+                self.agenda_item(*index)?;
+                Ok(vec![SessionEvent::ActivityReset { index: *index }])
+            }
+            ClientMsg::AgendaSet { agenda } => {
+                as_facilitator()?;
+                self.check_agenda(agenda)?;
+                Ok(if *agenda == self.agenda {
+                    Vec::new()
+                } else {
+                    vec![SessionEvent::AgendaSet { agenda: agenda.clone() }]
+                })
+            }
+            ClientMsg::PhaseNext { from } => {
+                as_facilitator()?;
+                self.check_from(from.as_ref())?;
                 self.next_phase(context, rng)
+            }
+            ClientMsg::PhaseBack { from } => {
+                as_facilitator()?;
+                self.check_from(from.as_ref())?;
+                match self.current() {
+                    None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
+                    Some((index, Activity::Scoring(scoring))) => Ok(in_scoring(index, scoring.step_back()?)),
+                    Some((index, Activity::Grouping(grouping))) => {
+                        Ok(in_grouping(index, grouping.step_back()?))
+                    }
+                }
             }
             ClientMsg::TimerSet { seconds, advance } => {
                 as_facilitator()?;
@@ -321,16 +387,71 @@ impl Session {
                 let (index, grouping) = grouping()?;
                 Ok(in_grouping(index, grouping.hide(*note, *hidden)?))
             }
-            ClientMsg::Reveal { count } => {
+            ClientMsg::Reveal { count, shown } => {
                 as_facilitator()?;
                 let (index, scoring) = scoring()?;
-                Ok(in_scoring(index, scoring.reveal(*count)?))
+                Ok(in_scoring(index, scoring.reveal(*count, *shown)?))
             }
             ClientMsg::Join(_) | ClientMsg::Ping {} => Err(Refusal::new(
                 ErrorCode::Internal,
                 format!("{} is not a session command", msg.type_name()),
             )),
         }
+    }
+
+    /// Where the session is now, as a request's `from` would name it.
+    pub fn position(&self) -> Expected {
+        let Some((index, activity)) = self.current() else { return Expected::default() };
+        let (phase, round, level) = match activity {
+            Activity::Scoring(scoring) => {
+                let (phase, round) = scoring.phase();
+                (phase, round, None)
+            }
+            Activity::Grouping(grouping) => {
+                let (phase, level) = grouping.phase();
+                (phase, None, level)
+            }
+        };
+        Expected { index: Some(index as u32), phase: Some(phase), round, level }
+    }
+
+    /// Refuses a request that expects to leave a state the session has already left.
+    fn check_from(&self, from: Option<&Expected>) -> Result<(), Refusal> {
+        let Some(from) = from else { return Ok(()) };
+        let now = self.position();
+        let index_matches = from.index.is_none() || from.index == now.index;
+        if index_matches && (from.phase, from.round, from.level) == (now.phase, now.round, now.level) {
+            return Ok(());
+        }
+        let at = match (now.index, now.phase) {
+            (Some(index), Some(phase)) => {
+                let step = now.round.map(|r| format!(" {r}")).or(now.level.map(|l| format!(" {l}")));
+                format!("activity {index} is in {}{}", phase.as_str(), step.unwrap_or_default())
+            }
+            _ => "no activity is running".to_owned(),
+        };
+        Err(Refusal::new(ErrorCode::Stale, format!("the session has moved on: {at}")))
+    }
+
+    fn agenda_item(&self, index: u32) -> Result<&AgendaItem, Refusal> {
+        self.agenda
+            .get(index as usize)
+            .ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, format!("the agenda has no item {index}")))
+    }
+
+    /// An edited agenda keeps its bounds, and every activity that has started keeps its place
+    /// and settings: its events name it by index.
+    fn check_agenda(&self, agenda: &[AgendaItem]) -> Result<(), Refusal> {
+        validate_agenda(agenda).map_err(|message| Refusal::new(ErrorCode::BadJson, message))?;
+        for (index, activity) in self.activities.iter().enumerate() {
+            if activity.is_some() && agenda.get(index) != Some(&self.agenda[index]) {
+                return Err(Refusal::new(
+                    ErrorCode::WrongPhase,
+                    format!("activity {index} has started: it keeps its place and settings"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A free card for a participant who arrived after the round's hand-out.
@@ -398,13 +519,21 @@ impl Session {
                 self.current = Some(index);
                 self.timer = None;
                 if let Some(slot @ None) = self.activities.get_mut(index) {
-                    *slot = match &self.agenda[index] {
-                        AgendaItem::Scoring { config, .. } => Some(Activity::Scoring(Scoring::new(*config))),
-                        AgendaItem::Grouping { config, .. } => {
-                            Some(Activity::Grouping(Grouping::new(config.clone())))
-                        }
-                    };
+                    *slot = Some(new_activity(&self.agenda[index]));
                 }
+            }
+            SessionEvent::ActivityReset { index } => {
+                let index = *index as usize;
+                if let Some(slot) = self.activities.get_mut(index) {
+                    *slot = (self.current == Some(index)).then(|| new_activity(&self.agenda[index]));
+                    if self.current == Some(index) {
+                        self.timer = None;
+                    }
+                }
+            }
+            SessionEvent::AgendaSet { agenda } => {
+                self.agenda.clone_from(agenda);
+                self.activities.resize_with(agenda.len(), || None);
             }
             SessionEvent::TimerSet { timer } => self.timer = *timer,
             SessionEvent::Scoring { index, event } => {
@@ -460,34 +589,82 @@ impl Session {
         })
     }
 
-    pub fn progress(&self, connected: u32) -> Progress {
+    /// How far the hall is; `present` are the participants connected now.
+    pub fn progress(&self, present: &[Pid]) -> Progress {
         let mut progress = Progress {
             phase: Phase::Lobby,
             round: None,
             level: None,
             participants: self.participants.len() as u32,
-            connected,
+            connected: present.len() as u32,
             cards: 0,
             handed: 0,
             scored: 0,
             groups: None,
             groups_starred: None,
+            groups_empty: None,
+            notes: None,
+            solo_writers: None,
+            sitting_out: None,
         };
         if let Some((_, scoring)) = self.scoring() {
             (progress.phase, progress.round) = scoring.phase();
             progress.cards = scoring.cards().len() as u32;
             (progress.handed, progress.scored) = scoring.round_progress();
+            if progress.phase == Phase::Round {
+                progress.sitting_out =
+                    Some(present.iter().filter(|&&pid| scoring.hand(pid).is_none()).count() as u32);
+            }
         }
         if let Some((_, grouping)) = self.grouping() {
             (progress.phase, progress.level) = grouping.phase();
+            let visible = || grouping.notes().iter().filter(|note| !note.gone());
+            progress.notes = Some(visible().count() as u32);
+            let mut writers: Vec<Pid> =
+                visible().filter(|note| note.level == 0).map(|note| note.author).collect();
+            writers.sort_unstable();
+            writers.dedup();
+            progress.solo_writers = Some(writers.len() as u32);
             if let Some(level) = progress.level {
                 let groups: Vec<&Group> = grouping.groups_at(level).collect();
                 progress.groups = Some(groups.len() as u32);
                 progress.groups_starred =
                     Some(groups.iter().filter(|group| grouping.has_starred(group)).count() as u32);
+                progress.groups_empty =
+                    Some(groups.iter().filter(|group| grouping.shown(group).is_empty()).count() as u32);
             }
         }
         progress
+    }
+
+    /// A note as facilitators moderate it.
+    pub fn feed_note(&self, grouping: &Grouping, note: &crate::engine::grouping::Note) -> FeedNote {
+        FeedNote {
+            id: note.id,
+            text: note.text.clone(),
+            level: note.level,
+            group: note
+                .group
+                .and_then(|id| grouping.group(id))
+                .map(|group| labels::label(group.index, self.language)),
+            hidden: note.hidden,
+            deleted: note.deleted,
+        }
+    }
+
+    /// The latest `limit` notes still there, oldest first, for a facilitator to moderate.
+    pub fn feed(&self, limit: usize) -> Option<Vec<FeedNote>> {
+        let (_, grouping) = self.grouping()?;
+        let mut latest: Vec<FeedNote> = grouping
+            .notes()
+            .iter()
+            .rev()
+            .filter(|note| !note.deleted)
+            .take(limit)
+            .map(|note| self.feed_note(grouping, note))
+            .collect();
+        latest.reverse();
+        Some(latest)
     }
 
     /// What a group's members see of it.
@@ -521,15 +698,35 @@ impl Session {
         if grouping.phase().0 != Phase::Poster {
             return None;
         }
-        let poster = grouping
-            .groups_at(grouping.levels())
-            .map(|group| {
-                let view = self.group_view(grouping, group);
-                let notes = view.notes.into_iter().filter(|note| note.stars > 0).collect();
-                PosterGroup { id: view.id, label: view.label, notes }
-            })
-            .collect();
+        let poster =
+            grouping.groups_at(grouping.levels()).map(|group| self.poster_group(grouping, group)).collect();
         Some(poster)
+    }
+
+    /// A participant's side of the poster: their final group, and the hall's most-starred
+    /// notes, best first.
+    pub fn phone_poster(&self, pid: Pid, top: usize) -> Option<(Vec<PosterGroup>, Vec<NoteView>)> {
+        let (_, grouping) = self.grouping()?;
+        if grouping.phase().0 != Phase::Poster {
+            return None;
+        }
+        let own = grouping.group_of(pid, grouping.levels()).map(|group| self.poster_group(grouping, group));
+        Some((own.into_iter().collect(), self.poster_top(top)))
+    }
+
+    /// The poster's `limit` most-starred notes across every group, best first.
+    pub fn poster_top(&self, limit: usize) -> Vec<NoteView> {
+        let mut notes: Vec<NoteView> =
+            self.poster().unwrap_or_default().into_iter().flat_map(|group| group.notes).collect();
+        notes.sort_by(|a, b| b.stars.cmp(&a.stars).then(a.id.cmp(&b.id)));
+        notes.truncate(limit);
+        notes
+    }
+
+    pub fn poster_group(&self, grouping: &Grouping, group: &Group) -> PosterGroup {
+        let view = self.group_view(grouping, group);
+        let notes = view.notes.into_iter().filter(|note| note.stars > 0).collect();
+        PosterGroup { id: view.id, label: view.label, notes }
     }
 
     /// The facilitators' live leaderboard: the best `limit` cards and the hidden ones.
@@ -548,7 +745,10 @@ impl Session {
         }
         let mut entries = scoring.ranking();
         entries.truncate(scoring.revealed() as usize);
-        Some(Reveal { count: scoring.revealed(), entries })
+        if let Some(shown) = scoring.shown() {
+            entries.drain(..entries.len().saturating_sub(shown as usize));
+        }
+        Some(Reveal { count: scoring.revealed(), shown: scoring.shown(), entries })
     }
 
     /// Everything `role` may see now; a client that renders it needs no history.
@@ -556,20 +756,21 @@ impl Session {
         &self,
         role: Role,
         pid: Option<Pid>,
-        connected: u32,
+        present: &[Pid],
         now_ms: u64,
         leaderboard_limit: usize,
     ) -> View {
         let mut view = View { activity: self.activity_info(now_ms), ..View::default() };
         match role {
             Role::Facilitator => {
-                view.progress = Some(self.progress(connected));
+                view.progress = Some(self.progress(present));
                 view.leaderboard = self.leaderboard(leaderboard_limit);
                 view.reveal = self.reveal();
                 view.poster = self.poster();
+                view.feed = self.feed(FEED_NOTES);
             }
             Role::Screen => {
-                view.progress = Some(self.progress(connected));
+                view.progress = Some(self.progress(present));
                 view.reveal = self.reveal();
                 view.poster = self.poster();
             }
@@ -592,6 +793,12 @@ impl Session {
                         (Phase::Level, _) => {
                             view.group =
                                 grouping.current_group(pid).map(|group| self.group_view(grouping, group));
+                        }
+                        (Phase::Poster, _) => {
+                            if let Some((own, top)) = self.phone_poster(pid, POSTER_TOP) {
+                                view.poster = Some(own);
+                                view.top = Some(top);
+                            }
                         }
                         _ => {}
                     }
@@ -645,6 +852,7 @@ impl Session {
                                 level: note.level,
                                 group: note.group,
                                 hidden: note.hidden,
+                                deleted: note.deleted,
                                 stars: note.stars.iter().map(|stars| stars.len() as u32).collect(),
                             })
                             .collect();
@@ -665,6 +873,14 @@ impl Session {
                 .collect(),
             activities,
         }
+    }
+}
+
+/// An activity as it is before it starts.
+fn new_activity(item: &AgendaItem) -> Activity {
+    match item {
+        AgendaItem::Scoring { config, .. } => Activity::Scoring(Scoring::new(*config)),
+        AgendaItem::Grouping { config, .. } => Activity::Grouping(Grouping::new(config.clone())),
     }
 }
 
@@ -706,7 +922,7 @@ fn clean_label(text: Option<&str>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use lapp_protocol::{CardId, Score, ScoringConfig};
+    use lapp_protocol::{CardId, GroupingConfig, NoteId, Score, ScoringConfig};
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -726,7 +942,16 @@ mod tests {
         Score(usize, u8),
         ScoreAny(usize, u32, u8),
         Hide(u32, bool),
-        Reveal(u32),
+        Reveal(u32, Option<u32>),
+        /// A double click: `phase.next` twice, both naming where the session was.
+        DoubleNext,
+        Back,
+        Reset(u32),
+        /// The prompt of an agenda item changed.
+        Edit(u32),
+        Note(usize),
+        NoteEdit(usize, u32),
+        NoteDelete(usize, u32),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -741,8 +966,22 @@ mod tests {
             6 => (any::<usize>(), 1..=5u8).prop_map(|(who, score)| Step::Score(who, score)),
             1 => (any::<usize>(), 0..12u32, 0..=6u8).prop_map(|(who, card, score)| Step::ScoreAny(who, card, score)),
             1 => (0..12u32, any::<bool>()).prop_map(|(card, hidden)| Step::Hide(card, hidden)),
-            1 => (0..12u32).prop_map(Step::Reveal),
+            1 => (0..12u32, prop::option::of(0..12u32)).prop_map(|(count, shown)| Step::Reveal(count, shown)),
+            1 => Just(Step::DoubleNext),
+            1 => Just(Step::Back),
+            1 => (0..3u32).prop_map(Step::Reset),
+            1 => (0..3u32).prop_map(Step::Edit),
+            2 => any::<usize>().prop_map(Step::Note),
+            1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteEdit(who, note)),
+            1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteDelete(who, note)),
         ]
+    }
+
+    fn grouping() -> AgendaItem {
+        AgendaItem::Grouping {
+            prompt: "G".into(),
+            config: GroupingConfig { sizes: vec![2, 4], max_chars: 50 },
+        }
     }
 
     fn record() -> SessionRecord {
@@ -754,7 +993,7 @@ mod tests {
             code: JoinCode::from_number(123_456).expect("code"),
             title: "Day".into(),
             key: Secret::generate(&mut StdRng::seed_from_u64(1)),
-            agenda: vec![scoring(3), scoring(2)],
+            agenda: vec![scoring(3), scoring(2), grouping()],
             created_at_ms: 1_000,
             language: Language::Bokmal,
         }
@@ -802,11 +1041,47 @@ mod tests {
                     }
                     other => {
                         let (sender, msg) = match other {
-                            Step::Start(index) => (facilitator, ClientMsg::ActivityStart { index }),
-                            Step::Next => (facilitator, ClientMsg::PhaseNext {}),
+                            Step::Start(index) => (facilitator, ClientMsg::ActivityStart { index, from: Some(live.position()) }),
+                            Step::Next => (facilitator, ClientMsg::PhaseNext { from: Some(live.position()) }),
+                            Step::DoubleNext => {
+                                let from = Some(live.position());
+                                let first = live.decide(facilitator, &ClientMsg::PhaseNext { from }, &Context { now_ms, present: &present }, &mut rng);
+                                let Ok(events) = first else { continue };
+                                for event in events {
+                                    live.apply(&event);
+                                    log.push(event);
+                                }
+                                // The second click names the same step: it must not move on again.
+                                let before = live.clone();
+                                let second = live.decide(facilitator, &ClientMsg::PhaseNext { from }, &Context { now_ms, present: &present }, &mut rng);
+                                prop_assert_eq!(second.map_err(|refusal| refusal.code), Err(ErrorCode::Stale));
+                                prop_assert_eq!(&live, &before);
+                                continue;
+                            }
+                            Step::Back => (facilitator, ClientMsg::PhaseBack { from: Some(live.position()) }),
+                            Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
+                            Step::Edit(index) => {
+                                let mut agenda = live.agenda.clone();
+                                if let Some(AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. }) = agenda.get_mut(index as usize) {
+                                    prompt.push('!');
+                                }
+                                (facilitator, ClientMsg::AgendaSet { agenda })
+                            }
+                            Step::Note(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteAdd { text: format!("note {at}") })
+                            }
+                            Step::NoteEdit(pick, note) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteEdit { note: NoteId(note), text: format!("edited {at}") })
+                            }
+                            Step::NoteDelete(pick, note) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteDelete { note: NoteId(note) })
+                            }
                             Step::Timer(seconds) => (facilitator, ClientMsg::TimerSet { seconds, advance: seconds % 2 == 0 }),
                             Step::Hide(card, hidden) => (facilitator, ClientMsg::CardHide { card: CardId(card), hidden }),
-                            Step::Reveal(count) => (facilitator, ClientMsg::Reveal { count }),
+                            Step::Reveal(count, shown) => (facilitator, ClientMsg::Reveal { count, shown }),
                             Step::Write(pick) => {
                                 let Some(pid) = participant(pick) else { continue };
                                 (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardWrite { text: format!("card {at}") })
@@ -824,7 +1099,7 @@ mod tests {
                                 let Some(score) = Score::new(score) else { continue };
                                 (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round: 1, card: CardId(card), score })
                             }
-                            Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
+                            Step::Join | Step::Leave(_) | Step::Return(_) | Step::DoubleNext => unreachable!("handled above"),
                         };
                         live.decide(sender, &msg, &Context { now_ms, present: &present }, &mut rng)
                     }

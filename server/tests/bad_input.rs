@@ -86,10 +86,10 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     check(&mut people[0].0, r#"{"type":"card.write","rid":5,"text":"early"}"#, WrongPhase, Some(5)).await;
     check(&mut facilitator, r#"{"type":"phase.next","rid":6}"#, WrongPhase, Some(6)).await;
     check(&mut facilitator, r#"{"type":"activity.start","rid":7,"index":3}"#, UnknownItem, Some(7)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     // Lobby.
     check(&mut people[0].0, r#"{"type":"card.write","rid":8,"text":"early"}"#, WrongPhase, Some(8)).await;
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     // Writing.
     let (participant, _) = &mut people[1];
@@ -134,7 +134,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     }
 
     // Round 1.
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut hands = Vec::new();
     for (client, pid) in &mut people {
         let card = client
@@ -180,7 +180,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
     let mut expected: HashMap<CardId, (u32, u32)> = HashMap::new();
     for round in 1..=2u32 {
         if round == 2 {
-            assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+            assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
         }
         for (i, (client, _)) in people.iter_mut().enumerate() {
             let card = match round {
@@ -206,7 +206,7 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
             entry.1 += 1;
         }
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     facilitator
         .until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == Phase::Results).then_some(()))
         .await;
@@ -307,8 +307,8 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
     for i in 0..4 {
         people.push(server.join(code, Role::Participant, Some(&format!("P{i}")), None).await.0);
     }
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut own = Vec::new();
     for (i, person) in people.iter_mut().enumerate() {
         // Control characters and direction overrides are taken out of what people write.
@@ -323,7 +323,7 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
             .await;
         assert_eq!(mine, format!("card {i}"));
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let held = people[0]
         .until(|msg| if let ServerMsg::Hand(hand) = msg { hand.card.clone() } else { None })
         .await
@@ -572,7 +572,7 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
     let mut expected: HashMap<CardId, (u32, u32)> = HashMap::new();
     for round in 1..=2u32 {
         if round == 2 {
-            assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+            assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
         }
         for (i, person) in people.iter_mut().enumerate() {
             let card = if round == 1 && i == 0 {
@@ -597,7 +597,7 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
             entry.1 += 1;
         }
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     facilitator
         .until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == Phase::Results).then_some(()))
         .await;

@@ -75,8 +75,8 @@ async fn writing_session() -> (tempfile::TempDir, LappProcess, SessionCreated, C
     let created = create_session(&lapp).await;
     let (mut facilitator, _) =
         join(lapp.addr, created.code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     (data, lapp, created, facilitator)
 }
 
@@ -112,7 +112,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     let acked: Arc<Mutex<Acked>> = Arc::default();
     let mut rng = StdRng::seed_from_u64(99);
     for round in 1..=2 {
-        assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+        assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
         for (client, person) in clients.iter_mut().zip(&people) {
             let card = hand_of(client, round).await.expect("40 writers: everyone holds a card");
             let score = rng.random_range(1..=5u8);
@@ -125,7 +125,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     }
 
     // Round 3: everyone scores at once, and the server is killed while the scores arrive.
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut hands_before = HashMap::new();
     let mut scorers = Vec::new();
     for (mut client, person) in clients.into_iter().zip(&people) {
@@ -187,7 +187,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
 
     // The activity completes.
     for round in 4..=ROUNDS {
-        assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+        assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
         for (client, person) in clients.iter_mut().zip(&people) {
             let Some(card) = hand_of(client, round).await else {
                 continue;
@@ -199,7 +199,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             acked.lock().expect("lock").insert((round, person.pid), (card, 4));
         }
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     // Every acknowledged card and score is in the export, each exactly once.
     let (status, export) = export(&lapp, code, &created.key).await;
@@ -287,7 +287,7 @@ async fn a_graceful_shutdown_loses_nothing_acknowledged() {
         assert!(client.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
         clients.push((client, welcome.you.pid.expect("pid")));
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let acked: Arc<Mutex<Acked>> = Arc::default();
     let mut scorers = Vec::new();
     for (i, (mut client, pid)) in clients.into_iter().enumerate() {

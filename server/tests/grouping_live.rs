@@ -22,7 +22,7 @@ struct Person {
 }
 
 async fn next_phase(facilitator: &mut Client) {
-    let ack = facilitator.request(ClientMsg::PhaseNext {}).await;
+    let ack = facilitator.request(ClientMsg::PhaseNext { from: None }).await;
     assert!(ack.is_ok(), "phase.next refused: {ack:?}");
 }
 
@@ -81,7 +81,7 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     let zone_of: HashMap<Pid, &str> = people.iter().map(|p| (p.pid, p.zone)).collect();
 
     // A quick 25/10 first: one round.
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     next_phase(&mut facilitator).await;
     for person in &mut people {
         assert!(
@@ -96,7 +96,7 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     next_phase(&mut facilitator).await;
 
     // Then the 1-3-9, with everyone still connected.
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 1 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 1, from: None }).await.is_ok());
     for person in &mut people {
         let activity = person
             .client
@@ -230,7 +230,7 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     for watcher in [&mut facilitator, &mut screen] {
         let poster: Vec<PosterGroup> = watcher
             .until(|msg| match msg {
-                ServerMsg::Poster { groups } => Some(groups.clone()),
+                ServerMsg::Poster { groups, .. } => Some(groups.clone()),
                 _ => None,
             })
             .await;
@@ -246,7 +246,7 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     assert!(facilitator.request(ClientMsg::NoteHide { note: hidden_note, hidden: true }).await.is_ok());
     let poster = screen
         .until(|msg| match msg {
-            ServerMsg::Poster { groups } => Some(groups.clone()),
+            ServerMsg::Poster { groups, .. } => Some(groups.clone()),
             _ => None,
         })
         .await;

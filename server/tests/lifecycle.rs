@@ -44,7 +44,7 @@ async fn a_timer_with_advance_moves_the_activity_on_at_zero() {
     let created = server.scoring_session(5).await;
     let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
     let (mut participant, _) = server.join(created.code, Role::Participant, None, None).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     assert!(facilitator.request(ClientMsg::TimerSet { seconds: 1, advance: true }).await.is_ok());
     let counting = participant
         .until(|msg| match msg {
@@ -84,12 +84,12 @@ async fn a_hidden_card_leaves_the_hand_and_the_leaderboard() {
     for _ in 0..3 {
         people.push(server.join(created.code, Role::Participant, None, None).await.0);
     }
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for (i, person) in people.iter_mut().enumerate() {
         assert!(person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
     }
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let hand = people[0]
         .until(|msg| match msg {
             ServerMsg::Hand(hand) => Some(hand.clone()),
@@ -139,8 +139,8 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     for _ in 0..4 {
         people.push(server.join(created.code, Role::Participant, None, None).await);
     }
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut own = Vec::new();
     for (client, _) in &mut people {
         let ack = client.request(ClientMsg::CardWrite { text: "card".into() }).await;
@@ -151,7 +151,7 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     let (dropped, welcome) = people.pop().expect("four people");
     dropped.leave().await;
     facilitator.until(|msg| matches!(msg, ServerMsg::Progress(p) if p.connected == 3).then_some(())).await;
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     let (mut back, resumed) = server.resume(created.code, &welcome).await;
     let hand = resumed.view.hand.expect("round 1 is open");
@@ -182,8 +182,8 @@ async fn a_failed_commit_acknowledges_nothing_and_clients_resume_to_the_stored_s
     let created = server.scoring_session(3).await;
     let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
     let (mut writer, welcome) = server.join(created.code, Role::Participant, None, None).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     store.failing.store(true, std::sync::atomic::Ordering::SeqCst);
     let refused = writer.request(ClientMsg::CardWrite { text: "lost".into() }).await;
@@ -208,7 +208,7 @@ async fn a_restart_does_not_let_a_timer_advance_into_an_empty_hall() {
     let server = TestServer::start_with_store(Limits::default(), store.clone()).await;
     let created = server.scoring_session(3).await;
     let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     assert!(facilitator.request(ClientMsg::TimerSet { seconds: 1, advance: true }).await.is_ok());
     server.shut_down().await;
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -238,7 +238,7 @@ async fn silent_clients_are_pinged_and_dead_ones_closed() {
     // A busy session: a new countdown every 50 ms goes to everyone, so the screen is never
     // without frames; it must still be pinged.
     let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     let busy = tokio::spawn(async move {
         for seconds in 0..70 {
             assert!(

@@ -27,7 +27,7 @@ struct Person {
 }
 
 async fn next_phase(facilitator: &mut Client) {
-    let ack = facilitator.request(ClientMsg::PhaseNext {}).await;
+    let ack = facilitator.request(ClientMsg::PhaseNext { from: None }).await;
     assert!(ack.is_ok(), "phase.next refused: {ack:?}");
 }
 
@@ -60,7 +60,7 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
     let pids: HashSet<Pid> = people.iter().map(|person| person.pid).collect();
     assert_eq!(pids.len(), PARTICIPANTS, "every participant has their own pid");
 
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     next_phase(&mut facilitator).await;
 
     let mut authors: HashMap<CardId, Pid> = HashMap::new();
@@ -237,7 +237,7 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
     }
 
     // The screen sees the top three once the facilitator reveals them, and nothing before.
-    assert!(facilitator.request(ClientMsg::Reveal { count: 3 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::Reveal { count: 3, shown: None }).await.is_ok());
     let reveal = screen
         .until(|msg| match msg {
             ServerMsg::Reveal(reveal) if reveal.count > 0 => Some(reveal.clone()),
@@ -295,7 +295,7 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     for i in 0..4 {
         people.push(server.join(created.code, Role::Participant, Some(&format!("P{i}")), None).await);
     }
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     next_phase(&mut facilitator).await;
     for (client, _) in &mut people {
         assert!(client.request(ClientMsg::CardWrite { text: "card".into() }).await.is_ok());

@@ -27,8 +27,8 @@ async fn no_secret_is_ever_logged() {
         tokens.push(welcome.resume.expect("token"));
         people.push(client);
     }
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for person in &mut people {
         assert!(person.request(ClientMsg::CardWrite { text: "card".into() }).await.is_ok());
     }

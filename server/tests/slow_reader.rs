@@ -21,8 +21,8 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
     let created = server.scoring_session(1).await;
     let code = created.code;
     let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
-    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0 }).await.is_ok());
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     // The others read everything, all the time, in their own tasks.
     let mut readers = Vec::new();
@@ -78,7 +78,7 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
     assert!(closed, "the frozen client was never closed");
 
     // The round goes out to everyone else, in order.
-    assert!(facilitator.request(ClientMsg::PhaseNext {}).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut handed = std::collections::HashSet::new();
     for reader in readers {
         let (pid, hand, countdowns) = reader.await.expect("reader");

@@ -74,7 +74,18 @@ pub enum GroupingEvent {
         note: NoteId,
         hidden: bool,
     },
+    /// Its author rewrote it while its level was open.
+    NoteEdited {
+        note: NoteId,
+        text: String,
+    },
+    /// Its author deleted it while its level was open: its text is gone for good.
+    NoteDeleted {
+        note: NoteId,
+    },
     PosterReached,
+    /// The facilitator's undo of the poster: the last level is open again, as it was.
+    SteppedBack,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +108,17 @@ pub struct Note {
     pub level: u32,
     pub group: Option<GroupId>,
     pub hidden: bool,
+    pub deleted: bool,
     /// Who starred it at each level: `stars[0]` is level 1.
     pub stars: Vec<BTreeSet<Pid>>,
 }
 
 impl Note {
+    /// Whether it has left every view: hidden by a facilitator or deleted by its author.
+    pub fn gone(&self) -> bool {
+        self.hidden || self.deleted
+    }
+
     /// Who starred it at `level`.
     pub fn starred_by(&self, level: u32) -> Vec<Pid> {
         level
@@ -208,7 +225,7 @@ impl Grouping {
 
     /// The notes `pid` wrote alone, not hidden.
     pub fn solo_notes(&self, pid: Pid) -> impl Iterator<Item = &Note> {
-        self.notes_in(self.by_author.get(&pid)).filter(|note| note.level == 0 && !note.hidden)
+        self.notes_in(self.by_author.get(&pid)).filter(|note| note.level == 0 && !note.gone())
     }
 
     /// The notes `ids` names, in the order they were written.
@@ -236,7 +253,7 @@ impl Grouping {
         }
         shown.extend(
             self.notes_in(self.by_group.get(&group.id))
-                .filter(|note| !note.hidden)
+                .filter(|note| !note.gone())
                 .map(|note| Shown { note, from: None }),
         );
         shown
@@ -337,10 +354,51 @@ impl Grouping {
     }
 
     pub fn hide(&self, note: NoteId, hidden: bool) -> Result<GroupingEvent, Refusal> {
-        if self.note(note).is_none() {
+        if self.note(note).is_none_or(|note| note.deleted) {
             return Err(Refusal::new(ErrorCode::UnknownItem, format!("no note {note}")));
         }
         Ok(GroupingEvent::NoteHidden { note, hidden })
+    }
+
+    /// Its author rewrites a note while its level is open. `None`: the text is the same.
+    pub fn edit(&self, pid: Pid, note: NoteId, text: &str) -> Result<Option<GroupingEvent>, Refusal> {
+        let current = self.own_open_note(pid, note)?;
+        let text = clean_text(text, self.config.max_chars)?;
+        Ok((current.text != text).then_some(GroupingEvent::NoteEdited { note, text }))
+    }
+
+    /// Its author deletes a note while its level is open.
+    pub fn delete(&self, pid: Pid, note: NoteId) -> Result<GroupingEvent, Refusal> {
+        self.own_open_note(pid, note)?;
+        Ok(GroupingEvent::NoteDeleted { note })
+    }
+
+    /// A note `pid` wrote, still in view, at the level open now.
+    fn own_open_note(&self, pid: Pid, id: NoteId) -> Result<&Note, Refusal> {
+        let note = self
+            .note(id)
+            .filter(|note| note.author == pid && !note.gone())
+            .ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, format!("no note {id} of yours")))?;
+        let open = match self.stage {
+            Stage::Solo => note.level == 0,
+            Stage::Level { level } => note.level == level,
+            Stage::Lobby | Stage::Poster => false,
+        };
+        if !open {
+            return Err(Refusal::new(
+                ErrorCode::WrongPhase,
+                "a note can be changed only while the step it was written in is open",
+            ));
+        }
+        Ok(note)
+    }
+
+    /// The facilitator's undo: only the poster goes back (to the last level, as it was).
+    pub fn step_back(&self) -> Result<GroupingEvent, Refusal> {
+        match self.stage {
+            Stage::Poster => Ok(GroupingEvent::SteppedBack),
+            _ => Err(Refusal::new(ErrorCode::WrongPhase, "only the poster can go back to the last level")),
+        }
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -378,6 +436,7 @@ impl Grouping {
                     level: *level,
                     group: *group,
                     hidden: false,
+                    deleted: false,
                     stars: Vec::new(),
                 });
                 self.by_author.entry(*pid).or_default().push(*note);
@@ -403,7 +462,23 @@ impl Grouping {
                     note.hidden = *hidden;
                 }
             }
+            GroupingEvent::NoteEdited { note, text } => {
+                if let Some(note) = self.note_mut(*note) {
+                    note.text.clone_from(text);
+                }
+            }
+            GroupingEvent::NoteDeleted { note } => {
+                if let Some(note) = self.note_mut(*note) {
+                    note.deleted = true;
+                    note.text.clear();
+                }
+            }
             GroupingEvent::PosterReached => self.stage = Stage::Poster,
+            GroupingEvent::SteppedBack => {
+                if self.stage == Stage::Poster {
+                    self.stage = Stage::Level { level: self.levels() };
+                }
+            }
         }
     }
 

@@ -58,8 +58,14 @@ pub enum ScoringEvent {
         hidden: bool,
     },
     ResultsReached,
+    /// The facilitator's undo of the last step: from round r back to round r − 1 as it was
+    /// when it closed (its hands and scores), from round 1 back to writing, from results back
+    /// to the last round. What happened in the step undone (its hands and scores) is dropped.
+    SteppedBack,
     Revealed {
         count: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<u32>,
     },
 }
 
@@ -103,6 +109,14 @@ pub struct Scoring {
     holders: Vec<Holder>,
     cycle: Vec<Pid>,
     revealed: u32,
+    /// Revealing one card at a time: how many of the top `revealed` are shown, from the bottom.
+    shown: Option<u32>,
+    /// Every hand-out of each round so far (`handed_in[0]` is round 1), so a step back can
+    /// take a round's back.
+    handed_in: Vec<Vec<(Pid, CardId)>>,
+    /// Each closed round's hands as they were when it closed, with the score given, so a step
+    /// back reopens it as it was.
+    closed: Vec<Vec<(Pid, CardId, Option<Score>)>>,
 }
 
 impl Scoring {
@@ -114,6 +128,9 @@ impl Scoring {
             holders: Vec::new(),
             cycle: Vec::new(),
             revealed: 0,
+            shown: None,
+            handed_in: Vec::new(),
+            closed: Vec::new(),
         }
     }
 
@@ -181,6 +198,11 @@ impl Scoring {
 
     pub fn revealed(&self) -> u32 {
         self.revealed
+    }
+
+    /// While revealing one card at a time, how many of the top `revealed` are shown.
+    pub fn shown(&self) -> Option<u32> {
+        self.shown
     }
 
     /// (hands given out this round, hands scored this round).
@@ -279,11 +301,25 @@ impl Scoring {
 
     /// Shows the top `count` cards to screens and participants; only once scoring is over,
     /// since nobody but facilitators sees a score before then.
-    pub fn reveal(&self, count: u32) -> Result<ScoringEvent, Refusal> {
+    /// With `shown`, only the lowest `shown` of the top `count` are shown, so the facilitator
+    /// can reveal them one at a time, best last.
+    pub fn reveal(&self, count: u32, shown: Option<u32>) -> Result<ScoringEvent, Refusal> {
         if self.stage != Stage::Results {
             return Err(Refusal::new(ErrorCode::WrongPhase, "cards are revealed once the results are in"));
         }
-        Ok(ScoringEvent::Revealed { count: count.min(self.cards.len() as u32) })
+        let count = count.min(self.cards.len() as u32);
+        let shown = shown.filter(|&shown| shown < count);
+        Ok(ScoringEvent::Revealed { count, shown })
+    }
+
+    /// The facilitator's undo: see [`ScoringEvent::SteppedBack`].
+    pub fn step_back(&self) -> Result<ScoringEvent, Refusal> {
+        match self.stage {
+            Stage::Round { .. } | Stage::Results => Ok(ScoringEvent::SteppedBack),
+            Stage::Lobby | Stage::Writing => {
+                Err(Refusal::new(ErrorCode::WrongPhase, "there is no round to go back to"))
+            }
+        }
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -308,6 +344,10 @@ impl Scoring {
                 }
             }
             ScoringEvent::RoundStarted { round, cycle, hands } => {
+                if let Stage::Round { .. } = self.stage {
+                    self.close_round();
+                }
+                self.handed_in.push(hands.clone());
                 self.stage = Stage::Round { round: *round };
                 if let Some(cycle) = cycle {
                     self.cycle.clone_from(cycle);
@@ -325,7 +365,10 @@ impl Scoring {
                     }
                 }
             }
-            ScoringEvent::CardHanded { pid, card, .. } => {
+            ScoringEvent::CardHanded { round, pid, card } => {
+                if let Some(handed) = self.handed_in.get_mut(*round as usize - 1) {
+                    handed.push((*pid, *card));
+                }
                 let holder = self.holder_mut(*pid);
                 holder.hand = Some(*card);
                 holder.score = None;
@@ -365,14 +408,79 @@ impl Scoring {
                 }
             }
             ScoringEvent::ResultsReached => {
+                self.close_round();
                 self.stage = Stage::Results;
                 for holder in &mut self.holders {
                     holder.hand = None;
                     holder.score = None;
                 }
             }
-            ScoringEvent::Revealed { count } => self.revealed = *count,
+            ScoringEvent::SteppedBack => self.step_back_now(),
+            ScoringEvent::Revealed { count, shown } => {
+                self.revealed = *count;
+                self.shown = *shown;
+            }
         }
+    }
+
+    /// Keeps the open round's hands, with their scores, for a step back to reopen.
+    fn close_round(&mut self) {
+        let hands = self
+            .holders
+            .iter()
+            .enumerate()
+            .filter_map(|(index, holder)| Some((Pid(index as u32), holder.hand?, holder.score)))
+            .collect();
+        self.closed.push(hands);
+    }
+
+    fn step_back_now(&mut self) {
+        match self.stage {
+            Stage::Results => {
+                self.revealed = 0;
+                self.shown = None;
+            }
+            Stage::Round { round } => {
+                // The round's hand-outs and scores are taken back.
+                for (pid, card) in self.handed_in.pop().unwrap_or_default() {
+                    let holder = self.holder_mut(pid);
+                    holder.seen.retain(|&seen| seen != card);
+                    if let Some(card) = self.card_mut(card) {
+                        card.handed -= 1;
+                    }
+                }
+                for card in &mut self.cards {
+                    card.scores.retain(|&(scored_in, _, _)| scored_in != round);
+                    card.total = card.scores.iter().map(|(_, _, score)| u32::from(score.get())).sum();
+                }
+                if round == 1 {
+                    // The cycle was drawn at round 1; writing may now add cards to it.
+                    self.cycle.clear();
+                }
+            }
+            Stage::Lobby | Stage::Writing => return,
+        }
+        for holder in &mut self.holders {
+            holder.hand = None;
+            holder.score = None;
+        }
+        // Holders the step gave a place to, and nothing else, are as if never seen.
+        while self.holders.last().is_some_and(|holder| *holder == Holder::default()) {
+            self.holders.pop();
+        }
+        let reopened = self.handed_in.len() as u32;
+        if reopened == 0 {
+            self.stage = Stage::Writing;
+            return;
+        }
+        for (pid, card, score) in self.closed.pop().unwrap_or_default() {
+            if self.card(card).is_some_and(|card| !card.hidden) {
+                let holder = self.holder_mut(pid);
+                holder.hand = Some(card);
+                holder.score = score;
+            }
+        }
+        self.stage = Stage::Round { round: reopened };
     }
 
     // ---- hand-out -------------------------------------------------------------------------

@@ -348,7 +348,7 @@ fn refusals() {
     check(engine.write(Pid(1), "   "), ErrorCode::EmptyText);
     check(engine.write(Pid(1), "eleven char"), ErrorCode::TextTooLong);
     check(engine.score(Pid(1), 1, CardId(1), three), ErrorCode::WrongPhase);
-    check(engine.reveal(3), ErrorCode::WrongPhase);
+    check(engine.reveal(3, None), ErrorCode::WrongPhase);
     for pid in 1..=4 {
         let event = engine.write(Pid(pid), &format!("card {pid}")).expect("writing");
         engine.apply(&event);
@@ -376,7 +376,7 @@ fn refusals() {
     assert_eq!(event, ScoringEvent::ResultsReached);
     engine.apply(&event);
     check(engine.next_phase(&present, &mut rng), ErrorCode::WrongPhase);
-    assert_eq!(engine.reveal(3), Ok(ScoringEvent::Revealed { count: 3 }));
+    assert_eq!(engine.reveal(3, None), Ok(ScoringEvent::Revealed { count: 3, shown: None }));
 }
 
 #[test]
@@ -451,4 +451,111 @@ fn a_non_writer_who_never_held_a_card_can_leave() {
             assert!(engine.hands().all(|(pid, _)| staying.contains(&pid)), "seed {seed} round {round}");
         }
     }
+}
+
+/// A hall part-way through: `rounds_played` rounds (0: still writing; past the last:
+/// results), with random writers, scores, late joiners and a hidden card or two.
+fn played(hall: &Hall, rounds_played: u32, rng: &mut StdRng) -> (Scoring, Vec<Pid>) {
+    let mut engine = Scoring::new(ScoringConfig { rounds: hall.rounds, top: 10, max_chars: 280 });
+    engine.apply(&ScoringEvent::WritingOpened);
+    let mut present: Vec<Pid> = (1..=hall.size as u32).map(Pid).collect();
+    for &pid in &present {
+        if rng.random_range(0..100) >= hall.non_writers {
+            let event = engine.write(pid, &format!("card of {pid}")).expect("writing is open");
+            engine.apply(&event);
+        }
+    }
+    for _ in 0..rounds_played.min(hall.rounds + 1) {
+        if hall.churn {
+            present.retain(|_| rng.random_range(0..100) >= 10);
+            present.push(Pid(present.last().map_or(1, |pid| pid.0 + 1)));
+        }
+        let event = engine.next_phase(&present, rng).expect("moves on");
+        engine.apply(&event);
+        score_some(&mut engine, hall.idle, rng);
+        if hall.churn
+            && let Some(card) = engine.cards().get(rng.random_range(0..engine.cards().len().max(1)))
+        {
+            let event = engine.hide(card.id, rng.random_bool(0.5)).expect("known card");
+            engine.apply(&event);
+        }
+    }
+    (engine, present)
+}
+
+/// Every holder of the open round scores, but `idle` percent of them; some late hands too.
+fn score_some(engine: &mut Scoring, idle: u32, rng: &mut StdRng) {
+    let Stage::Round { round } = engine.stage() else { return };
+    let hands: Vec<(Pid, CardId)> = engine.hands().collect();
+    for (pid, card) in hands {
+        if rng.random_range(0..100) >= idle {
+            let score = Score::new(rng.random_range(1..=5)).expect("1..=5");
+            let event = engine.score(pid, round, card, score).expect("a hand is scored");
+            engine.apply(&event);
+        }
+    }
+    let late = Pid(10_000 + rng.random_range(0..5));
+    if let Some(event) = engine.late_hand(late) {
+        engine.apply(&event);
+    }
+}
+
+proptest! {
+    /// The facilitator's undo: moving on and then stepping back leaves the activity exactly as
+    /// it was (the round reopened with its hands and scores), whatever was scored in the step
+    /// undone; and a hand-out after the step back keeps the rules.
+    #[test]
+    fn a_step_back_reopens_the_step_before_as_it_was(hall in hall(), played_rounds in 0..=8u32) {
+        let mut rng = StdRng::seed_from_u64(hall.seed);
+        let (mut engine, present) = played(&hall, played_rounds, &mut rng);
+        prop_assume!(engine.stage() != Stage::Results);
+        let before = engine.clone();
+
+        let next = engine.next_phase(&present, &mut rng).expect("moves on");
+        engine.apply(&next);
+        score_some(&mut engine, hall.idle, &mut rng);
+        let back = engine.step_back().expect("a step to go back from");
+        engine.apply(&back);
+        prop_assert_eq!(&engine.holders.len(), &before.holders.len());
+        for (index, (a, b)) in engine.holders.iter().zip(&before.holders).enumerate() {
+            prop_assert_eq!(a, b, "holder {}", index);
+        }
+        prop_assert_eq!(&engine.cards, &before.cards);
+        prop_assert_eq!(&engine.closed, &before.closed);
+        prop_assert_eq!(&engine.handed_in, &before.handed_in);
+        prop_assert_eq!(&engine, &before);
+
+        // Forward again: the step undone is played anew under the same rules.
+        let again = engine.next_phase(&present, &mut rng).expect("moves on");
+        engine.apply(&again);
+        for (pid, card) in engine.hands() {
+            prop_assert_ne!(engine.card(card).map(|card| card.author), Some(pid), "own card");
+            let seen = engine.seen(pid);
+            prop_assert_eq!(seen.iter().filter(|&&held| held == card).count(), 1, "{} held {} twice", pid, card);
+        }
+    }
+
+    /// From the results, a step back reopens the last round and takes back the reveal.
+    #[test]
+    fn a_step_back_from_the_results_reopens_the_last_round(hall in hall()) {
+        let mut rng = StdRng::seed_from_u64(hall.seed);
+        let (mut engine, present) = played(&hall, hall.rounds, &mut rng);
+        let before = engine.clone();
+        let results = engine.next_phase(&present, &mut rng).expect("results");
+        engine.apply(&results);
+        let reveal = engine.reveal(3, Some(1)).expect("results are in");
+        engine.apply(&reveal);
+        engine.apply(&engine.step_back().expect("back to the last round"));
+        prop_assert_eq!(engine.revealed(), 0);
+        prop_assert_eq!(&engine, &before);
+    }
+}
+
+/// Only a round or the results can be stepped back from.
+#[test]
+fn nothing_to_step_back_to_before_the_first_round() {
+    let mut engine = Scoring::new(ScoringConfig::default());
+    assert_eq!(engine.step_back().map_err(|refusal| refusal.code), Err(ErrorCode::WrongPhase));
+    engine.apply(&ScoringEvent::WritingOpened);
+    assert_eq!(engine.step_back().map_err(|refusal| refusal.code), Err(ErrorCode::WrongPhase));
 }

@@ -1,0 +1,292 @@
+//! The facilitator's controls over real sockets: a double click and two tabs move a session on
+//! once, a step back reopens a round with its hands and scores, the agenda can be edited, an
+//! activity reset, and a participant edits and deletes their own notes.
+
+mod support;
+
+use lapp_protocol::{
+    AgendaItem, ClientFrame, ClientMsg, ErrorCode, Expected, NoteId, Phase, Role, Score, ServerMsg,
+};
+use serde_json::{Value, json};
+use support::{Client, TestServer};
+
+fn at_round(round: u32) -> Option<Expected> {
+    Some(Expected { index: Some(0), phase: Some(Phase::Round), round: Some(round), level: None })
+}
+
+/// Every `hand` a client has received, in order, as (round, card id).
+fn hands(client: &Client) -> Vec<(u32, Option<String>)> {
+    client
+        .log
+        .iter()
+        .filter_map(|msg| match msg {
+            ServerMsg::Hand(hand) => Some((hand.round, hand.card.as_ref().map(|card| card.id.to_string()))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A 25/10 of `rounds` with `n` participants who have all written, in round 1.
+async fn in_round_one(
+    server: &TestServer,
+    n: usize,
+    rounds: u32,
+) -> (Client, Vec<Client>, lapp_protocol::JoinCode, String) {
+    let created = server.scoring_session(rounds).await;
+    let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
+    let mut people = Vec::new();
+    for i in 0..n {
+        people.push(server.join(created.code, Role::Participant, Some(&format!("P{i}")), None).await.0);
+    }
+    assert!(
+        facilitator
+            .request(ClientMsg::ActivityStart { index: 0, from: Some(Expected::default()) })
+            .await
+            .is_ok()
+    );
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    for (i, person) in people.iter_mut().enumerate() {
+        assert!(person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    for person in &mut people {
+        person.until(|msg| matches!(msg, ServerMsg::Hand(hand) if hand.round == 1).then_some(())).await;
+    }
+    (facilitator, people, created.code, created.key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_click_and_a_second_tab_move_on_once() {
+    let server = TestServer::start().await;
+    let (mut facilitator, mut people, code, key) = in_round_one(&server, 6, 5).await;
+    let (mut second_tab, _) = server.join(code, Role::Facilitator, None, Some(&key)).await;
+
+    // Both clicks leave before either is answered, as a double click does.
+    facilitator.send(&ClientFrame::new(Some(101), ClientMsg::PhaseNext { from: at_round(1) })).await;
+    facilitator.send(&ClientFrame::new(Some(102), ClientMsg::PhaseNext { from: at_round(1) })).await;
+    second_tab.send(&ClientFrame::new(Some(7), ClientMsg::PhaseNext { from: at_round(1) })).await;
+    let answers = [facilitator.answer(101).await, facilitator.answer(102).await, second_tab.answer(7).await];
+    let moved = answers.iter().filter(|answer| answer.is_ok()).count();
+    assert_eq!(moved, 1, "exactly one click moves on: {answers:?}");
+    for answer in answers.iter().filter_map(|answer| answer.as_ref().err()) {
+        assert_eq!(answer.0, ErrorCode::Stale, "{}", answer.1);
+        assert!(answer.1.contains("round 2"), "the error says where the session is: {}", answer.1);
+    }
+
+    // Every phone was handed round 2 and nothing after it.
+    for person in &mut people {
+        person.until(|msg| matches!(msg, ServerMsg::Hand(hand) if hand.round == 2).then_some(())).await;
+        person.assert_open().await;
+        assert_eq!(hands(person).iter().map(|(round, _)| *round).max(), Some(2));
+    }
+
+    // An old client without `from` still moves on.
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    people[0].until(|msg| matches!(msg, ServerMsg::Hand(hand) if hand.round == 3).then_some(())).await;
+    // Starting another activity names the state it leaves too.
+    let stale_start = facilitator.request(ClientMsg::ActivityStart { index: 0, from: at_round(2) }).await;
+    assert_eq!(stale_start.map_err(|err| err.0).err(), Some(ErrorCode::Stale));
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_back_reopens_the_round_with_its_hands_and_scores() {
+    let server = TestServer::start().await;
+    let (mut facilitator, mut people, code, key) = in_round_one(&server, 5, 3).await;
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(1) }).await.is_ok());
+    // Round 2: everyone scores but the last.
+    let mut round_two = Vec::new();
+    for (i, person) in people.iter_mut().enumerate() {
+        let card = person
+            .until(|msg| match msg {
+                ServerMsg::Hand(hand) if hand.round == 2 => Some(hand.card.as_ref().map(|card| card.id)),
+                _ => None,
+            })
+            .await;
+        let score = (i < 4).then(|| Score::new(i as u8 + 1).expect("1..=5"));
+        if let (Some(card), Some(score)) = (card, score) {
+            assert!(person.request(ClientMsg::CardScore { round: 2, card, score }).await.is_ok());
+        }
+        round_two.push((card, score));
+    }
+    // A slip: round 3 starts, someone scores in it, and the facilitator steps back.
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(2) }).await.is_ok());
+    let hand = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Hand(hand) if hand.round == 3 => Some(hand.clone()),
+            _ => None,
+        })
+        .await;
+    if let Some(card) = hand.card {
+        let score = Score::new(5).expect("5");
+        assert!(people[0].request(ClientMsg::CardScore { round: 3, card: card.id, score }).await.is_ok());
+    }
+    assert!(facilitator.request(ClientMsg::PhaseBack { from: at_round(3) }).await.is_ok());
+    // A second click on "back" names round 3, which is gone: refused.
+    let again = facilitator.request(ClientMsg::PhaseBack { from: at_round(3) }).await;
+    assert_eq!(again.map_err(|err| err.0).err(), Some(ErrorCode::Stale));
+
+    for (person, (card, score)) in people.iter_mut().zip(&round_two) {
+        let hand = person
+            .until(|msg| match msg {
+                ServerMsg::Hand(hand) if hand.round == 2 => Some(hand.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!(hand.card.map(|card| card.id), *card, "the same card as before");
+        assert_eq!(hand.score, *score, "with the score given");
+    }
+    let export: Value = reqwest::Client::new()
+        .get(server.url(&format!("/api/sessions/{code}/export")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("JSON");
+    let rounds: Vec<u64> = export["activities"][0]["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .flat_map(|card| {
+            card["scores"].as_array().expect("scores").iter().map(|s| s["round"].as_u64().expect("round"))
+        })
+        .collect();
+    assert!(!rounds.contains(&3), "round 3's scores were taken back: {rounds:?}");
+    assert_eq!(rounds.iter().filter(|&&round| round == 2).count(), 4);
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agenda_is_edited_and_an_activity_reset() {
+    let server = TestServer::start().await;
+    let (mut facilitator, mut people, code, _) = in_round_one(&server, 3, 2).await;
+    let (status, summary) = {
+        let response = reqwest::get(server.url(&format!("/api/sessions/{code}"))).await.expect("GET");
+        (response.status().as_u16(), response.json::<Value>().await.expect("JSON"))
+    };
+    assert_eq!(
+        (status, &summary),
+        (200, &json!({"code": code.to_string(), "title": "Test day", "language": "nb"}))
+    );
+    let unknown = reqwest::get(server.url("/api/sessions/000000")).await.expect("GET");
+    assert_eq!(unknown.status().as_u16(), 404);
+
+    let started = facilitator.log.iter().find_map(|msg| match msg {
+        ServerMsg::Welcome(welcome) => Some(welcome.session.agenda.clone()),
+        _ => None,
+    });
+    let mut agenda = started.expect("a welcome");
+    let grouping: AgendaItem =
+        serde_json::from_value(json!({"kind": "grouping", "prompt": "What first?", "sizes": [2]}))
+            .expect("item");
+    agenda.push(grouping);
+    assert!(facilitator.request(ClientMsg::AgendaSet { agenda: agenda.clone() }).await.is_ok());
+    let seen = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Agenda { agenda } => Some(agenda.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(seen, agenda);
+    // The running activity keeps its settings.
+    let mut changed = agenda.clone();
+    if let AgendaItem::Scoring { prompt, .. } = &mut changed[0] {
+        prompt.push_str(" (edited)");
+    }
+    let refused = facilitator.request(ClientMsg::AgendaSet { agenda: changed }).await;
+    assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::WrongPhase));
+
+    // A reset takes the running activity back to its lobby, with no cards.
+    assert!(facilitator.request(ClientMsg::ActivityReset { index: 0, from: at_round(1) }).await.is_ok());
+    people[1]
+        .until(|msg| matches!(msg, ServerMsg::Activity(info) if info.phase == Phase::Lobby).then_some(()))
+        .await;
+    people[1].until(|msg| matches!(msg, ServerMsg::Mine { card: None }).then_some(())).await;
+    let progress = facilitator
+        .until(|msg| match msg {
+            ServerMsg::Progress(progress) if progress.phase == Phase::Lobby => Some(progress.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(progress.cards, 0);
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_edits_and_deletes_their_own_notes() {
+    let server = TestServer::start().await;
+    let body =
+        json!({"title": "Notes", "agenda": [{"kind": "grouping", "prompt": "What first?", "sizes": [2]}]});
+    let (status, created) = server.post_session(&body.to_string()).await;
+    assert_eq!(status, 201);
+    let code = created["code"].as_str().expect("code").parse().expect("a code");
+    let key = created["key"].as_str().expect("key");
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(key)).await;
+    let (mut kari, _) = server.join(code, Role::Participant, Some("Kari"), None).await;
+    let (mut ola, _) = server.join(code, Role::Participant, Some("Ola"), None).await;
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+
+    let add = |text: &str| ClientMsg::NoteAdd { text: text.into() };
+    let note_of = |ack: ServerMsg| match ack {
+        ServerMsg::Ack { note: Some(note), .. } => note,
+        other => panic!("no note in {other:?}"),
+    };
+    let alone = note_of(kari.request(add("Ask teh users")).await.expect("added"));
+    assert!(kari.request(ClientMsg::NoteEdit { note: alone, text: "Ask the users".into() }).await.is_ok());
+    let other = note_of(kari.request(add("Delete me")).await.expect("added"));
+    assert!(kari.request(ClientMsg::NoteDelete { note: other }).await.is_ok());
+    // Someone else's note is not theirs to change.
+    let olas = note_of(ola.request(add("Fewer meetings")).await.expect("added"));
+    let refused = kari.request(ClientMsg::NoteEdit { note: olas, text: "mine now".into() }).await;
+    assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
+
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    let group = ola
+        .until(|msg| match msg {
+            ServerMsg::Group(group) => Some(group.clone()),
+            _ => None,
+        })
+        .await;
+    let mut texts: Vec<&str> = group.notes.iter().map(|note| note.text.as_str()).collect();
+    texts.sort_unstable();
+    assert_eq!(texts, ["Ask the users", "Fewer meetings"], "the edit shows, the deleted note does not");
+    // A note written alone can no longer be changed once the groups formed.
+    let late = kari.request(ClientMsg::NoteEdit { note: alone, text: "too late".into() }).await;
+    assert_eq!(late.map_err(|err| err.0).err(), Some(ErrorCode::WrongPhase));
+    // At the level, an edit reaches the other members.
+    let in_group = note_of(kari.request(add("Start small")).await.expect("added"));
+    assert!(
+        kari.request(ClientMsg::NoteEdit { note: in_group, text: "Start with one team".into() })
+            .await
+            .is_ok()
+    );
+    ola.until(|msg| match msg {
+        ServerMsg::Group(group) if group.notes.iter().any(|note| note.text == "Start with one team") => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(kari.request(ClientMsg::NoteDelete { note: in_group }).await.is_ok());
+    ola.until(|msg| match msg {
+        ServerMsg::Group(group) if group.notes.iter().all(|note| note.id != in_group) => Some(()),
+        _ => None,
+    })
+    .await;
+    // The facilitators' feed carried every note, the deleted ones marked as such.
+    facilitator.drain_for(std::time::Duration::from_millis(400)).await;
+    let deleted: Vec<NoteId> = facilitator
+        .log
+        .iter()
+        .filter_map(|msg| match msg {
+            ServerMsg::Feed { notes } => Some(notes.iter().filter(|note| note.deleted).map(|note| note.id)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(deleted.contains(&other) && deleted.contains(&in_group), "{deleted:?}");
+    server.shut_down().await;
+}
