@@ -35,7 +35,12 @@ pub enum ServerMsg {
         top: Vec<NoteView>,
     },
     #[serde(rename = "agenda")]
-    Agenda { agenda: Vec<AgendaItem> },
+    Agenda {
+        agenda: Vec<AgendaItem>,
+        /// The items that have been started, as in `welcome.session.started`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        started: Vec<u32>,
+    },
     #[serde(rename = "feed")]
     Feed { notes: Vec<FeedNote> },
     #[serde(rename = "reveal")]
@@ -133,6 +138,9 @@ pub struct SessionInfo {
     /// The language group labels are worded in.
     #[serde(default)]
     pub language: Language,
+    /// The agenda items that have been started: they keep their place and settings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub started: Vec<u32>,
 }
 
 /// The present state for one role: whatever of these applies now. A client that renders

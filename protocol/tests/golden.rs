@@ -197,6 +197,7 @@ fn server_frames() {
                 agenda,
                 current: Some(0),
                 language: Language::Bokmal,
+                started: vec![0],
             },
             view: View {
                 activity: Some(activity.clone()),
@@ -221,7 +222,8 @@ fn server_frames() {
                     {"kind": "grouping", "prompt": "What first?", "sizes": [3, 9], "max_chars": 280}
                 ],
                 "current": 0,
-                "language": "nb"
+                "language": "nb",
+                "started": [0]
             },
             "view": {
                 "activity": {
@@ -350,8 +352,10 @@ fn server_frames() {
                 prompt: "What first?".into(),
                 config: GroupingConfig { sizes: vec![3, 9], max_chars: 280 },
             }],
+            started: vec![0],
         },
-        json!({"type": "agenda", "agenda": [{"kind": "grouping", "prompt": "What first?", "sizes": [3, 9], "max_chars": 280}]}),
+        json!({"type": "agenda", "agenda": [{"kind": "grouping", "prompt": "What first?", "sizes": [3, 9], "max_chars": 280}],
+               "started": [0]}),
     );
     check_server(
         ServerMsg::Feed {

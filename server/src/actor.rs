@@ -463,16 +463,18 @@ impl Actor {
         let activity = |session: &Session| session.activity_info(now).map(ServerMsg::Activity);
         match event {
             SessionEvent::ParticipantJoined { .. } => self.progress_dirty = true,
-            SessionEvent::ActivityStarted { .. } => self.show_activity_afresh(),
+            SessionEvent::ActivityStarted { .. } => {
+                self.show_activity_afresh();
+                self.share(Target::Facilitators, Some(self.agenda_frame()));
+            }
             SessionEvent::ActivityReset { index } => {
                 if self.session.current().is_some_and(|(current, _)| current == *index as usize) {
                     self.show_activity_afresh();
                 }
+                self.share(Target::Facilitators, Some(self.agenda_frame()));
                 self.progress_dirty = true;
             }
-            SessionEvent::AgendaSet { agenda } => {
-                self.share(Target::Everyone, Some(ServerMsg::Agenda { agenda: agenda.clone() }));
-            }
+            SessionEvent::AgendaSet { .. } => self.share(Target::Everyone, Some(self.agenda_frame())),
             SessionEvent::TimerSet { .. } => self.share(Target::Everyone, activity(&self.session)),
             SessionEvent::Scoring { event, .. } => match event {
                 ScoringEvent::WritingOpened => {
@@ -615,6 +617,10 @@ impl Actor {
         for (pid, frame) in frames {
             self.emit(Target::Participant(pid), &frame);
         }
+    }
+
+    fn agenda_frame(&self) -> ServerMsg {
+        ServerMsg::Agenda { agenda: self.session.agenda.clone(), started: self.session.started() }
     }
 
     /// The current reveal; an empty one (count 0) clears what screens show.

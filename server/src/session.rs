@@ -399,6 +399,11 @@ impl Session {
         }
     }
 
+    /// The agenda items that have been started.
+    pub fn started(&self) -> Vec<u32> {
+        (0..self.activities.len() as u32).filter(|&index| self.activities[index as usize].is_some()).collect()
+    }
+
     /// Where the session is now, as a request's `from` would name it.
     pub fn position(&self) -> Expected {
         let Some((index, activity)) = self.current() else { return Expected::default() };
@@ -566,6 +571,7 @@ impl Session {
             agenda: self.agenda.clone(),
             current: self.current.map(|index| index as u32),
             language: self.language,
+            started: self.started(),
         }
     }
 
@@ -652,19 +658,19 @@ impl Session {
         }
     }
 
-    /// The latest `limit` notes still there, oldest first, for a facilitator to moderate.
+    /// For a facilitator to moderate, oldest first: the latest `limit` notes, and every hidden
+    /// one (so it can be shown again).
     pub fn feed(&self, limit: usize) -> Option<Vec<FeedNote>> {
         let (_, grouping) = self.grouping()?;
-        let mut latest: Vec<FeedNote> = grouping
-            .notes()
+        let notes = grouping.notes();
+        let latest_from = notes.len().saturating_sub(limit);
+        let feed = notes
             .iter()
-            .rev()
-            .filter(|note| !note.deleted)
-            .take(limit)
-            .map(|note| self.feed_note(grouping, note))
+            .enumerate()
+            .filter(|(at, note)| !note.deleted && (*at >= latest_from || note.hidden))
+            .map(|(_, note)| self.feed_note(grouping, note))
             .collect();
-        latest.reverse();
-        Some(latest)
+        Some(feed)
     }
 
     /// What a group's members see of it.

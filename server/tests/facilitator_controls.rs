@@ -185,7 +185,7 @@ async fn the_agenda_is_edited_and_an_activity_reset() {
     assert!(facilitator.request(ClientMsg::AgendaSet { agenda: agenda.clone() }).await.is_ok());
     let seen = people[0]
         .until(|msg| match msg {
-            ServerMsg::Agenda { agenda } => Some(agenda.clone()),
+            ServerMsg::Agenda { agenda, .. } => Some(agenda.clone()),
             _ => None,
         })
         .await;
