@@ -1,7 +1,15 @@
 // /: join a session by its code, or (facilitators) create one, a title, the language of group
 // names and an agenda, with POST /api/sessions; then on to the facilitator link of the answer.
-import { h, header, fill, field, tx } from './ui.js';
-import { t, lang } from './i18n.js';
+// The sessions this device created are listed here, with their facilitator links.
+import { h, header, fill, field, tx, say } from './ui.js';
+import { t, lang, onLang } from './i18n.js';
+
+// The sessions this device created, newest first: [{code, title, key, url, created}]. The url
+// (the facilitator link, key included) may be the only copy of the key, so it lives in
+// localStorage, which outlives the tab, and leaves only when the organiser says so.
+const KEPT = 'lapp.sessions';
+const kept = () => { try { return JSON.parse(localStorage.getItem(KEPT)) || []; } catch { return []; } };
+const keep = (list) => localStorage.setItem(KEPT, JSON.stringify(list));
 
 const num = (name, max, value) => h('input', { name, type: 'number', min: 1, max, value, required: true });
 
@@ -32,9 +40,37 @@ function agenda(list) {
   });
 }
 
+// The remembered sessions; `asking` is the code whose Forget waits for a yes.
+function sessions(box, asking) {
+  const list = kept();
+  const when = (ms) => new Date(ms).toLocaleString(lang() === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  const forget = (i) => {
+    keep(list.filter((_, j) => j !== i));
+    sessions(box);
+    say(t('forgotten', list[i]));
+    const left = box.querySelectorAll('.sessions a');
+    (left[Math.min(i, left.length - 1)] || document.getElementById('hc')).focus();
+  };
+  box.hidden = !list.length;
+  fill(box, [h('h2', { id: 'hm', t: 'mySessions' }), h('p', { class: 'hint', t: 'mySessionsNote' }),
+    h('ul', { class: 'sessions' }, list.map((s, i) => h('li', {},
+      h('a', { href: s.url, id: `s${s.code}` }, s.title),
+      h('p', { class: 'muted', t: ['madeAt', { code: s.code, when: when(s.created) }] }),
+      asking !== s.code ? h('button', { 'data-k': `f${s.code}`, 'aria-describedby': `s${s.code}`, t: 'forgetSession', onclick: () => {
+        sessions(box, s.code);
+        box.querySelector('.confirm').focus();
+      } })
+        : h('div', { class: 'confirm', role: 'group', tabindex: -1, 'aria-labelledby': 'fq' }, h('p', { id: 'fq', t: ['forgetQ', s] }),
+          h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': 'fy', t: 'forgetYes', onclick: () => forget(i) }),
+            h('button', { 'data-k': 'fn', t: 'cancel', onclick: () => { sessions(box); box.querySelector(`[data-k="f${s.code}"]`).focus(); } })))))),
+  ]);
+}
+
 export function start(root) {
   header([]);
-  const code = h('input', { inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]{6}', maxlength: 6, required: true, class: 'code-in' });
+  // No pattern or maxlength: "629 787" as read off a screen is fine, the spaces go.
+  const code = h('input', { inputmode: 'numeric', autocomplete: 'off', required: true, class: 'code-in', 'data-k': 'code' });
+  const codeError = h('p', { class: 'error', id: 'codeErr', role: 'alert' });
   const title = h('input', { required: true, maxlength: 200 });
   const language = h('select', {}, h('option', { value: 'nb', lang: 'nb' }, 'Norsk bokmål'), h('option', { value: 'en', lang: 'en' }, 'English'));
   language.value = lang();
@@ -43,20 +79,38 @@ export function start(root) {
   number(list);
   const error = h('p', { class: 'error', role: 'alert' });
   const create = h('button', { class: 'primary', t: 'create' });
+  const mine = h('section', { class: 'panel', 'aria-labelledby': 'hm' });
+  sessions(mine);
+  onLang(() => mine.hidden || sessions(mine));
+  const codeField = field('codeLabel', code, 'codeHint');
+  const described = code.getAttribute('aria-describedby');
   fill(root, [
     h('h1', { t: 'homeTitle' }), h('p', { class: 'lead', t: 'homeLead' }),
     h('section', { class: 'panel', 'aria-labelledby': 'hj' }, h('h2', { id: 'hj', t: 'joinTitle' }),
-      h('form', { onsubmit: (e) => { e.preventDefault(); location.assign(`/j/${code.value}`); } },
-        field('codeLabel', code, 'codeHint'), h('button', { class: 'primary', t: 'join' }))),
-    h('section', { class: 'panel', 'aria-labelledby': 'hc' }, h('h2', { id: 'hc', t: 'createTitle' }), h('p', { t: 'createLead' }),
+      h('form', { onsubmit: (e) => {
+        e.preventDefault();
+        const digits = code.value.replace(/\D/g, '');
+        if (digits.length === 6) return location.assign(`/j/${digits}`);
+        tx(codeError, ['codeInvalid']);
+        code.setAttribute('aria-invalid', 'true');
+        code.setAttribute('aria-describedby', `${described} codeErr`);
+        code.focus();
+      } }, codeField, codeError, h('button', { class: 'primary', t: 'join' }))),
+    mine,
+    h('section', { class: 'panel', 'aria-labelledby': 'hc' }, h('h2', { id: 'hc', tabindex: -1, t: 'createTitle' }), h('p', { t: 'createLead' }),
       h('form', { onsubmit: async (e) => {
         e.preventDefault();
         create.disabled = true;
         error.textContent = '';
+        const name = title.value.trim();
         const response = await fetch('/api/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ title: title.value.trim(), language: language.value, agenda: agenda(list) }) }).catch(() => null);
+          body: JSON.stringify({ title: name, language: language.value, agenda: agenda(list) }) }).catch(() => null);
         const body = await response?.json().catch(() => null);
-        if (response?.ok) return location.assign(body.urls.facilitator);
+        if (response?.ok && body) {
+          keep([{ code: body.code, title: name, key: body.key, url: body.urls.facilitator, created: Date.now() },
+            ...kept().filter((s) => s.code !== body.code)]);
+          return location.assign(body.urls.facilitator);
+        }
         error.textContent = `${t('createFailed')} ${body?.message || ''}`;
         create.disabled = false;
       } },

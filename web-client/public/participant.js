@@ -1,8 +1,11 @@
-// /j/{code}: the participant's phone. Join, then write a card, score the card in hand each
-// round, see how yours did; or write alone, find your group by its label, star the best notes.
-// All state comes from the server (welcome.view), so a reload loses nothing.
-import { h, header, fill, say, clock, field, errKey } from './ui.js';
-import { t } from './i18n.js';
+// /j/{code}: the participant's phone. Check the code and show the session's title, join, then
+// write a card, score the card in hand each round, see how yours did; or write alone, find
+// your group by its label, star the best notes, edit or delete your own while their level is
+// open, and see your group's starred notes and the hall's at the poster.
+// All state comes from the server (welcome.view), so a reload loses nothing; the phone keeps
+// only which group notes it wrote, since the group frame does not say who wrote a note.
+import { h, header, fill, say, clock, field, errKey, points } from './ui.js';
+import { t, lang, setLang } from './i18n.js';
 import { follow, saved } from './socket.js';
 
 let root;
@@ -10,21 +13,47 @@ let code;
 let sock;
 const S = {};
 let boxes = {}; // the card and note fields of this activity live across re-renders
+let fresh = false; // a join without resume: an open round then means "joined late"
+let editing = null; // {id, form} while a note is edited, {id} while its deletion is asked
 
-export function start(el, joinCode) {
+// The session's language, unless the person chose one: setLang stores a choice, so the
+// stored key goes again; the header's switch stores theirs, which then wins.
+function speak(language) {
+  if (!language || language === lang() || localStorage.getItem('lapp.lang')) return;
+  setLang(language);
+  localStorage.removeItem('lapp.lang');
+}
+
+export async function start(el, joinCode) {
   root = el;
   code = joinCode;
   header([]);
   const me = saved(code);
   if (me && me.resume) return go(me);
+  fill(root, h('p', { t: 'checkingCode' }));
+  // An unknown code is told before anyone types a name; if the lookup cannot answer, the
+  // join itself will tell.
+  const response = await fetch(`/api/sessions/${code}`).catch(() => null);
+  const found = response?.ok ? await response.json().catch(() => null) : null;
+  if (response?.status === 404) {
+    return fill(root, [h('h1', { t: ['unknownCode', { code }] }), h('p', { t: 'unknownHint' }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
+  }
+  if (response?.status === 429) {
+    return fill(root, [h('h1', { t: 'lookupBusy' }),
+      h('button', { class: 'primary', 'data-k': 'again', t: 'lookupAgain', onclick: () => start(el, joinCode) })]);
+  }
+  speak(found?.language);
   const name = h('input', { id: 'name', autocomplete: 'nickname', maxlength: 40 });
   const zone = h('input', { id: 'zone', maxlength: 40 });
-  fill(root, [h('h1', { t: ['joinHeading', { code }] }),
-    h('form', { onsubmit: (e) => { e.preventDefault(); go({ name: name.value.trim(), zone: zone.value.trim() }); } },
-      field('nameLabel', name), field('zoneLabel', zone, 'zoneHint'), h('button', { class: 'primary', t: 'join' }))]);
+  fill(root, [found?.title ? [h('h1', { t: ['joinTitled', found] }), h('p', { class: 'muted', t: ['codeIs', { code }] })]
+    : h('h1', { t: ['joinHeading', { code }] }),
+  h('form', { onsubmit: (e) => { e.preventDefault(); go({ name: name.value.trim(), zone: zone.value.trim() }); } },
+    field('nameLabel', name), field('zoneLabel', zone, 'zoneHint'), h('button', { class: 'primary', t: 'join' }))]);
 }
 
 function go(who) {
+  fresh = !who.resume;
+  if (fresh) localStorage.removeItem(`lapp.n.${code}`); // a new participant has written nothing
   fill(root, h('p', { t: 'connecting' }));
   sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced }, S);
 }
@@ -34,29 +63,42 @@ function replaced() {
     h('button', { class: 'primary', t: 'useHere', onclick: () => { fill(root, []); sock.reopen(); } })]);
 }
 
+// welcome.view.poster is the poster's groups (the phone's own group); top, the hall's best,
+// may come beside it or inside an object.
+const posterOf = (p, top) => (p == null ? null : Array.isArray(p) ? { groups: p, top } : { groups: p.groups || [], top: p.top || top });
+
 function welcome(w) {
   const v = w.view;
-  Object.assign(S, { you: w.you, mine: v.mine, hand: v.hand, results: v.results, reveal: v.reveal, group: v.group, notes: v.notes || [], flash: null });
+  const a = S.activity;
+  speak(w.session.language);
+  if (fresh && a?.phase === 'round' && !v.hand?.card) S.lateIn = a.round;
+  fresh = false;
+  Object.assign(S, { you: w.you, mine: v.mine, hand: v.hand, results: v.results, reveal: v.reveal, group: v.group, notes: v.notes || [],
+    poster: posterOf(v.poster, v.top), flash: null });
+  if (v.notes) v.notes.forEach((note) => wrote(note.id, 0));
   render();
 }
 
 function frame(m, news) {
   const { type } = m;
   if (type === 'activity') {
-    if (news === 'activity') Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [] });
-    if (S.group?.level !== m.level) S.group = null;
+    if (news === 'activity') Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null });
+    if (S.group && S.group.level !== m.level) Object.assign(S, { before: S.group.label, group: null });
+    editing = null;
     S.flash = null;
     render();
     return say([...root.querySelectorAll('.eyebrow, h1')].map((el) => el.textContent).join(': '));
   }
-  if (type === 'hand') say(t(m.card ? 'sayHand' : 'saySitOut', m));
+  if (type === 'hand' && m.card) say(t('sayHand', m));
   if (type === 'group' && S.group?.id !== m.id) say(`${t('sayGroup')} ${m.label}`);
   if (type === 'mine') S.mine = m.card;
   else if (type === 'results') S.results = m.yours;
   else if (type === 'reveal') S.reveal = m.count ? m : null;
   else if (type === 'error') S.flash = m.code;
+  else if (type === 'poster') S.poster = posterOf(m.groups, m.top);
   else if (type === 'hand' || type === 'group') S[type] = m;
-  render();
+  render(); // also for `agenda`: socket.js has put the new agenda into S.session
+  if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
 }
 
 async function ask(type, fields) {
@@ -68,6 +110,7 @@ const item = () => S.session.agenda[S.activity.index];
 const wait = (key, params) => h('p', { class: 'wait' }, h('span', { class: 'dot' }), h('span', { t: [key, params] }));
 const title = (key, params) => h('h1', { t: [key, params] });
 const prompt = () => h('p', { class: 'prompt' }, S.activity.prompt);
+const focus = (k) => root.querySelector(`[data-k="${k}"]`)?.focus();
 
 function render() {
   const a = S.activity;
@@ -80,24 +123,13 @@ function render() {
   ]);
 }
 
-// A text field counted against max_chars; the count is said (politely) when it runs short.
-function textBox(id, labelKey, sendKey, send) {
-  if (boxes.of !== S.activity.index) boxes = { of: S.activity.index };
-  if (boxes[id]) return boxes[id];
-  const max = item().max_chars;
-  const area = h('textarea', { id, 'data-k': id, rows: 4 });
-  const count = h('p', { class: 'count', id: `${id}c` });
-  const button = h('button', { class: 'primary', t: sendKey });
+// Counts a text field against max_chars (read each time: the agenda can change) and says the
+// count (politely) when it runs short; returns the function to call on every change.
+function counted(area, count, button) {
   let quiet;
-  const form = h('form', { onsubmit: async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    const text = area.value.trim();
-    if (await ask(id === 'card' ? 'card.write' : 'note.add', { text })) send(text);
-    render();
-  } }, field(labelKey, area), count, button);
   area.setAttribute('aria-describedby', count.id);
-  form.update = () => {
+  return () => {
+    const max = item().max_chars;
     const n = [...area.value.trim()].length;
     count.textContent = n > max ? t('tooMany', { n: n - max }) : t('charCount', { n, max });
     count.classList.toggle('over', n > max);
@@ -105,6 +137,24 @@ function textBox(id, labelKey, sendKey, send) {
     clearTimeout(quiet);
     if (max - n < 20) quiet = setTimeout(() => say(count.textContent), 1000);
   };
+}
+
+// A text field for a new card or note; send(text, ack) runs once it is stored.
+function textBox(id, labelKey, sendKey, send) {
+  if (boxes.of !== S.activity.index) boxes = { of: S.activity.index };
+  if (boxes[id]) return boxes[id];
+  const area = h('textarea', { id, 'data-k': id, rows: 4 });
+  const count = h('p', { class: 'count', id: `${id}c` });
+  const button = h('button', { class: 'primary', t: sendKey });
+  const form = h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    const text = area.value.trim();
+    const ack = await ask(id === 'card' ? 'card.write' : 'note.add', { text });
+    if (ack) send(text, ack);
+    render();
+  } }, field(labelKey, area), count, button);
+  form.update = counted(area, count, button);
   area.oninput = form.update;
   form.area = area;
   return (boxes[id] = form);
@@ -125,10 +175,10 @@ function scoring(a) {
   return [
     title('ph_results'), prompt(),
     h('h2', { t: 'cardLabel' }), S.mine && h('div', { class: 'card' }, S.mine.text),
-    h('p', { class: 'big', t: S.results ? ['yourResult', S.results] : S.mine ? 'notRanked' : 'noCard' }),
+    h('p', { class: 'big', t: S.results ? points(S.results, item().rounds, 'yourResult') : S.mine ? 'notRanked' : 'noCard' }),
     h('h2', { t: 'topCards' }),
     top.length ? h('ol', { class: 'top' }, top.map((e) => h('li', {},
-      h('span', { class: 'rank' }, `#${e.rank}`), h('span', { class: 'text' }, e.text), h('span', { class: 'muted', t: ['points', e] }))))
+      h('span', { class: 'rank' }, `#${e.rank}`), h('span', { class: 'text' }, e.text), h('span', { class: 'muted', t: points(e, item().rounds) }))))
       : wait('waitReveal'),
   ];
 }
@@ -136,7 +186,13 @@ function scoring(a) {
 function round(r, rounds) {
   const hand = S.hand && S.hand.round === r ? S.hand : {};
   const next = r < rounds ? wait('waitNextRound', { next: r + 1 }) : wait('waitResults', { round: r });
-  if (!hand.card) return [title('roundOf', { round: r, rounds }), h('div', { class: 'card empty', t: 'sitOut' }), next];
+  if (!hand.card) {
+    // Someone who came in after the hand-out, with every card already in a hand, is told why
+    // there is nothing to score and when there will be.
+    const late = S.lateIn === r && [h('p', { class: 'big', t: 'lateWelcome' }),
+      h('div', { class: 'card empty late', t: [r < rounds ? 'lateJoin' : 'lateJoinLast', { round: r }] })];
+    return [title('roundOf', { round: r, rounds }), late || h('div', { class: 'card empty', t: 'sitOut' }), next];
+  }
   const score = async (n) => {
     const before = hand.score;
     Object.assign(hand, { score: n, sending: true });
@@ -160,11 +216,22 @@ function round(r, rounds) {
 
 // 1-3-9
 
+// The notes this phone wrote, per code and activity: {index: {note id: level}}, level 0 for
+// notes written alone. Only a note of the open level can be edited or deleted.
+const written = () => JSON.parse(localStorage.getItem(`lapp.n.${code}`) || '{}');
+function wrote(id, level) {
+  const all = written();
+  (all[S.activity.index] ||= {})[id] = level;
+  localStorage.setItem(`lapp.n.${code}`, JSON.stringify(all));
+}
+const openLevel = () => (S.activity.phase === 'solo' ? 0 : S.activity.level);
+
 function grouping(a) {
   const sizes = item().sizes;
-  if (a.phase === 'poster') return [title('ph_poster'), h('p', { t: 'posterLead' })];
-  const box = textBox('note', 'noteLabel', 'addNote', (text) => {
-    if (a.phase === 'solo') S.notes.push({ text });
+  if (a.phase === 'poster') return poster();
+  const box = textBox('note', 'noteLabel', 'addNote', (text, ack) => {
+    wrote(ack.note, openLevel());
+    if (S.activity.phase === 'solo') S.notes.push({ id: ack.note, text, stars: 0 });
     box.area.value = '';
     say(t('noteAdded'));
   });
@@ -172,11 +239,15 @@ function grouping(a) {
   if (a.phase === 'solo') return [title('ph_solo'), prompt(), h('p', { t: 'soloLead' }), notes(S.notes), box, wait('waitGroups', { size: sizes[0] })];
   const g = S.group;
   const l = a.level;
-  const size = { size: sizes[l - 1] };
-  if (!g) return [title('levelTitle', size), wait('waitGroup')];
+  // "About": groups are balanced, not exact, so a group of 9 may hold 6 or 11.
+  const target = sizes.length > 1 ? ['levelAbout', { level: l, levels: sizes.length, size: sizes[l - 1] }] : ['groupsAbout', { size: sizes[l - 1] }];
+  if (!g) return [title(...target), wait('waitGroup')];
   return [
-    h('p', { class: 'eyebrow', t: ['levelTitle', size] }), h('h1', { class: 'label', lang: S.session.language }, g.label), h('p', { t: 'findGroup' }),
-    h('h2', { t: ['members', { n: g.members.length }] }),
+    h('p', { class: 'eyebrow', t: target }), h('h1', { class: 'label', lang: S.session.language }, g.label), h('p', { t: 'findGroup' }),
+    l > 1 && h('div', { class: 'grew' },
+      h('p', { t: S.before ? ['grewFrom', { before: S.before, prev: l - 1 }] : ['grew', { prev: l - 1 }] }),
+      h('p', { t: ['starsAgain', { prev: l - 1 }] })),
+    h('h2', { t: ['groupCount', { n: g.members.length }] }),
     h('ul', { class: 'members' }, g.members.map((m) => h('li', {}, m.name || h('span', { t: 'noName' }),
       m.pid === S.you.pid && h('span', { class: 'muted', t: 'you' })))),
     h('h2', { t: 'notesTitle' }), h('p', { class: 'hint', t: 'starHint' }),
@@ -192,10 +263,89 @@ function notes(list, starring) {
     if (await ask('note.star', { note: id, on })) render();
   };
   if (!list.length) return h('p', { class: 'muted', t: 'noNotes' });
-  return h('ul', { class: 'notes' }, list.map((note, i) => h('li', {},
-    h('p', { class: 'text', id: `t${i}` }, note.text),
-    starring && h('div', { class: 'star' },
-      h('button', { 'aria-pressed': `${mine.includes(note.id)}`, 'data-k': note.id, 'aria-describedby': `t${i}`, t: 'star',
-        onclick: () => star(note.id, !mine.includes(note.id)) }),
-      h('span', { class: 'muted', t: ['stars', { n: note.stars }] })))));
+  const ours = written()[S.activity.index] || {};
+  return h('ul', { class: 'notes' }, list.map((note) => {
+    const id = `t-${note.id}`;
+    const own = ours[note.id] === openLevel();
+    if (own && editing?.id === note.id && editing.form) return h('li', {}, editing.form);
+    return h('li', {},
+      h('p', { class: 'text', id }, note.text),
+      own && h('p', { class: 'hint', t: 'yourNote' }),
+      starring && h('div', { class: 'star' },
+        h('button', { 'aria-pressed': `${mine.includes(note.id)}`, 'data-k': note.id, 'aria-describedby': id, t: 'star',
+          onclick: () => star(note.id, !mine.includes(note.id)) }),
+        h('span', { class: 'muted', t: ['stars', { n: note.stars }] })),
+      own && (editing?.id === note.id ? asking(note) : h('div', { class: 'row tools' },
+        h('button', { 'data-k': `e-${note.id}`, 'aria-describedby': id, t: 'noteEdit', onclick: () => {
+          editing = { id: note.id, form: editor(note) };
+          render();
+          focus(`x-${note.id}`);
+        } }),
+        h('button', { 'data-k': `d-${note.id}`, 'aria-describedby': id, t: 'noteDelete', onclick: () => {
+          editing = { id: note.id };
+          render();
+          root.querySelector('.confirm').focus();
+        } }))));
+  }));
+}
+
+// Ends an edit or a deletion: the note in solo is only on this phone, so it changes here;
+// at a level the server has already sent the group again.
+function done(id, change, focusKey, said) {
+  if (S.activity.phase === 'solo') S.notes = change(S.notes);
+  editing = null;
+  render();
+  focus(focusKey);
+  if (said) say(t(said));
+}
+
+function editor(note) {
+  const area = h('textarea', { id: `x-${note.id}`, 'data-k': `x-${note.id}`, rows: 4, value: note.text });
+  const count = h('p', { class: 'count', id: `xc-${note.id}` });
+  const save = h('button', { class: 'primary', 'data-k': `v-${note.id}`, t: 'saveNote' });
+  const cancel = () => done(note.id, (list) => list, `e-${note.id}`);
+  const form = h('form', { class: 'edit', onsubmit: async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    const text = area.value.trim();
+    if (await ask('note.edit', { note: note.id, text })) done(note.id, (list) => list.map((n) => (n.id === note.id ? { ...n, text } : n)), `e-${note.id}`, 'noteSaved');
+    else update();
+  }, onkeydown: (e) => { if (e.key === 'Escape') cancel(); } },
+  field('editNote', area), count, h('div', { class: 'row' }, save, h('button', { type: 'button', 'data-k': `c-${note.id}`, t: 'cancel', onclick: cancel })));
+  const update = counted(area, count, save);
+  area.oninput = update;
+  update();
+  return form;
+}
+
+function asking(note) {
+  const del = async () => {
+    if (await ask('note.delete', { note: note.id })) done(note.id, (list) => list.filter((n) => n.id !== note.id), 'note', 'noteDeleted');
+  };
+  const cancel = () => done(note.id, (list) => list, `d-${note.id}`);
+  // data-k: a group frame arriving meanwhile re-renders, and focus must stay on the question.
+  return h('div', { class: 'confirm', role: 'group', tabindex: -1, 'data-k': `q-${note.id}`, 'aria-labelledby': `q-${note.id}`,
+    onkeydown: (e) => { if (e.key === 'Escape') cancel(); } },
+  h('p', { id: `q-${note.id}`, t: 'deleteNoteQ' }),
+  h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': `y-${note.id}`, t: 'deleteNoteYes', onclick: del }),
+    h('button', { 'data-k': `n-${note.id}`, t: 'cancel', onclick: cancel })));
+}
+
+// The poster on the phone: its own group's starred notes, most stars first, then the hall's.
+function poster() {
+  const p = S.poster;
+  if (!p) return [title('ph_poster'), h('p', { t: 'posterLead' })];
+  const byStars = (list) => [...list].sort((x, y) => y.stars - x.stars);
+  const ranked = (list) => h('ol', { class: 'top' }, list.map((n) => h('li', {},
+    h('span', { class: 'rank' }, `#${1 + list.filter((o) => o.stars > n.stars).length}`), h('span', { class: 'text' }, n.text),
+    h('span', { class: 'muted', t: ['stars', { n: n.stars }] }))));
+  return [
+    title('ph_poster'), h('p', { t: 'phonePosterLead' }),
+    p.groups.length ? p.groups.map((g) => h('section', { class: 'mine-poster', 'aria-labelledby': `pg-${g.id}` },
+      h('h2', { id: `pg-${g.id}` }, h('span', { t: 'yourGroup' }), ' ', h('span', { lang: S.session.language }, g.label)),
+      g.notes.length ? ranked(byStars(g.notes)) : h('p', { class: 'muted', t: 'noStarred' })))
+      : h('p', { class: 'muted', t: 'posterNoGroup' }),
+    p.top && h('section', { 'aria-labelledby': 'ptop' }, h('h2', { id: 'ptop', t: 'hallTop' }),
+      p.top.length ? ranked(byStars(p.top)) : h('p', { class: 'muted', t: 'noStarred' })),
+  ];
 }

@@ -58,6 +58,10 @@ export function follow(root, opts, view, S) {
           socket.send(joinFrame());
         } else if (fatal.includes(m.code)) stop(m.code);
       } else if (m.type === 'activity') activity(m);
+      else if (m.type === 'agenda') {
+        Object.assign(S.session, { agenda: m.agenda, started: m.started || [] });
+        view.frame(m);
+      }
       else if (m.type !== 'pong') {
         // A round's first hand stands for its activity, with no timer (docs/protocol.md).
         const a = S.activity || {};

@@ -87,6 +87,14 @@ export function phase(a, agenda) {
   return [`ph_${a.phase}`];
 }
 
+// A card's score on the scale the method is named for: its mean × rounds ("21.7 / 25"), with
+// how many scores it has, as [key, params] for t(); extra params (rank) pass through.
+export function points(e, rounds, key = 'points') {
+  if (!e.count) return ['unscored'];
+  const score = ((e.total / e.count) * rounds).toFixed(1);
+  return [key, { ...e, score: lang() === 'nb' ? score.replace('.', ',') : score, max: 5 * rounds }];
+}
+
 export function bar(value, max, label) {
   const part = h('span', { class: 'fill' });
   part.style.width = `${max ? (100 * value) / max : 0}%`;

@@ -93,6 +93,8 @@ test('axe finds nothing on any view in any state, and every view reflows at 320p
     await check('revealed, one card hidden', phones[0], fac, screen);
 
     await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    // Another activity is running: the facilitator is asked first.
+    await fac.getByRole('button', { name: 'Yes, start it' }).click();
     await fac.getByRole('button', { name: 'Open writing alone' }).click();
     for (const [i, phone] of phones.entries()) {
       await phone.getByLabel('New note').fill(`Note ${i}`);

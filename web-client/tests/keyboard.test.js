@@ -25,7 +25,7 @@ test('a participant joins, writes and scores by keyboard alone', async () => {
   const server = await startServer();
   const browser = await launch();
   try {
-    const created = await createSession(server.base, { title: 'Keys', agenda: [{ kind: 'scoring', prompt: 'Why?', rounds: 1 }] });
+    const created = await createSession(server.base, { title: 'Keys', language: 'en', agenda: [{ kind: 'scoring', prompt: 'Why?', rounds: 1 }] });
     const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
     const other = await open(browser, created.urls.participant);
     await other.getByRole('button', { name: 'Join' }).click();

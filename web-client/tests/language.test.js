@@ -26,9 +26,9 @@ test('switching to English changes the text and lang, and persists', async () =>
 
     // The same choice holds on the other views, and they switch too.
     await page.goto(created.urls.participant);
-    await page.getByRole('heading', { level: 1, name: `Join session ${created.code}` }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Join “Språk”' }).waitFor();
     await page.getByRole('button', { name: 'Norsk' }).click();
-    await page.getByRole('heading', { level: 1, name: `Bli med i økt ${created.code}` }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Bli med i «Språk»' }).waitFor();
     assert.equal(await page.getAttribute('html', 'lang'), 'nb');
     await page.getByRole('button', { name: 'Bli med' }).click();
     await page.getByRole('heading', { level: 1, name: 'Du er med!' }).waitFor();

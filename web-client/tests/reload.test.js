@@ -12,7 +12,7 @@ test('a reload, a server restart and a second tab keep the card and the score', 
   const server = await startServer();
   const browser = await launch();
   try {
-    const created = await createSession(server.base, { title: 'Reload', agenda: [{ kind: 'scoring', prompt: 'Why?', rounds: 2 }] });
+    const created = await createSession(server.base, { title: 'Reload', language: 'en', agenda: [{ kind: 'scoring', prompt: 'Why?', rounds: 2 }] });
     const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
     const phones = [];
     for (let i = 0; i < 3; i++) {

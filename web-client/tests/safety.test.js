@@ -60,6 +60,8 @@ test('markup in user text is shown as text and runs nothing', async () => {
 
     // Names and notes in a group, and on the poster.
     await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    // Another activity is running: the facilitator is asked first.
+    await fac.getByRole('button', { name: 'Yes, start it' }).click();
     await fac.getByRole('button', { name: 'Open writing alone' }).click();
     for (const phone of phones) {
       await phone.getByLabel('New note').fill(`Note ${EVIL}`);
