@@ -5,7 +5,7 @@
 // or a second tab moves the session once; its button is disabled until the answer comes.
 import { h, header, fill, say, clock, bar, phase, field, errKey, tx, gone, points } from './ui.js';
 import { t } from './i18n.js';
-import { follow } from './socket.js';
+import { follow, kept, keep } from './socket.js';
 
 let code;
 let key;
@@ -23,6 +23,12 @@ export function start(root, joinCode) {
   const section = (titleKey, ...kids) => h('section', { class: 'panel', 'aria-labelledby': `${titleKey}h` }, h('h2', { id: `${titleKey}h`, t: titleKey }), kids);
   sock = follow(root, { code, role: 'facilitator', key }, { welcome: (w) => {
     Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, feed: new Map() });
+    // A facilitator link opened on this device is remembered on its home page too.
+    const list = kept();
+    const mine = { code, title: w.session.title, key, url: location.href, created: Date.now() };
+    const at = list.findIndex((s) => s.code === code);
+    if (at < 0) list.unshift(mine); else list[at] = { ...mine, created: list[at].created };
+    keep(list);
     feed(w.view.feed);
     fill(root, [h('h1', {}, w.session.title), h('p', { class: 'lead', t: 'facLead' }),
       h('div', { class: 'cols' },
@@ -331,7 +337,9 @@ function data() {
   const confirm = h('div', { class: 'confirm', hidden: true, tabindex: -1 }, h('p', { t: 'deleteConfirm' }),
     h('div', { class: 'row' }, h('button', { class: 'danger', t: 'deleteYes', onclick: async () => {
       const response = await fetch(`/api/sessions/${code}`, { method: 'DELETE', ...auth });
-      if (response.ok) sock.stop('deleted'); else status.textContent = t('err_generic');
+      if (!response.ok) return (status.textContent = t('err_generic'));
+      keep(kept().filter((s) => s.code !== code));
+      sock.stop('deleted');
     } }), h('button', { t: 'cancel', onclick: () => { confirm.hidden = true; askDelete.focus(); } })));
   const download = async (format) => {
     const response = await fetch(`/api/sessions/${code}/export?format=${format}`, auth);

@@ -3,13 +3,8 @@
 // The sessions this device created are listed here, with their facilitator links.
 import { h, header, fill, field, tx, say } from './ui.js';
 import { t, lang, onLang } from './i18n.js';
+import { kept, keep } from './socket.js';
 
-// The sessions this device created, newest first: [{code, title, key, url, created}]. The url
-// (the facilitator link, key included) may be the only copy of the key, so it lives in
-// localStorage, which outlives the tab, and leaves only when the organiser says so.
-const KEPT = 'lapp.sessions';
-const kept = () => { try { return JSON.parse(localStorage.getItem(KEPT)) || []; } catch { return []; } };
-const keep = (list) => localStorage.setItem(KEPT, JSON.stringify(list));
 
 const num = (name, max, value) => h('input', { name, type: 'number', min: 1, max, value, required: true });
 

@@ -267,8 +267,10 @@ export const lang = () => current;
 export const known = (key) => key in T;
 export const onLang = (fn) => listeners.push(fn);
 
-export function setLang(next) {
-  localStorage.setItem('lapp.lang', (current = next));
+// `remember: false` shows a language without taking it as the person's choice (a session's).
+export function setLang(next, { remember = true } = {}) {
+  current = next;
+  if (remember) localStorage.setItem('lapp.lang', next);
   document.documentElement.lang = next;
   listeners.forEach((fn) => fn());
 }

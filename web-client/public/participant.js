@@ -16,12 +16,11 @@ let boxes = {}; // the card and note fields of this activity live across re-rend
 let fresh = false; // a join without resume: an open round then means "joined late"
 let editing = null; // {id, form} while a note is edited, {id} while its deletion is asked
 
-// The session's language, unless the person chose one: setLang stores a choice, so the
-// stored key goes again; the header's switch stores theirs, which then wins.
+// The session's language, unless the person chose one; the header's switch stores theirs,
+// which then wins.
 function speak(language) {
   if (!language || language === lang() || localStorage.getItem('lapp.lang')) return;
-  setLang(language);
-  localStorage.removeItem('lapp.lang');
+  setLang(language, { remember: false });
 }
 
 export async function start(el, joinCode) {

@@ -3,6 +3,13 @@
 // participant's resume token in localStorage per join code, and the offline banner.
 import { h, $, fill, header, setTimer, gone } from './ui.js';
 
+// The sessions this device runs, newest first: [{code, title, key, url, created}]. The url
+// (the facilitator link, key included) may be the only copy of the key, so it lives in
+// localStorage, which outlives the tab, and leaves only when the organiser says so.
+const KEPT = 'lapp.sessions';
+export const kept = () => { try { return JSON.parse(localStorage.getItem(KEPT)) || []; } catch { return []; } };
+export const keep = (list) => localStorage.setItem(KEPT, JSON.stringify(list));
+
 // The participant's identity for a join code: {resume, name, zone}.
 export const saved = (code) => JSON.parse(localStorage.getItem(`lapp.p.${code}`) || 'null');
 const save = (code, me) => localStorage.setItem(`lapp.p.${code}`, JSON.stringify(me));
