@@ -351,3 +351,24 @@ fn a_level_opened_with_nobody_there_has_no_groups_until_someone_comes() {
     let event = engine.late_join(Pid(2), Some("B")).expect("placed");
     assert!(matches!(event, GroupingEvent::MemberJoined { .. }), "nobody is left alone: {event:?}");
 }
+
+/// Inside one zone, every group of a later level is of about its target size: between half
+/// and one and a half times it, once the zone holds at least that many people.
+#[test]
+fn later_levels_inside_a_zone_are_of_about_their_size() {
+    for (sizes, size) in [(&[3, 9][..], 9usize), (&[3, 6][..], 6), (&[2, 4][..], 4)] {
+        for n in size as u32..=80 {
+            for seed in 0..4 {
+                let people = zoned(&[("A", n)]);
+                let engine = run(sizes, &people, &[vec![], vec![]], seed).expect("rules kept");
+                for group in engine.groups_at(2) {
+                    let members = group.members.len();
+                    assert!(
+                        2 * members >= size && 2 * members <= 3 * size,
+                        "{n} people at {sizes:?}: a level-2 group of {members}"
+                    );
+                }
+            }
+        }
+    }
+}
