@@ -290,3 +290,49 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
     assert!(deleted.contains(&other) && deleted.contains(&in_group), "{deleted:?}");
     server.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_hidden_in_the_results_loses_its_rank_on_its_authors_phone() {
+    let server = TestServer::start().await;
+    let (mut facilitator, mut people, _, _) = in_round_one(&server, 4, 1).await;
+    for person in &mut people {
+        let hand = person
+            .log
+            .iter()
+            .find_map(|msg| match msg {
+                ServerMsg::Hand(hand) => hand.card.clone(),
+                _ => None,
+            })
+            .expect("everyone holds a card");
+        let score = Score::new(3).expect("3");
+        assert!(person.request(ClientMsg::CardScore { round: 1, card: hand.id, score }).await.is_ok());
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(1) }).await.is_ok());
+    let mine = people[0]
+        .log
+        .iter()
+        .find_map(|msg| match msg {
+            ServerMsg::Mine { card: Some(card) } => Some(card.id),
+            _ => None,
+        })
+        .expect("a card written");
+    let ranked = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Results { yours } => Some(*yours),
+            _ => None,
+        })
+        .await;
+    assert!(ranked.is_some(), "ranked before it is hidden");
+    assert!(facilitator.request(ClientMsg::CardHide { card: mine, hidden: true }).await.is_ok());
+    let after = people[0]
+        .until(|msg| match msg {
+            ServerMsg::Results { yours } => Some(*yours),
+            _ => None,
+        })
+        .await;
+    assert_eq!(after, None, "a hidden card has no rank on its author's phone");
+    // Everyone else's rank is sent again too: ranks move when a card leaves.
+    people[1].until(|msg| matches!(msg, ServerMsg::Results { yours: Some(_) }).then_some(())).await;
+    people[1].until(|msg| matches!(msg, ServerMsg::Results { yours: Some(_) }).then_some(())).await;
+    server.shut_down().await;
+}
