@@ -632,12 +632,18 @@ impl Session {
             writers.dedup();
             progress.solo_writers = Some(writers.len() as u32);
             if let Some(level) = progress.level {
-                let groups: Vec<&Group> = grouping.groups_at(level).collect();
-                progress.groups = Some(groups.len() as u32);
-                progress.groups_starred =
-                    Some(groups.iter().filter(|group| grouping.has_starred(group)).count() as u32);
-                progress.groups_empty =
-                    Some(groups.iter().filter(|group| grouping.shown(group).is_empty()).count() as u32);
+                let (mut groups, mut starred, mut empty) = (0, 0, 0);
+                for group in grouping.groups_at(level) {
+                    // What a group shows is found once for both counts: at later levels it is
+                    // gathered from the groups it merges.
+                    let shown = grouping.shown(group);
+                    groups += 1;
+                    starred += u32::from(shown.iter().any(|shown| shown.note.stars_at(level) > 0));
+                    empty += u32::from(shown.is_empty());
+                }
+                progress.groups = Some(groups);
+                progress.groups_starred = Some(starred);
+                progress.groups_empty = Some(empty);
             }
         }
         progress
@@ -1105,7 +1111,7 @@ mod tests {
                                 let Some(score) = Score::new(score) else { continue };
                                 (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round: 1, card: CardId(card), score })
                             }
-                            Step::Join | Step::Leave(_) | Step::Return(_) | Step::DoubleNext => unreachable!("handled above"),
+                            Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
                         };
                         live.decide(sender, &msg, &Context { now_ms, present: &present }, &mut rng)
                     }
