@@ -275,7 +275,9 @@ export function setLang(next, { remember = true } = {}) {
   listeners.forEach((fn) => fn());
 }
 
+// A parameter with `inLang(lang)` (a decimal number) is worded anew in each language.
 export function t(key, params = {}) {
+  const word = (value) => (value?.inLang ? value.inLang(current) : value);
   return (T[key]?.[current === 'nb' ? 0 : 1] ?? key).replace(/\{(\w+)(?::([^:}]*):([^}]*))?\}/g,
-    (_, name, one, many) => (one == null ? params[name] ?? '' : (params[name] === 1 ? one : many).replace('#', params[name])));
+    (_, name, one, many) => (one == null ? word(params[name]) ?? '' : (params[name] === 1 ? one : many).replace('#', params[name])));
 }

@@ -92,7 +92,7 @@ export function phase(a, agenda) {
 export function points(e, rounds, key = 'points') {
   if (!e.count) return ['unscored'];
   const score = ((e.total / e.count) * rounds).toFixed(1);
-  return [key, { ...e, score: lang() === 'nb' ? score.replace('.', ',') : score, max: 5 * rounds }];
+  return [key, { ...e, score: { inLang: (l) => (l === 'nb' ? score.replace('.', ',') : score) }, max: 5 * rounds }];
 }
 
 export function bar(value, max, label) {

@@ -84,7 +84,7 @@ test('a 1-3-9 with 9 phones in two zones', async () => {
     await fac.getByRole('button', { name: 'Form groups of 9' }).click();
     const levelTwo = new Map();
     for (const [i, phone] of phones.entries()) {
-      await phone.getByText('Your group of 9').waitFor();
+      await phone.getByText('Level 2 of 2: groups of about 9').waitFor();
       const group = await groupOf(phone);
       const seen = levelTwo.get(group.label) || { phones: [], ...group };
       seen.phones.push(i);

@@ -1,7 +1,7 @@
 // A whole 25/10 in the browser: the facilitator creates the session with the home page's
 // form, a screen and 7 phones join, everyone writes a card and scores the card in hand for 5
 // rounds; the facilitator's final leaderboard equals the sums of the scores clicked, and a
-// reveal of 3 reaches the screen as a count-down (#3, #2, #1).
+// reveal of 3 reaches the screen best first (#1 largest, at the top).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -80,19 +80,21 @@ test('a whole 25/10 with 7 phones, a facilitator and a screen', async () => {
     for (const sum of totals.values()) assert.equal(sum.count, ROUNDS);
     const rows = fac.locator('ol.board li');
     await until(async () => (await rows.count()) === PEOPLE, 'a full leaderboard');
+    // Each label is the card's score on the 25-point scale (mean × rounds, one decimal) and its count.
     const board = await rows.evaluateAll((lis) => lis.map((li) => {
-      const [, total, count] = li.querySelector('.pts').textContent.match(/^(\d+) points? from (\d+) scores?$/);
+      const [, score, count] = li.querySelector('.pts').textContent.match(/^(\d+\.\d) \/ 25 from (\d+) scores?$/);
       return { rank: Number(li.querySelector('.rank').textContent.slice(1)), text: li.querySelector('.text').textContent,
-        total: Number(total), count: Number(count) };
+        score, count: Number(count) };
     }));
-    for (const row of board) assert.deepEqual({ total: row.total, count: row.count }, totals.get(row.text), row.text);
-    const means = board.map((row) => row.total / row.count);
+    const scaled = ({ total, count }) => ((total / count) * ROUNDS).toFixed(1);
+    for (const row of board) assert.deepEqual({ score: row.score, count: row.count }, { score: scaled(totals.get(row.text)), count: ROUNDS }, row.text);
+    const means = board.map((row) => Number(row.score));
     assert.deepEqual(means, [...means].sort((x, y) => y - x), 'ranked by mean score');
 
     // Each phone sees how its own card did.
     for (const [i, phone] of phones.entries()) {
       const mine = totals.get(`Challenge ${i}: too many meetings of kind ${i}`);
-      await phone.getByText(new RegExp(`^Rank \\d+: ${mine.total} points from ${ROUNDS} scores$`)).waitFor();
+      await phone.getByText(new RegExp(`^Rank \\d+: ${scaled(mine).replace('.', '\\.')} / 25 from ${ROUNDS} scores$`)).waitFor();
     }
 
     await fac.getByLabel('Top cards to show').fill('3');
@@ -102,8 +104,8 @@ test('a whole 25/10 with 7 phones, a facilitator and a screen', async () => {
     await until(async () => (await items.count()) === 3, 'three cards on the screen');
     const shown = await items.evaluateAll((lis) => lis.map((li) => ({
       rank: Number(li.dataset.rank), text: li.querySelector('.text').textContent })));
-    assert.deepEqual(shown.map((entry) => entry.text), board.slice(0, 3).map((row) => row.text).reverse(), 'count-down order');
-    assert.deepEqual(shown.map((entry) => entry.rank), board.slice(0, 3).map((row) => row.rank).reverse());
+    assert.deepEqual(shown.map((entry) => entry.text), board.slice(0, 3).map((row) => row.text), 'best first');
+    assert.deepEqual(shown.map((entry) => entry.rank), board.slice(0, 3).map((row) => row.rank));
     await shot(screen, 'screen-reveal');
     await phones[0].locator('ol.top li').nth(2).waitFor();
     await shot(phones[0], 'participant-results');
