@@ -30,7 +30,7 @@ use crate::engine::grouping::{Group, GroupingEvent};
 use crate::engine::scoring::ScoringEvent;
 use crate::outbox::{Outbox, close};
 use crate::secret::Secret;
-use crate::session::{Context, POSTER_TOP, Sender, Session, SessionEvent, card_text};
+use crate::session::{Context, FEED_NOTES, POSTER_TOP, Sender, Session, SessionEvent, card_text};
 use crate::store::{Store, StoreError};
 
 /// Most requests decided in one batch, so one batch's frames stay bounded.
@@ -643,7 +643,12 @@ impl Actor {
         self.send_posters();
         // A reveal belongs to its activity: show this one's, or clear the last one's.
         self.share(Target::Audience, Some(self.reveal_frame()));
+        // Facilitators moderate this activity's notes: all they need, as a `welcome` has it.
         self.feed.clear();
+        self.share(
+            Target::Facilitators,
+            self.session.feed(FEED_NOTES).map(|notes| ServerMsg::Feed { notes }),
+        );
         self.progress_dirty = true;
         self.leaderboard_dirty = true;
     }

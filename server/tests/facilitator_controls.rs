@@ -288,6 +288,17 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         .flatten()
         .collect();
     assert!(deleted.contains(&other) && deleted.contains(&in_group), "{deleted:?}");
+    // Starting the activity again gives the facilitators its whole feed, deleted notes left out.
+    let before = facilitator.log.len();
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    let whole = facilitator.log[before..]
+        .iter()
+        .find_map(|msg| match msg {
+            ServerMsg::Feed { notes } => Some(notes.iter().map(|note| note.id).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .expect("a feed on activity.start");
+    assert_eq!(whole, [alone, olas]);
     server.shut_down().await;
 }
 
