@@ -3,17 +3,13 @@
 // horizontal scrolling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createSession, launch, open, axe, checkErrors, shot, PROJECTOR, PHONE } from './helpers.js';
+import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, PROJECTOR, PHONE } from './helpers.js';
 
 async function check(what, ...pages) {
   for (const page of pages) {
     const name = `${what} ${new URL(page.url()).pathname}`;
     await axe(page, name);
-    const size = page.viewportSize();
-    await page.setViewportSize({ width: 320, height: 640 });
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(wide <= 320, `${name} is ${wide}px wide at 320px`);
-    await page.setViewportSize(size);
+    await reflows(page, name);
   }
 }
 

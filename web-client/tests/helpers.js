@@ -125,6 +125,16 @@ export async function axe(page, what) {
   assert.deepEqual(found, [], `axe violations on ${what}`);
 }
 
+// WCAG's reflow: at 320 CSS px wide (200 % zoom of a small laptop) the page needs no
+// horizontal scrolling. Views that fit themselves to the window get a moment to do so.
+export async function reflows(page, what) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 640 });
+  await until(async () => (await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, `${what} reflowing at 320px`, 5000)
+    .catch(async () => assert.fail(`${what} is ${await page.evaluate(() => document.documentElement.scrollWidth)}px wide at 320px`));
+  await page.setViewportSize(size);
+}
+
 // Screenshots of a page at phone size (the whole page) and projector size (the screen's
 // view), whatever size the page is at; it is put back after.
 export async function shot(page, name) {

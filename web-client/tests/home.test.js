@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, open, axe, checkErrors, shot, PROJECTOR } from './helpers.js';
+import { startServer, launch, open, axe, reflows, checkErrors, shot, PROJECTOR } from './helpers.js';
 
 // A server without the code lookup (FEATURES beside its binary, while the server grows) answers
 // the join page's lookup 405, which the browser logs.
@@ -16,14 +16,6 @@ const lookup = (() => {
 })();
 
 const kept = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('lapp.sessions') || '[]'));
-
-async function reflows(page, what) {
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: 640 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(wide <= 320, `${what} is ${wide}px wide at 320px`);
-  await page.setViewportSize(size);
-}
 
 async function create(page, title) {
   await page.getByLabel('Title').fill(title);

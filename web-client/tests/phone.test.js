@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, createSession, launch, open, axe, checkErrors, shot, until, PROJECTOR } from './helpers.js';
+import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
 
 // While the server grows, a FEATURES file beside its binary (if there is one) names what it
 // supports; a test of something not there yet is skipped. Without the file, everything runs.
@@ -28,11 +28,7 @@ const chooseNb = () => localStorage.setItem('lapp.lang', 'nb');
 
 async function check(page, what) {
   await axe(page, what);
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: 640 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(wide <= 320, `${what} is ${wide}px wide at 320px`);
-  await page.setViewportSize(size);
+  await reflows(page, what);
 }
 
 // A phone that joins as `name`, in whatever language it shows.

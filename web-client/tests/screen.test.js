@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer, createSession, launch, open, axe, checkErrors, shot, until, PROJECTOR } from './helpers.js';
+import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
 
 const SMALL = { width: 1024, height: 768 };
 
@@ -57,13 +57,6 @@ async function fitted(page, selector, n) {
     return all.length === n && all.every((box) => inside(page, box)) && !(await scrolls(page));
   }, `${n} × ${selector} inside ${JSON.stringify(page.viewportSize())}`);
   return boxes(page, selector);
-}
-
-async function reflows(page, what) {
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: 640 });
-  await until(async () => (await page.evaluate(() => document.documentElement.scrollWidth)) <= 320, `${what} reflowing at 320px`);
-  await page.setViewportSize(size);
 }
 
 async function bothLanguages(page, what, check = async () => {}) {
