@@ -408,6 +408,11 @@ impl Actor {
                     }
                     self.record(event);
                 }
+                // A step reopened is dealt as it was; whoever arrived since then and holds
+                // nothing in it is handed a free card or placed in a group, as on arrival.
+                if matches!(msg, ClientMsg::PhaseBack { .. }) {
+                    self.place_newcomers();
+                }
                 // Writing the same text again stores nothing, but the ack still names the card.
                 if let (ServerMsg::Ack { card: card @ None, .. }, ClientMsg::CardWrite { .. }, Some(pid)) =
                     (&mut ack, msg, sender.pid)
@@ -425,6 +430,20 @@ impl Actor {
             }
         }
         self.answered.push((conn, rid, received));
+    }
+
+    /// A card for each connected participant with an empty hand in an open round, a group for
+    /// each one in no group of an open level.
+    fn place_newcomers(&mut self) {
+        let pids: Vec<Pid> = self.by_pid.keys().copied().collect();
+        for pid in pids {
+            if let Some(event) = self.session.late_hand(pid) {
+                self.record(event);
+            }
+            if let Some(event) = self.session.late_group(pid) {
+                self.record(event);
+            }
+        }
     }
 
     fn advance_on_timer(&mut self) {
@@ -500,8 +519,9 @@ impl Actor {
                 }
                 ScoringEvent::SteppedBack => {
                     self.bring_everyone_up_to_date(activity(&self.session), Participants::ActivityToo);
-                    // Leaving the results takes back what was revealed.
-                    self.share(Target::Audience, Some(self.reveal_frame()));
+                    // Leaving the results takes back what was revealed, on the facilitators'
+                    // pages too (their activity is the same, so they would keep showing it).
+                    self.share(Target::Everyone, Some(self.reveal_frame()));
                     self.progress_dirty = true;
                     self.leaderboard_dirty = true;
                 }
@@ -641,8 +661,9 @@ impl Actor {
             self.send_groups(|group| group.level == level);
         }
         self.send_posters();
-        // A reveal belongs to its activity: show this one's, or clear the last one's.
-        self.share(Target::Audience, Some(self.reveal_frame()));
+        // A reveal belongs to its activity: show this one's, or clear the last one's (a reset
+        // keeps the activity, so facilitators are told too).
+        self.share(Target::Everyone, Some(self.reveal_frame()));
         // Facilitators moderate this activity's notes: all they need, as a `welcome` has it.
         self.feed.clear();
         self.share(

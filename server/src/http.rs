@@ -268,7 +268,7 @@ async fn export_session(
 }
 
 /// What a phone shows before its owner joins: the session's title and language. An unknown
-/// code counts as a failed join of the address, so the codes cannot be listed this way.
+/// code counts as a failed join of the address, as a `join` with it would.
 async fn session_summary(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -732,6 +732,10 @@ impl Session {
             self.poster().unwrap_or_default().into_iter().flat_map(|group| group.notes).collect();
         notes.sort_by(|a, b| b.stars.cmp(&a.stars).then(a.id.cmp(&b.id)));
         notes.truncate(limit);
+        // Every phone gets these: who starred them in other groups is not theirs to see.
+        for note in &mut notes {
+            note.starred_by.clear();
+        }
         notes
     }
 

@@ -270,6 +270,19 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         _ => None,
     })
     .await;
+    // Stars were given to the old words: an edit takes them away.
+    let starred = note_of(kari.request(add("Pilot it")).await.expect("added"));
+    assert!(ola.request(ClientMsg::NoteStar { note: starred, on: true }).await.is_ok());
+    assert!(kari.request(ClientMsg::NoteEdit { note: starred, text: "Pilot it twice".into() }).await.is_ok());
+    ola.until(|msg| match msg {
+        ServerMsg::Group(group) => group
+            .notes
+            .iter()
+            .find(|note| note.text == "Pilot it twice")
+            .map(|note| assert_eq!(note.stars, 0)),
+        _ => None,
+    })
+    .await;
     assert!(kari.request(ClientMsg::NoteDelete { note: in_group }).await.is_ok());
     ola.until(|msg| match msg {
         ServerMsg::Group(group) if group.notes.iter().all(|note| note.id != in_group) => Some(()),
@@ -298,7 +311,7 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
             _ => None,
         })
         .expect("a feed on activity.start");
-    assert_eq!(whole, [alone, olas]);
+    assert_eq!(whole, [alone, olas, starred]);
     server.shut_down().await;
 }
 
@@ -345,5 +358,29 @@ async fn a_card_hidden_in_the_results_loses_its_rank_on_its_authors_phone() {
     // Everyone else's rank is sent again too: ranks move when a card leaves.
     people[1].until(|msg| matches!(msg, ServerMsg::Results { yours: Some(_) }).then_some(())).await;
     people[1].until(|msg| matches!(msg, ServerMsg::Results { yours: Some(_) }).then_some(())).await;
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_who_arrived_in_the_round_undone_is_dealt_into_the_round_reopened() {
+    let server = TestServer::start().await;
+    let (mut facilitator, mut people, code, _) = in_round_one(&server, 5, 3).await;
+    // One writer leaves: their card is free in every round after.
+    drop(people.pop());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(1) }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(2) }).await.is_ok());
+    let (mut newcomer, welcome) = server.join(code, Role::Participant, Some("Late"), None).await;
+    assert!(
+        welcome.view.hand.is_some_and(|hand| hand.round == 3 && hand.card.is_some()),
+        "a free card on arrival"
+    );
+    assert!(facilitator.request(ClientMsg::PhaseBack { from: at_round(3) }).await.is_ok());
+    let hand = newcomer
+        .until(|msg| match msg {
+            ServerMsg::Hand(hand) if hand.round == 2 && hand.card.is_some() => Some(hand.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(hand.score, None);
     server.shut_down().await;
 }

@@ -49,7 +49,8 @@ function renderAll() {
 }
 
 function frame(m, news) {
-  if (news === 'activity') Object.assign(S, { board: null, poster: null, reveal: null, feed: new Map(), asking: null });
+  // A new activity, or this one reset to its lobby: nothing shown of it before stays.
+  if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, feed: new Map(), asking: null });
   if (news) {
     say(t(...phase(m, S.session.agenda)));
     if (S.asking?.on === 'now') S.asking = null;

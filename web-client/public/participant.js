@@ -81,7 +81,8 @@ function welcome(w) {
 function frame(m, news) {
   const { type } = m;
   if (type === 'activity') {
-    if (news === 'activity') Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null });
+    // A new activity, or this one reset to its lobby: nothing shown of it before stays.
+    if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null });
     if (S.group && S.group.level !== m.level) Object.assign(S, { before: S.group.label, group: null });
     editing = null;
     S.flash = null;

@@ -465,6 +465,12 @@ impl Grouping {
             GroupingEvent::NoteEdited { note, text } => {
                 if let Some(note) = self.note_mut(*note) {
                     note.text.clone_from(text);
+                    // Stars were given to the old words: the new ones start again at 0.
+                    if let Some(stars) =
+                        (note.level as usize).checked_sub(1).and_then(|at| note.stars.get_mut(at))
+                    {
+                        stars.clear();
+                    }
                 }
             }
             GroupingEvent::NoteDeleted { note } => {
