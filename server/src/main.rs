@@ -38,6 +38,10 @@ struct Args {
     /// Most participants one session admits.
     #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
     max_participants: usize,
+    /// Shut down when standard input reaches its end: a program that starts the server with a
+    /// pipe (a load test) takes it down with it when it exits, however it exits.
+    #[arg(long)]
+    exit_with_stdin: bool,
 }
 
 #[tokio::main]
@@ -69,7 +73,14 @@ async fn main() -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?,
     };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
-    lapp_server::run(listener, config, shutdown_signal()).await?;
+    let exit_with_stdin = args.exit_with_stdin;
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = stdin_closed(), if exit_with_stdin => tracing::info!("standard input closed: shutting down"),
+        }
+    };
+    lapp_server::run(listener, config, shutdown).await?;
     tracing::info!("lapp stopped");
     Ok(())
 }
@@ -84,6 +95,14 @@ fn listen(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(address)?;
     socket.listen(4_096)
+}
+
+/// Resolves when standard input reaches its end (or cannot be read).
+async fn stdin_closed() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0u8; 256];
+    while matches!(stdin.read(&mut buffer).await, Ok(read) if read > 0) {}
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
