@@ -143,7 +143,7 @@ pub enum ClientMsg {
 }
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
-const CLIENT_TYPES: [&str; 17] = [
+pub const CLIENT_TYPES: [&str; 17] = [
     "join",
     "card.write",
     "card.score",

@@ -30,6 +30,29 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order they are declared.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::BadJson,
+        ErrorCode::UnknownType,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::NotJoined,
+        ErrorCode::UnknownSession,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::Forbidden,
+        ErrorCode::BadResume,
+        ErrorCode::WrongPhase,
+        ErrorCode::NotYourCard,
+        ErrorCode::OwnCard,
+        ErrorCode::InvalidScore,
+        ErrorCode::EmptyText,
+        ErrorCode::TextTooLong,
+        ErrorCode::UnknownItem,
+        ErrorCode::SessionFull,
+        ErrorCode::Stale,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadJson => "bad_json",

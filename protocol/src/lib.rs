@@ -25,7 +25,7 @@ pub use agenda::{
     ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, ScoringConfig,
     SessionCreated, SessionSummary, SessionUrls, validate_agenda,
 };
-pub use client::{ClientFrame, ClientMsg, Expected, Join, Role};
+pub use client::{CLIENT_TYPES, ClientFrame, ClientMsg, Expected, Join, Role};
 pub use error::{DecodeError, ErrorCode};
 pub use export::{
     ActivityExport, CardExport, ExportParticipant, GroupExport, NoteExport, ScoreExport, SessionExport,
@@ -33,5 +33,5 @@ pub use export::{
 pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
 pub use server::{
     ActivityInfo, CardText, FeedNote, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView,
-    Phase, PosterGroup, Progress, Reveal, ServerMsg, SessionInfo, View, Welcome, You, Yours,
+    Phase, PosterGroup, Progress, Reveal, SERVER_TYPES, ServerMsg, SessionInfo, View, Welcome, You, Yours,
 };

@@ -64,6 +64,25 @@ pub enum ServerMsg {
     Pong {},
 }
 
+/// The wire `type` of every server frame.
+pub const SERVER_TYPES: [&str; 15] = [
+    "welcome",
+    "activity",
+    "mine",
+    "hand",
+    "progress",
+    "leaderboard",
+    "results",
+    "group",
+    "poster",
+    "agenda",
+    "feed",
+    "reveal",
+    "ack",
+    "error",
+    "pong",
+];
+
 impl ServerMsg {
     /// The frame as JSON text. Serializing these types cannot fail: no maps with non-string
     /// keys, no floats.
@@ -117,6 +136,10 @@ pub struct Welcome {
     pub resume: Option<String>,
     pub session: SessionInfo,
     pub view: View,
+    /// The web client this server serves (a hash of its files): a page loaded from another
+    /// version reloads itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -209,9 +209,11 @@ fn server_frames() {
                 }),
                 ..View::default()
             },
+            version: Some("930387b369954857".into()),
         })),
         json!({
             "type": "welcome",
+            "version": "930387b369954857",
             "you": {"pid": "p12", "name": "Kari", "role": "participant"},
             "resume": "0123456789abcdef0123456789abcdef",
             "session": {

@@ -29,7 +29,7 @@ use crate::engine::Refusal;
 use crate::engine::grouping::{Group, GroupingEvent};
 use crate::engine::scoring::ScoringEvent;
 use crate::outbox::{Outbox, close};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::session::{Context, FEED_NOTES, POSTER_TOP, Sender, Session, SessionEvent, card_text};
 use crate::store::{Store, StoreError};
 
@@ -82,7 +82,7 @@ pub enum ToActor {
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
     inbox: mpsc::Sender<ToActor>,
-    key: Secret,
+    key: SecretHash,
     /// What anyone with the code may see before joining; it never changes.
     summary: Arc<SessionSummary>,
 }
@@ -139,6 +139,7 @@ pub fn spawn(
     session: Session,
     store: Arc<dyn Store>,
     limits: Arc<Limits>,
+    client_version: Arc<str>,
     shutdown: CancellationToken,
     tracker: &tokio_util::task::TaskTracker,
 ) -> SessionHandle {
@@ -160,6 +161,7 @@ pub fn spawn(
         progress_dirty: true,
         leaderboard_dirty: true,
         feed: Vec::new(),
+        client_version,
         exports: Vec::new(),
         deletion: None,
         present: Vec::new(),
@@ -211,6 +213,8 @@ struct Actor {
     leaderboard_dirty: bool,
     /// Notes added or changed since the last tick, for the facilitators' moderation feed.
     feed: Vec<NoteId>,
+    /// The web client's version, told in every `welcome`.
+    client_version: Arc<str>,
     /// Exports asked for in this batch, answered once it is committed.
     exports: Vec<oneshot::Sender<SessionExport>>,
     /// A deletion asked for in this batch, carried out once it is committed.
@@ -349,20 +353,21 @@ impl Actor {
         }
         // Frames decided before this point are in the welcome; those decided after it follow it.
         self.refresh_present();
-        let welcome = self.welcome(admitted.role, admitted.pid);
+        let welcome = self.welcome(admitted.role, admitted.pid, admitted.resume);
         self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox });
         self.emit(Target::Conn(conn), &encode(&welcome));
         self.answered.push((conn, rid, received));
         true
     }
 
-    fn welcome(&self, role: Role, pid: Option<Pid>) -> ServerMsg {
+    fn welcome(&self, role: Role, pid: Option<Pid>, resume: Option<Secret>) -> ServerMsg {
         let participant = pid.and_then(|pid| self.session.participant(pid));
         ServerMsg::Welcome(Box::new(Welcome {
             you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
-            resume: pid.and_then(|pid| self.session.resume_token(pid)).map(|secret| secret.to_hex()),
+            resume: resume.map(|secret| secret.to_hex()),
             session: self.session.info(),
             view: self.session.view(role, pid, &self.present, now_ms(), self.limits.leaderboard_entries),
+            version: Some(self.client_version.to_string()),
         }))
     }
 

@@ -1,11 +1,11 @@
 //! The HTTP side: the router, session creation, health, and the WebSocket upgrade.
 
 use axum::extract::rejection::JsonRejection;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Path, Query};
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,9 +14,10 @@ use lapp_protocol::{
     CreateSession, ErrorCode, HttpError, JoinCode, SessionCreated, SessionSummary, SessionUrls,
 };
 use rand::Rng;
+use subtle::ConstantTimeEq;
 
 use crate::actor::SessionHandle;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::session::Session;
 use crate::store::{SessionRecord, StoreError};
 use crate::{AppState, web};
@@ -31,12 +32,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{code}", get(session_summary).delete(delete_session))
         .route("/api/sessions/{code}/export", get(export_session))
         .route("/api/sessions/{code}/qr.svg", get(web::qr))
+        .route("/api/about", get(about))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(crate::metrics::render))
         .route("/", get(web::page))
         .route("/j/{code}", get(web::page))
         .route("/f/{code}", get(web::page))
         .route("/screen/{code}", get(web::page))
+        .route("/privacy", get(web::page))
         .route("/assets/{*path}", get(web::asset))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(web::security_headers))
@@ -55,16 +58,53 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
+/// The address a request comes from: its peer's, or, when the peer is a trusted proxy, the
+/// nearest address before the trusted proxies in `Forwarded` (its `for=`) or, without that
+/// header, `X-Forwarded-For`. From an untrusted peer both headers are ignored: anyone can
+/// write them.
+pub fn client_address(trusted: &[ipnet::IpNet], peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let values = |name| headers.get_all(name).into_iter().filter_map(|value| value.to_str().ok());
+    let mut chain: Vec<IpAddr> = values(header::FORWARDED)
+        .flat_map(|value| value.split([',', ';']))
+        .filter_map(|pair| {
+            let (key, node) = pair.trim().split_once('=')?;
+            key.eq_ignore_ascii_case("for").then(|| forwarded_node(node)).flatten()
+        })
+        .collect();
+    if chain.is_empty() {
+        chain = values(HeaderName::from_static("x-forwarded-for"))
+            .flat_map(|value| value.split(','))
+            .filter_map(forwarded_node)
+            .collect();
+    }
+    chain.iter().rev().find(|address| !is_trusted(address)).or(chain.first()).copied().unwrap_or(peer)
+}
+
+/// One address of a forwarding header: `192.0.2.60`, `"[2001:db8::17]:4711"`, `192.0.2.60:80`.
+fn forwarded_node(node: &str) -> Option<IpAddr> {
+    let node = node.trim().trim_matches('"');
+    node.parse::<IpAddr>()
+        .ok()
+        .or_else(|| node.parse::<SocketAddr>().ok().map(|address| address.ip()))
+        .or_else(|| node.strip_prefix('[')?.split(']').next()?.parse().ok())
+}
+
 async fn upgrade(
     upgrade: WebSocketUpgrade,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Response {
-    let limit = match state.limits.limits_address(peer.ip()) {
+    let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
+    let limit = match state.limits.limits_address(peer) {
         true => state.limits.connections_per_address,
         false => u32::MAX,
     };
-    let Some(slot) = state.connections.open(peer.ip(), limit) else {
+    let Some(slot) = state.connections.open(peer, limit) else {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
@@ -85,7 +125,7 @@ async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES * 4)
         .on_upgrade(move |socket| {
             let tracker = state.tracker.clone();
-            tracker.track_future(crate::connection::serve(socket, state, peer.ip(), slot))
+            tracker.track_future(crate::connection::serve(socket, state, peer, slot))
         })
 }
 
@@ -112,6 +152,17 @@ async fn create_session(
     headers: HeaderMap,
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
+    if let Some(token) = &state.create_token {
+        let offered = bearer(&headers).unwrap_or("");
+        if !bool::from(offered.as_bytes().ct_eq(token.as_bytes())) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "creating sessions here needs the creation token (Authorization: Bearer)",
+            ));
+        }
+    }
+    let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
     let Json(request) = body.map_err(|rejection| {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, rejection.body_text())
     })?;
@@ -119,8 +170,8 @@ async fn create_session(
         .validate()
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message))?;
     let hour = std::time::Duration::from_secs(3_600);
-    if state.limits.limits_address(peer.ip())
-        && !state.sessions_created.allow(peer.ip(), state.limits.sessions_per_address_per_hour, hour)
+    if state.limits.limits_address(peer)
+        && !state.sessions_created.allow(peer, state.limits.sessions_per_address_per_hour, hour)
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -150,7 +201,7 @@ async fn create_session(
         let record = SessionRecord {
             code,
             title: request.title.trim().to_owned(),
-            key,
+            key: SecretHash::of(&key),
             agenda: request.agenda.clone(),
             created_at_ms: crate::now_ms(),
             language: request.language,
@@ -173,6 +224,7 @@ async fn create_session(
             Session::new(record),
             state.store.clone(),
             state.limits.clone(),
+            state.client_version.clone(),
             state.shutdown.clone(),
             &state.tracker,
         );
@@ -201,14 +253,7 @@ fn authorized(
         || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"));
     let code: JoinCode = code.parse().map_err(|_| not_found())?;
     let handle = state.registry.get(&code).map(|entry| entry.value().clone()).ok_or_else(not_found)?;
-    let offered = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key)
-        .unwrap_or("");
-    if !handle.key_matches(offered.trim()) {
+    if !handle.key_matches(bearer(headers).unwrap_or("")) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -273,13 +318,15 @@ async fn session_summary(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<SessionSummary>, ApiError> {
-    let limit = match state.limits.limits_address(peer.ip()) {
+    let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
+    let limit = match state.limits.limits_address(peer) {
         true => state.limits.failed_joins_per_address_per_minute,
         false => u32::MAX,
     };
     let minute = std::time::Duration::from_secs(60);
-    if state.failed_joins.exceeded(peer.ip(), limit, minute) {
+    if state.failed_joins.exceeded(peer, limit, minute) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
@@ -289,7 +336,7 @@ async fn session_summary(
     let handle =
         code.parse::<JoinCode>().ok().and_then(|code| state.registry.get(&code).map(|e| e.value().clone()));
     let Some(handle) = handle else {
-        state.failed_joins.allow(peer.ip(), limit, minute);
+        state.failed_joins.allow(peer, limit, minute);
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::UnknownSession,
@@ -297,6 +344,27 @@ async fn session_summary(
         ));
     };
     Ok(Json(handle.summary().clone()))
+}
+
+/// The `Bearer` credential of a request, if it has one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, credential)| credential.trim())
+}
+
+/// What the web client needs to know of this server: how long data is kept and whom to ask
+/// about it (the privacy page), whether creating a session needs a token, the client version.
+async fn about(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "retention_days": state.retention.as_secs() / 86_400,
+        "privacy_contact": state.privacy_contact.as_deref(),
+        "create_token": state.create_token.is_some(),
+        "version": &*state.client_version,
+    }))
 }
 
 async fn delete_session(

@@ -134,6 +134,12 @@ pub struct Config {
     pub retention: Duration,
     /// Serve the web client from this folder instead of the copy built into the binary.
     pub web_dir: Option<std::path::PathBuf>,
+    /// When set, creating a session needs `Authorization: Bearer <token>`.
+    pub create_token: Option<String>,
+    /// Who people contact about their data, shown on the privacy page.
+    pub privacy_contact: Option<String>,
+    /// Only requests from these addresses have their `Forwarded` / `X-Forwarded-For` believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -144,6 +150,9 @@ impl Config {
             store,
             retention: Duration::from_secs(30 * 86_400),
             web_dir: None,
+            create_token: None,
+            privacy_contact: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -162,6 +171,12 @@ pub struct AppState {
     pub connections: Arc<abuse::Connections>,
     pub sessions_created: Arc<abuse::Windows>,
     pub failed_joins: Arc<abuse::Windows>,
+    pub create_token: Option<Arc<str>>,
+    pub privacy_contact: Option<Arc<str>>,
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    pub retention: Duration,
+    /// A hash of the web client's files, told in every `welcome`.
+    pub client_version: Arc<str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +196,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     metrics::handle();
     let token = CancellationToken::new();
+    let client_version = web::client_version(config.web_dir.as_deref()).into();
     let state = AppState {
         registry: Arc::new(DashMap::new()),
         store: config.store,
@@ -192,6 +208,11 @@ pub async fn run(
         connections: Arc::default(),
         sessions_created: Arc::default(),
         failed_joins: Arc::default(),
+        create_token: config.create_token.map(Arc::from),
+        privacy_contact: config.privacy_contact.map(Arc::from),
+        trusted_proxies: config.trusted_proxies.into(),
+        retention: config.retention,
+        client_version,
     };
     let restored = restore_sessions(&state, config.retention)?;
     tracing::info!(sessions = restored, "sessions restored");
@@ -244,6 +265,7 @@ fn restore_sessions(state: &AppState, retention: Duration) -> Result<usize, stor
             session,
             state.store.clone(),
             state.limits.clone(),
+            state.client_version.clone(),
             state.shutdown.clone(),
             &state.tracker,
         );

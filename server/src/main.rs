@@ -38,6 +38,17 @@ struct Args {
     /// Most participants one session admits.
     #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
     max_participants: usize,
+    /// When set, creating a session needs `Authorization: Bearer <token>` (the home page asks
+    /// for it). Unset, anyone who reaches the server may create sessions.
+    #[arg(long, env = "LAPP_CREATE_TOKEN", hide_env_values = true)]
+    create_token: Option<String>,
+    /// Who people contact about their data (a name and an address), on the privacy page.
+    #[arg(long, env = "LAPP_PRIVACY_CONTACT")]
+    privacy_contact: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client; from anywhere else those headers are ignored.
+    #[arg(long, env = "LAPP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// Shut down when standard input reaches its end: a program that starts the server with a
     /// pipe (a load test) takes it down with it when it exits, however it exits.
     #[arg(long)]
@@ -71,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
             .map(lapp_server::web::check_web_dir)
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        create_token: args.create_token.filter(|token| !token.trim().is_empty()),
+        privacy_contact: args.privacy_contact,
+        trusted_proxies: args.trusted_proxies,
     };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
     let exit_with_stdin = args.exit_with_stdin;
@@ -95,6 +109,14 @@ fn listen(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(address)?;
     socket.listen(4_096)
+}
+
+/// An address (`10.0.0.5`) or a block (`10.0.0.0/8`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a CIDR block"))
 }
 
 /// Resolves when standard input reaches its end (or cannot be read).

@@ -33,6 +33,7 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
         }
         describe();
+        start_at_zero();
         handle
     })
 }
@@ -46,6 +47,25 @@ fn describe() {
     metrics::describe_histogram!(ACK_SECONDS, "request received to its ack queued, in seconds");
     metrics::describe_histogram!(COMMIT_SECONDS, "one batch written to the store, in seconds");
     metrics::describe_counter!(CLOSED_TOO_SLOW, "connections closed for not reading (4004)");
+}
+
+/// Every series exists from the start, at 0, so dashboards and alerts set up before the first
+/// hall see them (a series appears in Prometheus only once it has been touched).
+fn start_at_zero() {
+    metrics::gauge!(CONNECTIONS).set(0.0);
+    metrics::gauge!(SESSIONS).set(0.0);
+    for kind in lapp_protocol::CLIENT_TYPES.into_iter().chain(["invalid"]) {
+        metrics::counter!(FRAMES_IN, "type" => kind).increment(0);
+    }
+    for kind in lapp_protocol::SERVER_TYPES {
+        metrics::counter!(FRAMES_OUT, "type" => kind).increment(0);
+    }
+    for code in lapp_protocol::ErrorCode::ALL {
+        metrics::counter!(ERRORS, "code" => code.as_str()).increment(0);
+    }
+    metrics::counter!(CLOSED_TOO_SLOW).increment(0);
+    // A registered histogram renders with empty buckets until its first sample.
+    let _registered = (metrics::histogram!(ACK_SECONDS), metrics::histogram!(COMMIT_SECONDS));
 }
 
 pub fn record_duration(name: &'static str, duration: Duration) {

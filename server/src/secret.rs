@@ -1,10 +1,12 @@
 //! Facilitator keys and resume tokens: 128 random bits, shown as 32 hex digits, compared in
-//! constant time, never logged (their `Debug` hides them).
+//! constant time, never logged (their `Debug` hides them). The store keeps only their SHA-256
+//! ([`SecretHash`]), so a copy of the data folder lets nobody act as a facilitator or a phone.
 
 use std::fmt;
 
 use rand::Rng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +41,66 @@ impl Secret {
             return false;
         };
         bool::from(self.0.ct_eq(&offered.0))
+    }
+}
+
+/// What is kept of a secret: its SHA-256. For 128 random bits a plain hash is enough: there
+/// is nothing to guess from it that is cheaper than guessing the secret.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretHash([u8; 32]);
+
+impl SecretHash {
+    pub fn of(secret: &Secret) -> SecretHash {
+        SecretHash(Sha256::digest(secret.0).into())
+    }
+
+    /// The hash of an offered secret, if it is one (32 hex digits).
+    pub fn of_offered(offered: &str) -> Option<SecretHash> {
+        Secret::parse(offered).map(|secret| SecretHash::of(&secret))
+    }
+
+    /// Whether `offered` is the secret this was made from, in time that does not depend on
+    /// where the hashes differ.
+    pub fn matches(&self, offered: &str) -> bool {
+        SecretHash::of_offered(offered).is_some_and(|offered| bool::from(self.0.ct_eq(&offered.0)))
+    }
+
+    fn to_hex(self) -> String {
+        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(…)")
+    }
+}
+
+impl Serialize for SecretHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+/// 64 hex digits; 32 are a secret as older stores kept it, hashed on reading.
+impl<'de> Deserialize<'de> for SecretHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if let Some(secret) = Secret::parse(&text) {
+            return Ok(SecretHash::of(&secret));
+        }
+        let bad = || serde::de::Error::custom("a secret's hash is 64 hex digits");
+        if text.len() != 64 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            *byte = std::str::from_utf8(pair)
+                .ok()
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(bad)?;
+        }
+        Ok(SecretHash(bytes))
     }
 }
 
@@ -82,5 +144,24 @@ mod tests {
         assert!(!secret.matches(&format!("{}g", &hex[..31])));
         assert!(!secret.matches(&format!("+{}", &hex[1..])));
         assert!(!format!("{secret:?}").contains(&hex));
+    }
+
+    #[test]
+    fn a_hash_matches_its_secret_only_and_reads_old_plain_secrets() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        let secret = Secret::generate(&mut rng);
+        let hash = SecretHash::of(&secret);
+        assert!(hash.matches(&secret.to_hex()));
+        assert!(hash.matches(&secret.to_hex().to_uppercase()));
+        assert!(!hash.matches(&Secret::generate(&mut rng).to_hex()));
+        assert!(!hash.matches("not a secret"));
+        let stored = serde_json::to_string(&hash).expect("serializes");
+        assert_eq!(stored.len(), 64 + 2);
+        assert!(!stored.contains(&secret.to_hex()), "the secret is not in what is stored");
+        assert_eq!(serde_json::from_str::<SecretHash>(&stored).expect("reads back"), hash);
+        let old = serde_json::to_string(&secret).expect("serializes");
+        assert_eq!(serde_json::from_str::<SecretHash>(&old).expect("reads an old one"), hash);
+        assert!(serde_json::from_str::<SecretHash>("\"xyz\"").is_err());
+        assert!(!format!("{hash:?}").contains(&stored[1..65]));
     }
 }

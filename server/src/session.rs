@@ -18,7 +18,7 @@ use crate::engine::Refusal;
 use crate::engine::grouping::{Group, Grouping, GroupingEvent};
 use crate::engine::labels;
 use crate::engine::scoring::{Scoring, ScoringEvent};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 
 /// How many of the latest notes a facilitator's `welcome` holds, to moderate.
 pub const FEED_NOTES: usize = 100;
@@ -31,7 +31,8 @@ pub const POSTER_TOP: usize = 10;
 pub struct SessionRecord {
     pub code: JoinCode,
     pub title: String,
-    pub key: Secret,
+    /// The facilitator key's hash: the key itself is shown once, at creation, and kept nowhere.
+    pub key: SecretHash,
     pub agenda: Vec<AgendaItem>,
     pub created_at_ms: u64,
     #[serde(default)]
@@ -46,7 +47,7 @@ pub enum SessionEvent {
         pid: Pid,
         name: Option<String>,
         zone: Option<String>,
-        resume: Secret,
+        resume: SecretHash,
     },
     ActivityStarted {
         index: u32,
@@ -84,7 +85,7 @@ pub struct Participant {
     pub pid: Pid,
     pub name: Option<String>,
     pub zone: Option<String>,
-    resume: Secret,
+    resume: SecretHash,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,19 +115,22 @@ pub struct Admitted {
     pub pid: Option<Pid>,
     /// A first-time participant's record, to be stored before they are welcomed.
     pub event: Option<SessionEvent>,
+    /// A participant's resume token, for their `welcome`: a new one, or the one they came
+    /// back with. Only its hash is kept.
+    pub resume: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub code: JoinCode,
     pub title: String,
-    key: Secret,
+    key: SecretHash,
     pub agenda: Vec<AgendaItem>,
     pub created_at_ms: u64,
     pub language: Language,
     /// Indexed by `pid.index() - 1`.
     participants: Vec<Participant>,
-    resume: HashMap<Secret, Pid>,
+    resume: HashMap<SecretHash, Pid>,
     current: Option<usize>,
     activities: Vec<Option<Activity>>,
     timer: Option<Timer>,
@@ -161,7 +165,7 @@ impl Session {
         session
     }
 
-    pub fn key(&self) -> Secret {
+    pub fn key(&self) -> SecretHash {
         self.key
     }
 
@@ -210,34 +214,42 @@ impl Session {
                         "the facilitator key is missing or wrong",
                     ));
                 }
-                Ok(Admitted { role: Role::Facilitator, pid: None, event: None })
+                Ok(Admitted { role: Role::Facilitator, pid: None, event: None, resume: None })
             }
-            Role::Screen => Ok(Admitted { role: Role::Screen, pid: None, event: None }),
+            Role::Screen => Ok(Admitted { role: Role::Screen, pid: None, event: None, resume: None }),
             Role::Participant => {
                 if let Some(token) = &join.resume {
-                    let pid = Secret::parse(token).and_then(|secret| self.resume.get(&secret)).ok_or_else(
-                        || Refusal::new(ErrorCode::BadResume, "this resume token is not of this session"),
-                    )?;
-                    return Ok(Admitted { role: Role::Participant, pid: Some(*pid), event: None });
+                    let (secret, pid) = Secret::parse(token)
+                        .and_then(|secret| Some((secret, *self.resume.get(&SecretHash::of(&secret))?)))
+                        .ok_or_else(|| {
+                            Refusal::new(ErrorCode::BadResume, "this resume token is not of this session")
+                        })?;
+                    return Ok(Admitted {
+                        role: Role::Participant,
+                        pid: Some(pid),
+                        event: None,
+                        resume: Some(secret),
+                    });
                 }
                 if self.participants.len() >= max_participants {
                     return Err(Refusal::new(ErrorCode::SessionFull, "this session is full"));
                 }
                 let pid = Pid(self.participants.len() as u32 + 1);
+                let resume = Secret::generate(rng);
                 let event = SessionEvent::ParticipantJoined {
                     pid,
                     name: clean_label(join.name.as_deref()),
                     zone: clean_label(join.zone.as_deref()),
-                    resume: Secret::generate(rng),
+                    resume: SecretHash::of(&resume),
                 };
-                Ok(Admitted { role: Role::Participant, pid: Some(pid), event: Some(event) })
+                Ok(Admitted {
+                    role: Role::Participant,
+                    pid: Some(pid),
+                    event: Some(event),
+                    resume: Some(resume),
+                })
             }
         }
-    }
-
-    /// The resume token of a participant, to hand back in their `welcome`.
-    pub fn resume_token(&self, pid: Pid) -> Option<Secret> {
-        self.participant(pid).map(|participant| participant.resume)
     }
 
     pub fn participant(&self, pid: Pid) -> Option<&Participant> {
@@ -1008,7 +1020,7 @@ mod tests {
         SessionRecord {
             code: JoinCode::from_number(123_456).expect("code"),
             title: "Day".into(),
-            key: Secret::generate(&mut StdRng::seed_from_u64(1)),
+            key: SecretHash::of(&Secret::generate(&mut StdRng::seed_from_u64(1))),
             agenda: vec![scoring(3), scoring(2), grouping()],
             created_at_ms: 1_000,
             language: Language::Bokmal,

@@ -16,6 +16,35 @@ use crate::AppState;
 #[folder = "../web-client/public/"]
 struct Embedded;
 
+/// A short hash of the client's files (names and bytes, in name order): what a page compares
+/// to know the server now serves another client.
+pub fn client_version(web_dir: Option<&Path>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<(String, Vec<u8>)> = match web_dir {
+        Some(dir) => std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                Some((name, std::fs::read(entry.path()).ok()?))
+            })
+            .collect(),
+        None => Embedded::iter()
+            .filter_map(|name| Some((name.to_string(), Embedded::get(&name)?.data.into_owned())))
+            .collect(),
+    };
+    files.sort();
+    let mut hash = Sha256::new();
+    for (name, bytes) in &files {
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    hash.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// Every route of the client is the same page; its script picks the view from the address.
 pub async fn page(State(state): State<AppState>) -> Response {
     file(state.web_dir.as_deref(), "index.html").await

@@ -60,7 +60,11 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", synchronous).map_err(failed)?;
         connection.pragma_update(None, "foreign_keys", "ON").map_err(failed)?;
         connection.busy_timeout(Duration::from_secs(5)).map_err(failed)?;
+        // What is deleted (a session, a secret rewritten as its hash) is overwritten in the
+        // file, not only unlinked from it.
+        connection.pragma_update(None, "secure_delete", "ON").map_err(failed)?;
         connection.execute_batch(SCHEMA).map_err(failed)?;
+        hash_stored_secrets(&connection)?;
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
 
@@ -166,6 +170,51 @@ impl Store for SqliteStore {
     }
 }
 
+/// Stores written before secrets were kept as hashes hold facilitator keys and resume tokens
+/// themselves: rewrites each record and join with the hash (reading a stored secret hashes
+/// it), once, then checkpoints so no old page lingers in the log.
+fn hash_stored_secrets(connection: &Connection) -> Result<(), StoreError> {
+    const HASHED: i64 = 1;
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(failed)?;
+    if version >= HASHED {
+        return Ok(());
+    }
+    let rewrite = |select: &str, update: &str, again: fn(&str) -> Result<String, StoreError>| {
+        let rows = connection
+            .prepare(select)
+            .and_then(|mut query| {
+                query.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?.collect()
+            })
+            .map_err(failed)?;
+        let rows: Vec<(String, String)> = rows;
+        for (id, json) in rows {
+            let hashed = again(&json)?;
+            if hashed != json {
+                connection.execute(update, params![hashed, id]).map_err(failed)?;
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    let record = |json: &str| {
+        let record: SessionRecord = serde_json::from_str(json).map_err(failed)?;
+        serde_json::to_string(&record).map_err(failed)
+    };
+    let event = |json: &str| {
+        let event: SessionEvent = serde_json::from_str(json).map_err(failed)?;
+        serde_json::to_string(&event).map_err(failed)
+    };
+    connection.execute_batch("BEGIN").map_err(failed)?;
+    rewrite("SELECT code, record FROM sessions", "UPDATE sessions SET record = ?1 WHERE code = ?2", record)?;
+    rewrite(
+        "SELECT CAST(id AS TEXT), event FROM events WHERE event LIKE '%participant_joined%'",
+        "UPDATE events SET event = ?1 WHERE id = CAST(?2 AS INTEGER)",
+        event,
+    )?;
+    connection.execute_batch(&format!("PRAGMA user_version = {HASHED}; COMMIT")).map_err(failed)?;
+    connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(failed)?;
+    Ok(())
+}
+
 /// One session's events, in the order they were stored.
 fn events_of(connection: &Connection, code: JoinCode) -> Result<Vec<SessionEvent>, StoreError> {
     let mut query =
@@ -183,14 +232,14 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::secret::Secret;
+    use crate::secret::{Secret, SecretHash};
 
     fn record(code: u32, created_at_ms: u64) -> SessionRecord {
         let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(code));
         SessionRecord {
             code: JoinCode::from_number(code).expect("code"),
             title: "Day".into(),
-            key: Secret::generate(&mut rng),
+            key: SecretHash::of(&Secret::generate(&mut rng)),
             agenda: vec![AgendaItem::Scoring { prompt: "Q".into(), config: ScoringConfig::default() }],
             created_at_ms,
             language: lapp_protocol::Language::English,
@@ -207,7 +256,7 @@ mod tests {
                 pid: Pid(1),
                 name: Some("Kari".into()),
                 zone: None,
-                resume: Secret::generate(&mut rand::rngs::StdRng::seed_from_u64(9)),
+                resume: SecretHash::of(&Secret::generate(&mut rand::rngs::StdRng::seed_from_u64(9))),
             },
             SessionEvent::ActivityStarted { index: 0 },
         ];

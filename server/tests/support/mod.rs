@@ -41,9 +41,12 @@ impl TestServer {
 
     /// A server on `store`, which may hold what an earlier server stored.
     pub async fn start_with_store(limits: Limits, store: Arc<dyn Store>) -> TestServer {
+        TestServer::start_with_config(Config { limits, ..Config::new(store) }).await
+    }
+
+    pub async fn start_with_config(config: Config) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let config = Config { limits, ..Config::new(store) };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(lapp_server::run(listener, config, async {
             // A dropped sender stops the server as well.
