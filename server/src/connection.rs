@@ -25,7 +25,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Serves one upgraded socket from `peer`; `slot` holds its place in the per-address count.
 pub async fn serve(socket: WebSocket, state: AppState, peer: IpAddr, slot: ConnectionSlot) {
     let (sink, stream) = socket.split();
-    let span = tracing::debug_span!("connection", %peer);
+    // No address in the span: logs keep no personal data, at any level.
+    let span = tracing::debug_span!("connection");
     serve_halves(sink, stream, state, peer).instrument(span).await;
     drop(slot);
 }
