@@ -1,8 +1,11 @@
-// The entry point: every route (/, /j/{code}, /f/{code}, /screen/{code}) serves this page
-// (server/src/web.rs); the address picks the view.
-import { $ } from './ui.js';
+// The entry point: every route (/, /j/{code}, /f/{code}, /screen/{code}, /privacy) serves this
+// page (server/src/web.rs); the address picks the view.
+import { h, $, fill } from './ui.js';
 
 const [, route, code] = location.pathname.match(/^\/(j|f|screen)\/(\d{6})\/?$/) || [];
-const view = { j: 'participant', f: 'facilitator', screen: 'screen' }[route] || 'home';
+const view = /^\/privacy\/?$/.test(location.pathname) ? 'privacy' : { j: 'participant', f: 'facilitator', screen: 'screen' }[route] || 'home';
 document.body.className = view;
+// The privacy notice is a link away wherever people's data goes in; outside #view, so no
+// view's re-rendering or focus handling touches it. Not on the projector.
+if (view !== 'screen' && view !== 'privacy') fill($('foot'), h('a', { href: '/privacy', t: 'privacyLink' }));
 import(`./${view}.js`).then((module) => module.start($('view'), code));

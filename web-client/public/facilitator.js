@@ -37,7 +37,7 @@ export function start(root, joinCode) {
           h('section', { class: 'panel', 'aria-labelledby': 'feedh', id: 'feedPanel' }, h('h2', { id: 'feedh', t: 'feedTitle' }), part.feed)),
         h('div', {}, section('inviteTitle', invite()), section('agenda', part.agenda), section('dataTitle', data())))]);
     renderAll();
-  }, frame }, S);
+  }, frame, busy: () => S.editing != null || !!addPrompt.value.trim() }, S); // an upgrade's reload waits for edits
 }
 
 function renderAll() {

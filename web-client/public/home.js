@@ -1,10 +1,13 @@
 // /: join a session by its code, or (facilitators) create one, a title, the language of group
 // names and an agenda, with POST /api/sessions; then on to the facilitator link of the answer.
-// The sessions this device created are listed here, with their facilitator links.
+// The sessions this device created are listed here, with their facilitator links. A server
+// that lets only some create sessions (GET /api/about: create_token) asks for its token, which
+// this device then remembers.
 import { h, header, fill, field, tx, say } from './ui.js';
 import { t, lang, onLang } from './i18n.js';
 import { kept, keep } from './socket.js';
 
+const TOKEN = 'lapp.createToken';
 
 const num = (name, max, value) => h('input', { name, type: 'number', min: 1, max, value, required: true });
 
@@ -74,6 +77,17 @@ export function start(root) {
   number(list);
   const error = h('p', { class: 'error', role: 'alert' });
   const create = h('button', { class: 'primary', t: 'create' });
+  const token = h('input', { type: 'password', autocomplete: 'off', 'data-k': 'token', value: localStorage.getItem(TOKEN) });
+  const tokenError = h('p', { class: 'error', id: 'tokenErr', role: 'alert' });
+  const tokenBox = h('div', { hidden: true }, field('createToken', token, 'createTokenHint'), tokenError);
+  token.setAttribute('aria-describedby', `${token.getAttribute('aria-describedby')} tokenErr`);
+  const asked = (wrong) => {
+    tokenBox.hidden = false;
+    token.required = true;
+    fill(tokenError, wrong && h('span', { t: 'tokenWrong' }));
+    if (wrong) token.setAttribute('aria-invalid', 'true'); else token.removeAttribute('aria-invalid');
+  };
+  fetch('/api/about').then((r) => r.json()).then((about) => about.create_token && asked(false)).catch(() => {});
   const mine = h('section', { class: 'panel', 'aria-labelledby': 'hm' });
   sessions(mine);
   onLang(() => mine.hidden || sessions(mine));
@@ -97,10 +111,20 @@ export function start(root) {
         e.preventDefault();
         create.disabled = true;
         error.textContent = '';
+        if (!tokenBox.hidden) asked(false);
         const name = title.value.trim();
-        const response = await fetch('/api/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        const secret = !tokenBox.hidden && token.value.trim();
+        const response = await fetch('/api/sessions', { method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(secret && { Authorization: `Bearer ${secret}` }) },
           body: JSON.stringify({ title: name, language: language.value, agenda: agenda(list) }) }).catch(() => null);
         const body = await response?.json().catch(() => null);
+        if (response?.status === 401 || response?.status === 403) {
+          localStorage.removeItem(TOKEN);
+          asked(true);
+          create.disabled = false;
+          return token.focus();
+        }
+        if (secret && response) localStorage.setItem(TOKEN, secret);
         if (response?.ok && body) {
           keep([{ code: body.code, title: name, key: body.key, url: body.urls.facilitator, created: Date.now() },
             ...kept().filter((s) => s.code !== body.code)]);
@@ -109,7 +133,7 @@ export function start(root) {
         error.textContent = `${t('createFailed')} ${body?.message || ''}`;
         create.disabled = false;
       } },
-      field('title', title), field('groupLanguage', language, 'groupLanguageHint'), h('h3', { t: 'agenda' }), list,
+      tokenBox, field('title', title), field('groupLanguage', language, 'groupLanguageHint'), h('h3', { t: 'agenda' }), list,
       h('button', { type: 'button', t: 'addActivity', onclick: () => {
         list.append(activity(list));
         number(list);

@@ -6,7 +6,7 @@
 // only which group notes it wrote, since the group frame does not say who wrote a note.
 import { h, header, fill, say, clock, field, errKey, points } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
-import { follow, saved } from './socket.js';
+import { follow, saved, draft } from './socket.js';
 
 let root;
 let code;
@@ -54,7 +54,8 @@ function go(who) {
   fresh = !who.resume;
   if (fresh) localStorage.removeItem(`lapp.n.${code}`); // a new participant has written nothing
   fill(root, h('p', { t: 'connecting' }));
-  sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced }, S);
+  // An open note editor is not kept over an upgrade's reload (the new boxes are): wait for it.
+  sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced, busy: () => !!editing }, S);
 }
 
 function replaced() {
@@ -143,7 +144,8 @@ function counted(area, count, button) {
 function textBox(id, labelKey, sendKey, send) {
   if (boxes.of !== S.activity.index) boxes = { of: S.activity.index };
   if (boxes[id]) return boxes[id];
-  const area = h('textarea', { id, 'data-k': id, rows: 4 });
+  // What was typed here before the page reloaded for an upgrade (socket.js) comes back.
+  const area = h('textarea', { id, 'data-k': id, rows: 4, value: draft(id, S.activity.index) });
   const count = h('p', { class: 'count', id: `${id}c` });
   const button = h('button', { class: 'primary', t: sendKey });
   const form = h('form', { onsubmit: async (e) => {

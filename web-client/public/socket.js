@@ -1,6 +1,7 @@
 // A view's WebSocket (docs/protocol.md): join, requests matched to answers by rid, reconnects
 // with exponential backoff and jitter (a hall of phones must not return all at once), the
-// participant's resume token in localStorage per join code, and the offline banner.
+// participant's resume token in localStorage per join code, the offline banner, and the
+// reload after the server was upgraded under the page.
 import { h, $, fill, header, setTimer, gone } from './ui.js';
 
 // The sessions this device runs, newest first: [{code, title, key, url, created}]. The url
@@ -15,7 +16,8 @@ export const saved = (code) => JSON.parse(localStorage.getItem(`lapp.p.${code}`)
 const save = (code, me) => localStorage.setItem(`lapp.p.${code}`, JSON.stringify(me));
 
 // Joins and follows a session into S (session, activity). view.welcome(w); view.frame(msg,
-// news), news being 'phase' or 'activity' when that changed; view.replaced() on 4002.
+// news), news being 'phase' or 'activity' when that changed; view.replaced() on 4002;
+// view.busy() while the view holds work a reload would lose (an open editor).
 export function follow(root, opts, view, S) {
   const { code, role } = opts;
   let ws = null;
@@ -56,6 +58,8 @@ export function follow(root, opts, view, S) {
         document.title = `${m.session.title} – Lapp`;
         header([h('span', { class: 'title' }, m.session.title), ' ', h('span', { class: 'muted', t: ['codeIs', { code }] })]);
         view.welcome(m);
+        restored(root);
+        upgraded(m.version, () => !typing() && !pending.size && !view.busy?.(), S);
       } else if (asked && (m.type === 'ack' || m.type === 'error')) {
         pending.delete(m.rid);
         asked[m.type === 'ack' ? 0 : 1](m);
@@ -129,6 +133,55 @@ export function follow(root, opts, view, S) {
     reopen() { stopped = false; tries = 0; open(); },
     stop,
   };
+}
+
+// Upgrades. The page's version is its first welcome's; a later welcome (after a reconnect)
+// with another one means the server was upgraded and restarted under this page, whose scripts
+// may no longer fit it. The page then reloads, once per version (a loop between two servers
+// stops there), when nobody is typing, no request waits for its answer and the view is not
+// busy, or after a minute at the latest. What the text boxes held goes to sessionStorage
+// first and comes back after the reload (draft()), and so does focus; the resume token
+// brings the participant back as themselves.
+let version = null;
+let reloading = false;
+const RELOADED = 'lapp.reloadedFor';
+const DRAFTS = 'lapp.drafts';
+const typing = () => {
+  const el = document.activeElement;
+  return !!el?.matches('textarea, input:not([type=checkbox]):not([type=radio])') && el.value.trim() !== '';
+};
+
+function upgraded(next, idle, S) {
+  if (!next) return;
+  version ??= next;
+  if (next === version || reloading || sessionStorage.getItem(RELOADED) === next) return;
+  reloading = true;
+  const since = Date.now();
+  (function check() {
+    if (!idle() && Date.now() - since < 60000) return setTimeout(check, 1000);
+    const texts = Object.fromEntries([...$('view').querySelectorAll('textarea[data-k]')]
+      .filter((area) => area.value.trim()).map((area) => [area.getAttribute('data-k'), area.value]));
+    const focus = document.activeElement?.getAttribute('data-k');
+    sessionStorage.setItem(DRAFTS, JSON.stringify({ path: location.pathname, index: S.activity?.index, texts, focus }));
+    sessionStorage.setItem(RELOADED, next);
+    location.reload();
+  }());
+}
+
+const drafts = () => { try { return JSON.parse(sessionStorage.getItem(DRAFTS)) || {}; } catch { return {}; } };
+// The text box `key` of activity `index` held before an upgrade's reload, if any.
+export function draft(key, index) {
+  const d = drafts();
+  return d.path === location.pathname && d.index === index ? d.texts?.[key] : undefined;
+}
+// After the first welcome's render: focus goes back where it was; the drafts have been taken.
+function restored(root) {
+  const { path, focus } = drafts();
+  sessionStorage.removeItem(DRAFTS);
+  const el = path === location.pathname && focus && root.querySelector(`[data-k="${CSS.escape(focus)}"]`);
+  if (!el) return;
+  el.focus();
+  if (el.tagName === 'TEXTAREA') el.setSelectionRange(el.value.length, el.value.length);
 }
 
 const banner = (offline) => fill($('net'), offline && h('p', { t: 'offline' }));

@@ -36,14 +36,15 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+// `args` go to the server after its own (e.g. ['--retention-days', '10']).
+export async function startServer({ args = [] } = {}) {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lapp-web-test-'));
   const base = `http://127.0.0.1:${port}`;
   let child = null;
   let log = '';
   async function run() {
-    child = spawn(LAPP_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', PUBLIC],
+    child = spawn(LAPP_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', PUBLIC, ...args],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
     child.stderr.on('data', (chunk) => { log += chunk; });
     const started = Date.now();
@@ -78,9 +79,10 @@ export async function startServer() {
   };
 }
 
-export async function createSession(base, body) {
+// `token`: the server's --create-token, when it has one.
+export async function createSession(base, body, token) {
   const response = await fetch(`${base}/api/sessions`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...(token && { Authorization: `Bearer ${token}` }) }, body: JSON.stringify(body),
   });
   assert.equal(response.status, 201, await response.clone().text());
   return response.json();
