@@ -312,6 +312,11 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         })
         .expect("a feed on activity.start");
     assert_eq!(whole, [alone, olas, starred]);
+    // A note hidden before a facilitator's page reloads is in the new welcome, to show again.
+    assert!(facilitator.request(ClientMsg::NoteHide { note: olas, hidden: true }).await.is_ok());
+    let (_, welcome) = server.join(code, Role::Facilitator, None, Some(key)).await;
+    let feed = welcome.view.feed.expect("a grouping activity's feed");
+    assert!(feed.iter().any(|note| note.id == olas && note.hidden), "{feed:?}");
     server.shut_down().await;
 }
 
