@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
-use lapp_protocol::{ClientFrame, ClientMsg, Join, ServerMsg, Welcome};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, Join, ServerMsg, Welcome};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -60,6 +60,38 @@ impl Traffic {
     }
 }
 
+/// Marks an error as the connection's end (closed, reset, refused, or no answer in time),
+/// as opposed to a frame the driver could not make sense of: a phone that loses its
+/// connection comes back, one that is sent nonsense does not.
+#[derive(Debug)]
+pub struct Disconnected;
+
+impl std::fmt::Display for Disconnected {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("disconnected")
+    }
+}
+
+/// Whether `err` is a connection's end (see [`Disconnected`]).
+pub fn is_disconnect(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Disconnected>().is_some()
+}
+
+/// A `join` answered with an `error` frame.
+#[derive(Debug)]
+pub struct JoinRefused {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl std::fmt::Display for JoinRefused {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "join refused: {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for JoinRefused {}
+
 /// Opens client connections to one server, spreading them over loopback source addresses.
 pub struct Connector {
     server: SocketAddr,
@@ -81,6 +113,10 @@ impl Connector {
 
     /// A WebSocket to the server's `/ws`, upgraded and ready.
     pub async fn connect(&self) -> anyhow::Result<Client> {
+        self.open().await.context(Disconnected)
+    }
+
+    async fn open(&self) -> anyhow::Result<Client> {
         let socket = TcpSocket::new_v4().context("TCP socket")?;
         if self.sources > 1 {
             let source = self.next_source.fetch_add(1, Ordering::Relaxed) % usize::from(self.sources);
@@ -104,9 +140,10 @@ impl Connector {
             let welcome = client.join(join).await?;
             Ok((client, welcome))
         };
-        tokio::time::timeout(JOIN_PATIENCE, joining)
-            .await
-            .with_context(|| format!("no welcome within {JOIN_PATIENCE:?}"))?
+        match tokio::time::timeout(JOIN_PATIENCE, joining).await {
+            Ok(joined) => joined,
+            Err(_) => Err(anyhow::anyhow!("no welcome within {JOIN_PATIENCE:?}").context(Disconnected)),
+        }
     }
 }
 
@@ -124,12 +161,16 @@ impl Client {
 
     pub async fn send_text(&mut self, text: String) -> anyhow::Result<()> {
         self.traffic.sent(text.len());
-        self.ws.send(Message::text(text)).await.context("send")
+        self.ws.send(Message::text(text)).await.context("send").context(Disconnected)
     }
 
     /// The next text frame; an error once the connection is closed. Cancel-safe: the only
     /// await is the stream's `next`.
     pub async fn recv_text(&mut self) -> anyhow::Result<Utf8Bytes> {
+        self.read_text().await.context(Disconnected)
+    }
+
+    async fn read_text(&mut self) -> anyhow::Result<Utf8Bytes> {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(text))) => {
@@ -168,7 +209,7 @@ impl Client {
         loop {
             match self.recv().await? {
                 ServerMsg::Welcome(welcome) => return Ok(*welcome),
-                ServerMsg::Error { code, message, .. } => bail!("join refused: {code}: {message}"),
+                ServerMsg::Error { code, message, .. } => return Err(JoinRefused { code, message }.into()),
                 _ => continue,
             }
         }

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, ServerMsg};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, Join, ServerMsg};
 use tokio::sync::{Barrier, mpsc};
 
-use crate::client::Client;
+use crate::client::{Client, Connector, is_disconnect};
+use crate::crash;
 
 /// What the conductor asks of a room's facilitator.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,16 @@ pub enum Heard {
     Frame(ServerMsg, Instant),
     /// Its connection ended.
     Lost(String),
+    /// It connected again after its connection ended; its `welcome`'s progress and
+    /// leaderboard follow as frames.
+    Back,
+}
+
+/// How a facilitator connects again when its connection ends (in a run with a crash); without
+/// it, an ended connection ends the facilitator.
+pub struct Rejoin {
+    pub connector: Arc<Connector>,
+    pub join: Join,
 }
 
 /// Plays the facilitator until the commands end or the connection does.
@@ -32,6 +43,7 @@ pub async fn facilitate(
     mut client: Client,
     mut commands: mpsc::UnboundedReceiver<Command>,
     barrier: Arc<Barrier>,
+    rejoin: Option<Rejoin>,
     mut heard: impl FnMut(Heard),
 ) {
     let mut next_rid = 0;
@@ -49,6 +61,8 @@ pub async fn facilitate(
                 };
                 next_rid += 1;
                 let sent_at = Instant::now();
+                // A command lost with the connection is not sent again: the session may have
+                // taken it, and a second `phase.next` would move the hall on twice.
                 if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), msg)).await {
                     return heard(Heard::Lost(format!("{err:#}")));
                 }
@@ -57,7 +71,25 @@ pub async fn facilitate(
             msg = client.recv() => {
                 let at = Instant::now();
                 match msg {
-                    Err(err) => return heard(Heard::Lost(format!("{err:#}"))),
+                    Err(err) => match &rejoin {
+                        Some(rejoin) if waiting.is_none() && is_disconnect(&err) => {
+                            match crash::reconnect(&rejoin.connector, rejoin.join.clone()).await {
+                                Ok(back) => {
+                                    client = back.client;
+                                    heard(Heard::Back);
+                                    let view = back.welcome.view;
+                                    if let Some(progress) = view.progress {
+                                        heard(Heard::Frame(ServerMsg::Progress(progress), back.at));
+                                    }
+                                    if let Some(board) = view.leaderboard {
+                                        heard(Heard::Frame(ServerMsg::Leaderboard(board), back.at));
+                                    }
+                                }
+                                Err(why) => return heard(Heard::Lost(format!("{err:#}; then {why}"))),
+                            }
+                        }
+                        _ => return heard(Heard::Lost(format!("{err:#}"))),
+                    },
                     Ok(ServerMsg::Ack { rid, .. }) if waiting.is_some_and(|(waited, _)| waited == rid) => {
                         if let Some((_, sent_at)) = waiting.take() {
                             heard(Heard::Answered { sent_at, refused: None });

@@ -10,17 +10,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use lapp_protocol::{
-    ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, Phase, Pid, Role, ServerMsg,
-    SessionExport, Welcome,
+    ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, NoteView, Phase, Pid, Role,
+    ServerMsg, SessionExport, Welcome,
 };
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
-use crate::facilitator::{self, Command, Desk, Heard};
+use crate::client::{Client, Connector, MAX_CONNECTING, is_disconnect, send_home};
+use crate::crash::{self, NotBack, Outage};
+use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
 use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
 use crate::report::{Problems, Report, progress_bar};
-use crate::server::{Target, TargetArgs};
+use crate::server::{ServerProcess, Target, TargetArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,6 +35,17 @@ pub struct Args {
     /// after their group arrives and come back with their resume token.
     #[arg(long, default_value_t = 0.0)]
     pub churn: f64,
+    /// Kill the spawned server (SIGKILL) in the middle of this level, once half of each room
+    /// has had its turn, and start it again on the same port and data folder. Every phone
+    /// comes back as the web client does (backoff with jitter, then `join` with its resume
+    /// token) and finishes what was not answered; the run fails if any comes back as someone
+    /// else.
+    #[arg(long, requires = "spawn_server", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub crash_at_level: Option<u32>,
+    /// Play the whole run this many times, one after another (a server of its own each), and
+    /// pool the figures.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub trials: u64,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -49,7 +61,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         bail!("--churn is a fraction from 0 to 1");
     }
     let levels = GroupingConfig::default().sizes.len() as u32;
-    let target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
+    if args.crash_at_level.is_some_and(|level| level > levels) {
+        bail!("--crash-at-level is past the last level ({levels})");
+    }
+    let mut target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
     let barrier = Arc::new(Barrier::new(args.hall.rooms));
@@ -58,12 +73,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     for room in 0..args.hall.rooms {
         let created = target.api.create_grouping_session(&format!("Load room {room}")).await?;
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
-        let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
+        let (client, _welcome) =
+            connector.join(join.clone()).await.context("the facilitator could not join")?;
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let events = events_tx.clone();
         // A send fails only once the conductor has gone, and then nobody is listening.
         let heard = move |heard| drop(events.send(Event { room, what: Happened::Facilitator(heard) }));
-        tokio::spawn(facilitator::facilitate(client, commands_rx, Arc::clone(&barrier), heard));
+        let rejoin = args.crash_at_level.map(|_| Rejoin { connector: Arc::clone(&connector), join });
+        tokio::spawn(facilitator::facilitate(client, commands_rx, Arc::clone(&barrier), rejoin, heard));
         rooms.push(Room::new(created.code, created.key, commands));
     }
 
@@ -78,6 +95,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 index,
                 code: state.code,
                 churns: index < churners,
+                comes_back: args.crash_at_level.is_some(),
                 think: Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
@@ -93,7 +111,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let clients = args.hall.clients() as u64;
     let bar = progress_bar(clients * (2 + 2 * u64::from(levels)));
     let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
-    conductor.play(levels).await?;
+    conductor.crash_at = args.crash_at_level;
+    conductor.play(levels, target.process.as_mut()).await?;
 
     send_home(&mut participants, &stop).await;
     let mut exports = Vec::with_capacity(conductor.rooms.len());
@@ -116,6 +135,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         report.duplicate_stars += found.duplicate_stars;
         report.rule_violations += found.rule_violations;
     }
+    if let (Some(outage), Some(level)) = (&conductor.outage, args.crash_at_level) {
+        report.crash = Some(outage.figures(format!("level {level}")));
+    }
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
     if let Some(process) = &target.process {
@@ -133,12 +155,13 @@ struct Event {
 
 enum Happened {
     Attended(Attended),
-    /// The first `group` of a level a participant received, and when.
+    /// The first `group` of a level a participant received, and when (`None`: it was in the
+    /// `welcome` after the crash, so it times no fan-out).
     Group {
         pid: Pid,
         level: u32,
         id: GroupId,
-        at: Instant,
+        at: Option<Instant>,
     },
     /// The answer to a `note.add` (`None`: refused); at a level it ends the participant's turn.
     Noted {
@@ -153,13 +176,27 @@ enum Happened {
     /// Something the server did against the protocol's rules.
     Violation(String),
     Facilitator(Heard),
+    /// A participant got its `welcome` after the crash, at `at`, after `tries` tries.
+    Back {
+        at: Instant,
+        tries: u32,
+    },
+    /// A participant did not come back as itself.
+    NotBack(NotBack),
+    /// A request unanswered at the crash: whether the `welcome` showed it stored, and
+    /// whether it was sent again.
+    Unanswered {
+        stored: bool,
+        resent: bool,
+    },
 }
 
 struct AckedNote {
     id: NoteId,
     author: Pid,
     text: String,
-    took: Duration,
+    /// `None` for a note whose ack the crash took, which the `welcome` showed stored.
+    took: Option<Duration>,
 }
 
 struct AckedStar {
@@ -182,6 +219,8 @@ struct Participant {
     code: JoinCode,
     /// Drops the connection after every level's group and resumes.
     churns: bool,
+    /// Comes back when its connection ends, as the web client does (a run with a crash).
+    comes_back: bool,
     think: Duration,
     connector: Arc<Connector>,
     gate: Arc<Semaphore>,
@@ -192,8 +231,8 @@ struct Participant {
 /// What a participant does after a frame.
 enum Step {
     Stay,
-    /// Drop the connection and resume, then take in this group.
-    Churn(GroupView),
+    /// Drop the connection and resume, then take in this group, received at this instant.
+    Churn(GroupView, Instant),
     /// The activity is over.
     Leave,
 }
@@ -207,6 +246,8 @@ struct Seat {
     requests: Requests<Pending>,
     /// When to act on the group of `level`, and the note to star there.
     to_act: Option<(tokio::time::Instant, Option<NoteId>)>,
+    /// The group of `level`.
+    shown: Option<GroupId>,
 }
 
 impl Participant {
@@ -215,7 +256,11 @@ impl Participant {
         attend(&self.gate, &self.connector, self.join(None), report, async |client, welcome: Welcome| {
             let pid = welcome.you.pid.context("a participant's welcome has a pid")?;
             let resume = welcome.resume.context("a participant's welcome has a resume token")?;
-            self.play(client, Seat { pid, resume, level: 0, requests: Requests::new(), to_act: None }).await
+            self.play(
+                client,
+                Seat { pid, resume, level: 0, requests: Requests::new(), to_act: None, shown: None },
+            )
+            .await
         })
         .await;
     }
@@ -258,39 +303,112 @@ impl Participant {
             {
                 acting.as_mut().reset(at);
             }
-            tokio::select! {
+            let step = tokio::select! {
                 biased;
-                received = client.recv_timed() => {
-                    let (msg, at) = received?;
-                    match self.take(&mut seat, &mut client, msg, at).await? {
-                        Step::Stay => {}
-                        Step::Churn(group) => {
-                            // Gone first, as a phone losing its network is, then back.
-                            drop(client);
-                            let resumed;
-                            (client, resumed) = self.resume(&seat, &group).await?;
-                            self.join_group(&mut seat, resumed, at);
-                        }
-                        Step::Leave => break,
-                    }
-                }
+                received = client.recv_timed() => match received {
+                    Ok((msg, at)) => self.take(&mut seat, &mut client, msg, at).await,
+                    Err(err) => Err(err),
+                },
                 () = &mut acting, if seat.to_act.is_some() => {
-                    if let Some((_, star)) = seat.to_act.take() {
-                        let level = seat.level;
-                        match star {
-                            Some(note) => {
-                                let msg = ClientMsg::NoteStar { note, on: true };
-                                seat.requests.send(&mut client, msg, Pending::Star { note, level }).await?;
-                            }
-                            None => self.add_note(&mut seat, &mut client, level).await?,
-                        }
-                    }
+                    self.act(&mut seat, &mut client).await.map(|()| Step::Stay)
                 }
-                _ = &mut stopped => break,
+                _ = &mut stopped => Ok(Step::Leave),
+            };
+            match step {
+                Ok(Step::Stay) => {}
+                Ok(Step::Churn(group, at)) => {
+                    // Gone first, as a phone losing its network is, then back.
+                    drop(client);
+                    let resumed;
+                    (client, resumed) = self.resume(&seat, &group).await?;
+                    self.join_group(&mut seat, resumed, at);
+                }
+                Ok(Step::Leave) => break,
+                Err(err) if self.comes_back && is_disconnect(&err) => {
+                    drop(client);
+                    client = self.come_back(&mut seat).await?;
+                }
+                Err(err) => return Err(err),
             }
         }
         client.close().await;
         Ok(())
+    }
+
+    /// Acts on the group in hand, now that the thought is over: stars its first note, or adds
+    /// one when there is none to star.
+    async fn act(&self, seat: &mut Seat, client: &mut Client) -> anyhow::Result<()> {
+        let Some((_, star)) = seat.to_act.take() else { return Ok(()) };
+        let level = seat.level;
+        match star {
+            Some(note) => {
+                let msg = ClientMsg::NoteStar { note, on: true };
+                seat.requests.send(client, msg, Pending::Star { note, level }).await
+            }
+            None => self.add_note(seat, client, level).await,
+        }
+    }
+
+    /// Comes back after the connection ended (the server crashed), as the web client does;
+    /// takes in the group the `welcome` shows and finishes the request left unanswered: a
+    /// star is sent again (starring twice changes nothing), a note only if the `welcome`
+    /// does not show it (adding it again would add a second one). Fails, after telling the
+    /// conductor why, if the participant does not come back as itself.
+    async fn come_back(&self, seat: &mut Seat) -> anyhow::Result<Client> {
+        let join = self.join(Some(seat.resume.clone()));
+        let back = match crash::come_back(&self.connector, join, seat.pid).await {
+            Ok(back) => back,
+            Err(why) => {
+                self.report(Happened::NotBack(why.clone()));
+                bail!("{why}");
+            }
+        };
+        self.report(Happened::Back { at: back.at, tries: back.tries });
+        let mut client = back.client;
+        let view = back.welcome.view;
+        match &view.group {
+            // A level's group that never arrived before the crash: take it in now.
+            Some(group) if group.level > seat.level && seat.requests.is_idle() => {
+                let (pid, level, id) = (seat.pid, group.level, group.id);
+                self.report(Happened::Group { pid, level, id, at: None });
+                self.join_group(seat, group.clone(), back.at);
+            }
+            Some(group) if group.level == seat.level && seat.shown != Some(group.id) => {
+                let what = format!(
+                    "after the crash, level {} shows group {} not {:?}",
+                    group.level, group.id, seat.shown
+                );
+                self.report(Happened::Violation(what));
+            }
+            _ => {}
+        }
+        let Some(pending) = seat.requests.unanswered() else { return Ok(client) };
+        let in_view: Vec<&NoteView> = match &view.group {
+            Some(group) => group.notes.iter().chain(view.notes.iter().flatten()).collect(),
+            None => view.notes.iter().flatten().collect(),
+        };
+        match pending {
+            Pending::Note { level, text } => match in_view.iter().find(|note| note.text == text) {
+                Some(stored) => {
+                    self.report(Happened::Unanswered { stored: true, resent: false });
+                    let note = AckedNote { id: stored.id, author: seat.pid, text, took: None };
+                    self.report(Happened::Noted { level, note: Some(note) });
+                }
+                None => {
+                    self.report(Happened::Unanswered { stored: false, resent: true });
+                    let msg = ClientMsg::NoteAdd { text: text.clone() };
+                    seat.requests.send(&mut client, msg, Pending::Note { level, text }).await?;
+                }
+            },
+            Pending::Star { note, level } => {
+                let stored =
+                    in_view.iter().any(|shown| shown.id == note && shown.starred_by.contains(&seat.pid));
+                self.report(Happened::Unanswered { stored, resent: true });
+                let msg = ClientMsg::NoteStar { note, on: true };
+                seat.requests.send(&mut client, msg, Pending::Star { note, level }).await?;
+            }
+        }
+        Ok(client)
     }
 
     async fn add_note(&self, seat: &mut Seat, client: &mut Client, level: u32) -> anyhow::Result<()> {
@@ -313,16 +431,22 @@ impl Participant {
             }
             ServerMsg::Activity(activity) if activity.phase == Phase::Poster => return Ok(Step::Leave),
             ServerMsg::Group(group) if group.level > seat.level => {
-                self.report(Happened::Group { pid: seat.pid, level: group.level, id: group.id, at });
+                self.report(Happened::Group {
+                    pid: seat.pid,
+                    level: group.level,
+                    id: group.id,
+                    at: Some(at),
+                });
                 if self.churns {
-                    return Ok(Step::Churn(group));
+                    return Ok(Step::Churn(group, at));
                 }
                 self.join_group(seat, group, at);
             }
             ServerMsg::Ack { rid, note, .. } => match seat.requests.answered(rid) {
                 Some((sent_at, Pending::Note { level, text })) => {
                     let id = note.context("the ack of note.add names the note")?;
-                    let note = AckedNote { id, author: seat.pid, text, took: at.duration_since(sent_at) };
+                    let note =
+                        AckedNote { id, author: seat.pid, text, took: Some(at.duration_since(sent_at)) };
                     self.report(Happened::Noted { level, note: Some(note) });
                 }
                 Some((sent_at, Pending::Star { note, level })) => {
@@ -358,6 +482,7 @@ impl Participant {
     /// later, or, with no note to star, adds one.
     fn join_group(&self, seat: &mut Seat, group: GroupView, at: Instant) {
         seat.level = group.level;
+        seat.shown = Some(group.id);
         let think = rand::random_range(Duration::ZERO..=self.think);
         let act_at = tokio::time::Instant::from_std(at) + think;
         seat.to_act = Some((act_at, group.notes.first().map(|note| note.id)));
@@ -415,6 +540,10 @@ struct Conductor {
     participants_per_room: usize,
     bar: ProgressBar,
     tally: Tally,
+    /// The level in whose middle the server is killed and started again.
+    crash_at: Option<u32>,
+    outage: Option<Outage>,
+    facilitators_back: usize,
 }
 
 impl Conductor {
@@ -424,10 +553,19 @@ impl Conductor {
         participants_per_room: usize,
         bar: ProgressBar,
     ) -> Conductor {
-        Conductor { rooms, events, participants_per_room, bar, tally: Tally::new() }
+        Conductor {
+            rooms,
+            events,
+            participants_per_room,
+            bar,
+            tally: Tally::new(),
+            crash_at: None,
+            outage: None,
+            facilitators_back: 0,
+        }
     }
 
-    async fn play(&mut self, levels: u32) -> anyhow::Result<()> {
+    async fn play(&mut self, levels: u32, mut server: Option<&mut ServerProcess>) -> anyhow::Result<()> {
         self.bar.set_message("joining");
         let everyone = self.participants_per_room;
         self.wait_for("every participant to join", |c| {
@@ -447,6 +585,15 @@ impl Conductor {
                 room.arrivals.clear();
             }
             self.command_all(Command::PhaseNext).await?;
+            if self.crash_at == Some(level) {
+                let server = server.as_deref_mut();
+                let server = server.context("a crash needs a server this driver started (--spawn-server)")?;
+                self.wait_for(&format!("half of each room's turns at level {level}"), |c| {
+                    c.rooms.iter().all(|room| room.noted_at(level) * 2 >= room.present())
+                })
+                .await?;
+                self.crash(server).await?;
+            }
             self.wait_for(&format!("every participant's turn at level {level}"), |c| {
                 c.rooms.iter().all(|room| room.noted_at(level) >= room.present())
             })
@@ -461,6 +608,19 @@ impl Conductor {
         self.command_all(Command::PhaseNext).await?;
         self.bar.finish_and_clear();
         Ok(())
+    }
+
+    /// Kills the server and starts it again, then waits until every participant connected at
+    /// the kill, and every facilitator, has come back (or failed to).
+    async fn crash(&mut self, server: &mut ServerProcess) -> anyhow::Result<()> {
+        let phones = self.rooms.iter().map(Room::present).sum();
+        self.bar.set_message("crashed: coming back");
+        let restart = server.crash_and_restart().await?;
+        self.outage = Some(Outage::new(restart, phones));
+        self.wait_for("every phone to come back after the crash", |c| {
+            c.facilitators_back >= c.rooms.len() && c.outage.as_ref().is_some_and(Outage::settled)
+        })
+        .await
     }
 
     fn fill(self, report: &mut Report) {
@@ -484,13 +644,15 @@ impl Conduct for Conductor {
                 }
             }
             Happened::Group { pid, level, id, at } => {
-                room.arrivals.push(at);
+                room.arrivals.extend(at);
                 room.shown.insert((pid, level), id);
             }
             Happened::Noted { level, note } => {
                 *room.noted.entry(level).or_default() += 1;
                 if let Some(note) = note {
-                    self.tally.ack.record(note.took);
+                    if let Some(took) = note.took {
+                        self.tally.ack.record(took);
+                    }
                     room.notes.insert(note.id, note);
                 }
                 self.bar.inc(1);
@@ -525,6 +687,23 @@ impl Conduct for Conductor {
                     .note(format!("room {}: the facilitator got error {code}: {message}", room.code));
             }
             Happened::Facilitator(Heard::Frame(..)) => {}
+            Happened::Facilitator(Heard::Back) => self.facilitators_back += 1,
+            Happened::Back { at, tries } => {
+                if let Some(outage) = &mut self.outage {
+                    outage.returns.push((at, tries));
+                }
+            }
+            Happened::NotBack(why) => {
+                self.tally.problems.note(format!("room {}: a participant {why}", room.code));
+                if let Some(outage) = &mut self.outage {
+                    outage.not_back.push(why);
+                }
+            }
+            Happened::Unanswered { stored, resent } => {
+                if let Some(outage) = &mut self.outage {
+                    outage.unanswered(stored, resent);
+                }
+            }
         }
         Ok(())
     }
@@ -670,8 +849,7 @@ mod tests {
         let mut notes = Vec::new();
         for pid in 1..=6 {
             let text = format!("note {pid}");
-            let acked =
-                AckedNote { id: NoteId(pid), author: Pid(pid), text: text.clone(), took: Duration::ZERO };
+            let acked = AckedNote { id: NoteId(pid), author: Pid(pid), text: text.clone(), took: None };
             room.notes.insert(NoteId(pid), acked);
             let stars = if pid == 1 { vec![1, 1] } else { Vec::new() };
             notes.push(NoteExport {

@@ -68,6 +68,17 @@ impl<P> Requests<P> {
         client.send(&ClientFrame::new(Some(self.next_rid), msg)).await
     }
 
+    /// The request still waiting for its answer, taken out: a connection that ended took
+    /// its answer with it.
+    pub fn unanswered(&mut self) -> Option<P> {
+        self.waiting.take().map(|(_, _, pending)| pending)
+    }
+
+    /// Whether no request is under way.
+    pub fn is_idle(&self) -> bool {
+        self.waiting.is_none()
+    }
+
     /// The request `rid` answers, with when it was sent, if it is the one waiting.
     pub fn answered(&mut self, rid: u64) -> Option<(Instant, P)> {
         self.waiting.take_if(|(waiting, ..)| *waiting == rid).map(|(_, sent_at, pending)| (sent_at, pending))

@@ -6,6 +6,8 @@
 //! - [`grouping`]: whole 1-3-9 activities, room by room, checked against the export.
 //! - [`idle`]: many joined connections that only hold, for memory per connection.
 //! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
+//! - [`crash`]: a server killed mid-round and started again, phones coming back with backoff,
+//!   and the figures of one crash or of several trials pooled.
 //! - [`client`]: connecting WebSocket clients and counting their traffic.
 //! - [`facilitator`]: a room's facilitator, as every scenario plays it.
 //! - [`hall`]: what the scenarios share: the hall's size, the conductor, joining.
@@ -15,6 +17,7 @@
 
 mod baseline;
 mod client;
+mod crash;
 mod facilitator;
 mod grouping;
 mod hall;
@@ -41,7 +44,7 @@ struct Cli {
     /// Write the report as JSON to this file too.
     #[arg(long, global = true)]
     report: Option<PathBuf>,
-    /// Fail a run that has not finished after this many seconds.
+    /// Fail a run that has not finished after this many seconds (each trial, with `--trials`).
     #[arg(long, global = true, default_value_t = 300)]
     timeout_secs: u64,
 }
@@ -66,6 +69,17 @@ enum Scenario {
     Idle(idle::Args),
     /// Measure the same fan-out against a bare tokio-tungstenite broadcast server.
     Baseline(baseline::Args),
+}
+
+impl Scenario {
+    /// Whole runs to make of this command, one after another.
+    fn trials(&self) -> u64 {
+        match self {
+            Scenario::Scoring(args) => args.trials,
+            Scenario::Grouping(args) => args.trials,
+            Scenario::Idle(_) | Scenario::Baseline(_) => 1,
+        }
+    }
 }
 
 async fn run(scenario: &Scenario) -> anyhow::Result<report::Report> {
@@ -93,15 +107,44 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::BaselineServer(args) => return baseline::serve(&args).await.map(|()| ExitCode::SUCCESS),
         Command::Run(scenario) => scenario,
     };
-    let started = Instant::now();
     let limit = Duration::from_secs(cli.timeout_secs);
-    let mut report = tokio::time::timeout(limit, run(&scenario)).await.with_context(|| {
-        format!("the run did not finish within {} s (--timeout-secs)", cli.timeout_secs)
-    })??;
-    report.duration_s = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
-    report.print_table();
-    if let Some(path) = &cli.report {
-        report.write_json(path)?;
+    let trials = scenario.trials();
+    if trials <= 1 {
+        let report = run_once(&scenario, limit).await?;
+        report.print_table();
+        if let Some(path) = &cli.report {
+            report.write_json(path)?;
+        }
+        return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let mut all = crash::Trials::default();
+    for trial in 1..=trials {
+        println!("\n== trial {trial} of {trials}");
+        match run_once(&scenario, limit).await {
+            Ok(report) => {
+                report.print_table();
+                all.add(report);
+            }
+            Err(err) => {
+                println!("trial {trial} stopped: {err:#}");
+                all.stopped(format!("trial {trial}: {err:#}"));
+            }
+        }
+        // What was learnt so far is kept even if a later trial stops the command.
+        if let Some(path) = &cli.report {
+            all.write_json(path)?;
+        }
+    }
+    all.print();
+    Ok(if all.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// One whole run, within `limit` (`--timeout-secs`, which holds for each trial).
+async fn run_once(scenario: &Scenario, limit: Duration) -> anyhow::Result<report::Report> {
+    let started = Instant::now();
+    let mut report = tokio::time::timeout(limit, run(scenario))
+        .await
+        .with_context(|| format!("the run did not finish within {} s (--timeout-secs)", limit.as_secs()))??;
+    report.duration_s = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+    Ok(report)
 }

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::client::Traffic;
+use crate::crash::CrashFigures;
 
 /// Problems listed by name in a report; past this many they are only counted.
 const PROBLEMS_LISTED: usize = 20;
@@ -109,6 +110,8 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     pub bytes_per_idle_conn: Option<f64>,
     pub duration_s: f64,
+    /// With `--crash-at-round` / `--crash-at-level`: the crash and the hall's return.
+    pub crash: Option<CrashFigures>,
     pub problems: Problems,
 }
 
@@ -149,6 +152,7 @@ impl Report {
             && self.duplicate_stars == 0
             && self.rule_violations == 0
             && self.errors == 0
+            && self.crash.as_ref().is_none_or(CrashFigures::passed)
     }
 
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
@@ -193,6 +197,9 @@ impl Report {
                 cell("p99"),
                 cell("max")
             );
+        }
+        if let Some(crash) = &self.crash {
+            crash.print();
         }
         if let Some(ratio) = self.fanout_p99_vs_baseline {
             println!("{:<22}{ratio:.2} x the bare server's", "fan-out p99");

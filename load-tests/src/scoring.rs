@@ -18,11 +18,12 @@ use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::baseline;
-use crate::client::{Client, Connector, MAX_CONNECTING, send_home};
-use crate::facilitator::{self, Command, Desk, Heard};
+use crate::client::{Client, Connector, MAX_CONNECTING, is_disconnect, send_home};
+use crate::crash::{self, NotBack, Outage};
+use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
 use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
 use crate::report::{Latency, Problems, Report, progress_bar};
-use crate::server::{Target, TargetArgs};
+use crate::server::{ServerProcess, Target, TargetArgs};
 use crate::windows::Windows;
 
 /// Longest pause before a facilitator starts the next round.
@@ -65,6 +66,16 @@ pub struct Args {
     /// server's too, with `--baseline`), for `scripts/profile-fanout`.
     #[arg(long)]
     pub windows: Option<PathBuf>,
+    /// Kill the spawned server (SIGKILL) in the middle of this round, once half of each room
+    /// has scored it, and start it again on the same port and data folder. Every phone comes
+    /// back as the web client does (backoff with jitter, then `join` with its resume token)
+    /// and sends again what was not answered; the run fails if any comes back as someone else.
+    #[arg(long, requires = "spawn_server", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub crash_at_round: Option<u32>,
+    /// Play the whole run this many times, one after another (a server of its own each), and
+    /// pool the figures.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub trials: u64,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -84,6 +95,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if args.think_min_ms > args.think_ms {
         bail!("--think-min-ms is more than --think-ms");
     }
+    if args.crash_at_round.is_some_and(|round| round > args.rounds) {
+        bail!("--crash-at-round is past the last round (--rounds)");
+    }
     let bare_shape = args.baseline.then(|| baseline::Args {
         hall: args.hall.clone(),
         rounds: args.rounds,
@@ -95,7 +109,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         Some(shape) if !args.baseline_after => Some(baseline::run(shape).await.context("the baseline run")?),
         _ => None,
     };
-    let target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
+    let mut target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
     if let (Some(windows), Some(process)) = (&windows, &target.process) {
         windows.process("lapp", process.pid());
@@ -108,9 +122,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     for room in 0..args.hall.rooms {
         let created = target.api.create_scoring_session(&format!("Load room {room}"), args.rounds).await?;
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
-        let (client, _welcome) = connector.join(join).await.context("the facilitator could not join")?;
+        let (client, _welcome) =
+            connector.join(join.clone()).await.context("the facilitator could not join")?;
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        tokio::spawn(facilitate(room, client, commands_rx, Arc::clone(&barrier), events_tx.clone()));
+        let rejoin = args.crash_at_round.map(|_| Rejoin { connector: Arc::clone(&connector), join });
+        let barrier = Arc::clone(&barrier);
+        tokio::spawn(facilitate(room, client, commands_rx, barrier, rejoin, events_tx.clone()));
         rooms.push(Room::new(created.code, created.key, commands));
     }
 
@@ -125,6 +142,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 index,
                 code: state.code,
                 churns: index < churners,
+                comes_back: args.crash_at_round.is_some(),
                 think: Duration::from_millis(args.think_min_ms)..=Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
@@ -141,7 +159,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let bar = progress_bar(clients * (2 + u64::from(args.rounds)));
     let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.windows = windows;
-    conductor.play(args.rounds).await?;
+    conductor.crash_at = args.crash_at_round;
+    conductor.play(args.rounds, target.process.as_mut()).await?;
 
     send_home(&mut participants, &stop).await;
     let exports = conductor.fetch_exports(&target).await?;
@@ -152,6 +171,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     report.rounds = args.rounds;
     report.churn = args.churn;
     conductor.check(&exports, args.rounds, &mut report);
+    if let (Some(outage), Some(round)) = (&conductor.outage, args.crash_at_round) {
+        report.crash = Some(outage.figures(format!("round {round}")));
+    }
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
     if let Some(process) = &target.process {
@@ -193,7 +215,22 @@ enum Happened {
         refused: Option<(ErrorCode, String)>,
     },
     FacilitatorLost(String),
+    /// The facilitator connected again after the crash.
+    FacilitatorBack,
     Leaderboard(BoardSeen),
+    /// A participant got its `welcome` after the crash, at `at`, after `tries` tries.
+    Back {
+        at: Instant,
+        tries: u32,
+    },
+    /// A participant did not come back as itself.
+    NotBack(NotBack),
+    /// A request unanswered at the crash: whether the `welcome` showed it stored, and
+    /// whether it was sent again.
+    Unanswered {
+        stored: bool,
+        resent: bool,
+    },
 }
 
 struct AckedScore {
@@ -222,14 +259,16 @@ async fn facilitate(
     client: Client,
     commands: mpsc::UnboundedReceiver<Command>,
     barrier: Arc<Barrier>,
+    rejoin: Option<Rejoin>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     // A send fails only once the conductor has gone, and then nobody is listening.
     let report = |what| drop(events.send(Event { room, what }));
     let mut progress: Option<(Option<u32>, u32)> = None;
-    facilitator::facilitate(client, commands, barrier, |heard| match heard {
+    facilitator::facilitate(client, commands, barrier, rejoin, |heard| match heard {
         Heard::Answered { sent_at, refused } => report(Happened::FacilitatorAnswered { sent_at, refused }),
         Heard::Lost(error) => report(Happened::FacilitatorLost(error)),
+        Heard::Back => report(Happened::FacilitatorBack),
         Heard::Frame(ServerMsg::Error { code, message, .. }, _) => {
             report(Happened::ServerError(code, message))
         }
@@ -260,6 +299,8 @@ struct Participant {
     code: JoinCode,
     /// Drops the connection after every hand and resumes.
     churns: bool,
+    /// Comes back when its connection ends, as the web client does (a run with a crash).
+    comes_back: bool,
     think: RangeInclusive<Duration>,
     connector: Arc<Connector>,
     gate: Arc<Semaphore>,
@@ -305,6 +346,7 @@ impl Participant {
             resume: welcome.resume.context("a participant's welcome has a resume token")?,
             requests: Requests::new(),
             to_score: None,
+            held_round: 0,
         };
         // Frames are polled first and the stop signal last, registered once, as the baseline's
         // listeners do: a hall waiting on one signal should not queue up on it for every frame.
@@ -319,31 +361,32 @@ impl Participant {
             {
                 thinking.as_mut().reset(to_score.at);
             }
-            tokio::select! {
+            let step = tokio::select! {
                 biased;
-                received = client.recv_timed() => {
-                    let (msg, at) = received?;
-                    match self.take(&mut seat, &mut client, msg, at).await? {
-                        Step::Stay => {}
-                        Step::Churn(hand) => {
-                            // Gone first, as a phone losing its network is, then back.
-                            drop(client);
-                            let resumed;
-                            (client, resumed) = self.resume(&seat, &hand).await?;
-                            self.hold(&mut seat, resumed, at);
-                        }
-                        Step::Leave => break,
-                    }
-                }
+                received = client.recv_timed() => match received {
+                    Ok((msg, at)) => self.take(&mut seat, &mut client, msg, at).await,
+                    Err(err) => Err(err),
+                },
                 () = &mut thinking, if seat.to_score.is_some() => {
-                    if let Some(ToScore { round, card, .. }) = seat.to_score.take() {
-                        let score = Score::new(rand::random_range(Score::MIN..=Score::MAX))
-                            .context("a score from 1 to 5")?;
-                        let msg = ClientMsg::CardScore { round, card, score };
-                        seat.requests.send(&mut client, msg, Pending::Score { round, card, score }).await?;
-                    }
+                    self.score(&mut seat, &mut client).await.map(|()| Step::Stay)
                 }
-                _ = &mut stopped => break,
+                _ = &mut stopped => Ok(Step::Leave),
+            };
+            match step {
+                Ok(Step::Stay) => {}
+                Ok(Step::Churn(hand, at)) => {
+                    // Gone first, as a phone losing its network is, then back.
+                    drop(client);
+                    let resumed;
+                    (client, resumed) = self.resume(&seat, &hand).await?;
+                    self.hold(&mut seat, resumed, at);
+                }
+                Ok(Step::Leave) => break,
+                Err(err) if self.comes_back && is_disconnect(&err) => {
+                    drop(client);
+                    client = self.come_back(&mut seat).await?;
+                }
+                Err(err) => return Err(err),
             }
         }
         client.close().await;
@@ -367,7 +410,7 @@ impl Participant {
             ServerMsg::Hand(hand) => {
                 self.report(Happened::Hand(at));
                 if self.churns {
-                    return Ok(Step::Churn(hand));
+                    return Ok(Step::Churn(hand, at));
                 }
                 self.hold(seat, hand, at);
             }
@@ -401,6 +444,7 @@ impl Participant {
     /// Takes a hand received at `at`: its card is scored after a moment's thought; no card
     /// means this round is sat out.
     fn hold(&self, seat: &mut Seat, hand: Hand, at: Instant) {
+        seat.held_round = hand.round;
         match hand.card {
             Some(card) => {
                 let at = tokio::time::Instant::from_std(at) + rand::random_range(self.think.clone());
@@ -408,6 +452,60 @@ impl Participant {
             }
             None => self.report(Happened::RoundDone(None)),
         }
+    }
+
+    /// Scores the card in hand, now that the thought is over.
+    async fn score(&self, seat: &mut Seat, client: &mut Client) -> anyhow::Result<()> {
+        let Some(ToScore { round, card, .. }) = seat.to_score.take() else { return Ok(()) };
+        let score = Score::new(rand::random_range(Score::MIN..=Score::MAX)).context("a score from 1 to 5")?;
+        let msg = ClientMsg::CardScore { round, card, score };
+        seat.requests.send(client, msg, Pending::Score { round, card, score }).await
+    }
+
+    /// Comes back after the connection ended (the server crashed), as the web client does;
+    /// takes in the hand the `welcome` shows and sends again the request left unanswered.
+    /// Fails, after telling the conductor why, if the participant does not come back as itself.
+    async fn come_back(&self, seat: &mut Seat) -> anyhow::Result<Client> {
+        let join = self.join(Some(seat.resume.clone()));
+        let back = match crash::come_back(&self.connector, join, seat.pid).await {
+            Ok(back) => back,
+            Err(why) => {
+                self.report(Happened::NotBack(why.clone()));
+                bail!("{why}");
+            }
+        };
+        self.report(Happened::Back { at: back.at, tries: back.tries });
+        let mut client = back.client;
+        let hand = back.welcome.view.hand;
+        match &hand {
+            // A round's hand that never arrived before the crash: take it now.
+            Some(hand) if hand.round > seat.held_round && seat.requests.is_idle() => {
+                self.hold(seat, hand.clone(), back.at);
+            }
+            Some(shown) if shown.round == seat.held_round => {
+                let held = seat.to_score.as_ref().map(|to_score| to_score.card);
+                let shown_card = shown.card.as_ref().map(|card| card.id);
+                if held.is_some() && held != shown_card {
+                    let what =
+                        format!("after the crash, round {} shows {shown_card:?}, not {held:?}", shown.round);
+                    self.report(Happened::Violation(what));
+                }
+            }
+            _ => {}
+        }
+        if let Some(pending) = seat.requests.unanswered() {
+            let (msg, stored) = match &pending {
+                Pending::Write => (ClientMsg::CardWrite { text: card_text(self.room, self.index) }, false),
+                &Pending::Score { round, card, score } => {
+                    let stored =
+                        hand.as_ref().is_some_and(|hand| hand.round == round && hand.score == Some(score));
+                    (ClientMsg::CardScore { round, card, score }, stored)
+                }
+            };
+            self.report(Happened::Unanswered { stored, resent: true });
+            seat.requests.send(&mut client, msg, pending).await?;
+        }
+        Ok(client)
     }
 
     /// Comes back with the resume token and returns the hand the fresh `welcome` shows,
@@ -435,8 +533,8 @@ impl Participant {
 /// What a participant does after a frame.
 enum Step {
     Stay,
-    /// Drop the connection and resume, then take this hand.
-    Churn(Hand),
+    /// Drop the connection and resume, then take this hand, received at this instant.
+    Churn(Hand, Instant),
     /// The activity is over.
     Leave,
 }
@@ -448,6 +546,8 @@ struct Seat {
     requests: Requests<Pending>,
     /// The card in hand and when to score it.
     to_score: Option<ToScore>,
+    /// The round of the last hand taken (0 before the first).
+    held_round: u32,
 }
 
 struct ToScore {
@@ -541,6 +641,10 @@ struct Conductor {
     tally: Tally,
     leaderboard_lag: Latency,
     windows: Option<Windows>,
+    /// The round in whose middle the server is killed and started again.
+    crash_at: Option<u32>,
+    outage: Option<Outage>,
+    facilitators_back: usize,
 }
 
 impl Conductor {
@@ -558,10 +662,13 @@ impl Conductor {
             tally: Tally::new(),
             leaderboard_lag: Latency::new(),
             windows: None,
+            crash_at: None,
+            outage: None,
+            facilitators_back: 0,
         }
     }
 
-    async fn play(&mut self, rounds: u32) -> anyhow::Result<()> {
+    async fn play(&mut self, rounds: u32, mut server: Option<&mut ServerProcess>) -> anyhow::Result<()> {
         self.bar.set_message("joining");
         let everyone = self.participants_per_room;
         self.wait_for("every participant to join", |c| {
@@ -577,14 +684,14 @@ impl Conductor {
         .await?;
         for round in 1..=rounds {
             self.bar.set_message(format!("round {round} of {rounds}"));
-            self.play_round(round).await?;
+            self.play_round(round, server.as_deref_mut()).await?;
         }
         self.command_all(Command::PhaseNext).await?;
         self.bar.finish_and_clear();
         Ok(())
     }
 
-    async fn play_round(&mut self, round: u32) -> anyhow::Result<()> {
+    async fn play_round(&mut self, round: u32, server: Option<&mut ServerProcess>) -> anyhow::Result<()> {
         for room in &mut self.rooms {
             room.start_round();
         }
@@ -593,6 +700,14 @@ impl Conductor {
         // the last round's board would otherwise do, making every lag read nearly one tick.
         tokio::time::sleep(rand::random_range(Duration::ZERO..=GLANCE)).await;
         self.command_all(Command::PhaseNext).await?;
+        if self.crash_at == Some(round) {
+            let server = server.context("a crash needs a server this driver started (--spawn-server)")?;
+            self.wait_for(&format!("half of each room to score round {round}"), |c| {
+                c.rooms.iter().all(|room| room.done * 2 >= room.present())
+            })
+            .await?;
+            self.crash(server).await?;
+        }
         self.wait_for(&format!("every participant to score round {round}"), |c| {
             c.rooms.iter().all(|room| room.done >= room.present())
         })
@@ -625,6 +740,19 @@ impl Conductor {
             }
         }
         Ok(())
+    }
+
+    /// Kills the server and starts it again, then waits until every participant connected at
+    /// the kill, and every facilitator, has come back (or failed to).
+    async fn crash(&mut self, server: &mut ServerProcess) -> anyhow::Result<()> {
+        let phones = self.rooms.iter().map(Room::present).sum();
+        self.bar.set_message("crashed: coming back");
+        let restart = server.crash_and_restart().await?;
+        self.outage = Some(Outage::new(restart, phones));
+        self.wait_for("every phone to come back after the crash", |c| {
+            c.facilitators_back >= c.rooms.len() && c.outage.as_ref().is_some_and(Outage::settled)
+        })
+        .await
     }
 
     /// Takes in events until `done` holds or `deadline` passes.
@@ -720,6 +848,23 @@ impl Conduct for Conductor {
                 bail!("room {}: the facilitator's connection ended: {error}", room.code);
             }
             Happened::Leaderboard(seen) => room.boards.push(seen),
+            Happened::FacilitatorBack => self.facilitators_back += 1,
+            Happened::Back { at, tries } => {
+                if let Some(outage) = &mut self.outage {
+                    outage.returns.push((at, tries));
+                }
+            }
+            Happened::NotBack(why) => {
+                self.tally.problems.note(format!("room {}: a participant {why}", room.code));
+                if let Some(outage) = &mut self.outage {
+                    outage.not_back.push(why);
+                }
+            }
+            Happened::Unanswered { stored, resent } => {
+                if let Some(outage) = &mut self.outage {
+                    outage.unanswered(stored, resent);
+                }
+            }
         }
         Ok(())
     }

@@ -146,12 +146,69 @@ impl Api {
 /// A server process this driver started. Dropping it kills the process.
 pub struct ServerProcess {
     child: Child,
-    /// The baseline server stops when this closes, so it never outlives its driver.
+    /// The server stops when this closes (the baseline server always; `lapp` with
+    /// `--exit-with-stdin`), so it never outlives its driver, however the driver ends.
     _stdin: Option<ChildStdin>,
+    /// How a `lapp` was started, to start it again after a crash.
+    launch: Option<Launch>,
     _data_dir: Option<tempfile::TempDir>,
     peak_rss: Arc<AtomicU64>,
     cpu_ticks: Arc<AtomicU64>,
+    /// CPU ticks of the processes this one replaced after a crash.
+    earlier_ticks: u64,
     sampler: tokio::task::JoinHandle<()>,
+}
+
+/// A `lapp` command line: the same binary, port and data folder serve again after a crash.
+struct Launch {
+    binary: PathBuf,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    max_participants: usize,
+    /// Whether this `lapp` knows `--exit-with-stdin` (older builds, measured against, do not).
+    exit_with_stdin: bool,
+}
+
+impl Launch {
+    fn spawn(&self) -> anyhow::Result<(Child, Option<ChildStdin>)> {
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("--listen")
+            .arg(self.addr.to_string())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--max-participants")
+            .arg(self.max_participants.to_string())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null());
+        if self.exit_with_stdin {
+            command.arg("--exit-with-stdin").stdin(Stdio::piped());
+        } else {
+            command.stdin(Stdio::null());
+        }
+        let mut child =
+            command.spawn().with_context(|| format!("could not start {}", self.binary.display()))?;
+        let stdin = child.stdin.take();
+        Ok((child, stdin))
+    }
+}
+
+/// Whether `binary --help` lists `--exit-with-stdin`.
+fn knows_exit_with_stdin(binary: &Path) -> bool {
+    Command::new(binary)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains("--exit-with-stdin"))
+}
+
+/// When a crashed server was killed, started again, and answered `/healthz` again.
+#[derive(Debug, Clone, Copy)]
+pub struct Restart {
+    pub killed: Instant,
+    pub spawned: Instant,
+    pub healthy: Instant,
 }
 
 impl ServerProcess {
@@ -163,31 +220,78 @@ impl ServerProcess {
     ) -> anyhow::Result<(ServerProcess, SocketAddr)> {
         let data_dir = tempfile::tempdir().context("a temporary data folder")?;
         let addr = free_loopback_addr()?;
-        let child = Command::new(binary)
-            .arg("--listen")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(data_dir.path())
-            .arg("--max-participants")
-            .arg(max_participants.to_string())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("could not start {}", binary.display()))?;
-        let mut process = ServerProcess::watch(child, None, Some(data_dir));
+        let launch = Launch {
+            binary: binary.to_owned(),
+            addr,
+            data_dir: data_dir.path().to_owned(),
+            max_participants,
+            exit_with_stdin: knows_exit_with_stdin(binary),
+        };
+        if !launch.exit_with_stdin {
+            tracing::warn!(
+                "{} has no --exit-with-stdin: a killed driver leaves it running",
+                binary.display()
+            );
+        }
+        let (child, stdin) = launch.spawn()?;
+        let mut process = ServerProcess::watch(child, stdin, Some(data_dir));
         let api = Api::new(addr)?;
+        process.wait_until_healthy(&api, Duration::from_millis(50)).await?;
+        process.launch = Some(launch);
+        Ok((process, addr))
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and starts it again on the same port
+    /// and data folder; returns once it answers `/healthz`. A port still held for a moment
+    /// after the kill makes the new server exit at once; then it is started again, for up to
+    /// [`STARTUP_PATIENCE`].
+    pub async fn crash_and_restart(&mut self) -> anyhow::Result<Restart> {
+        let launch = self.launch.take().context("only a spawned lapp can be restarted")?;
+        self.sampler.abort();
+        self.earlier_ticks += self.cpu_ticks.swap(0, Ordering::Relaxed);
+        // `Child::kill` is SIGKILL on Unix: no shutdown, no flush, as in a crash.
+        self.child.kill().context("kill -9 the server")?;
+        let killed = Instant::now();
+        self.child.wait().context("reap the killed server")?;
+        let api = Api::new(launch.addr)?;
+        let started = Instant::now();
+        let restart = loop {
+            let (child, stdin) = launch.spawn()?;
+            let spawned = Instant::now();
+            self.child = child;
+            self._stdin = stdin;
+            self.sampler = tokio::spawn(sample(
+                self.child.id(),
+                Arc::clone(&self.peak_rss),
+                Arc::clone(&self.cpu_ticks),
+            ));
+            match self.wait_until_healthy(&api, Duration::from_millis(5)).await {
+                Ok(()) => break Restart { killed, spawned, healthy: Instant::now() },
+                Err(err) if started.elapsed() < STARTUP_PATIENCE && self.child.try_wait()?.is_some() => {
+                    tracing::warn!("the restarted server exited ({err:#}); starting it again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => return Err(err),
+            }
+        };
+        self.launch = Some(launch);
+        Ok(restart)
+    }
+
+    /// Polls `/healthz` every `every` until it answers; fails if the process exits or takes
+    /// longer than [`STARTUP_PATIENCE`].
+    async fn wait_until_healthy(&mut self, api: &Api, every: Duration) -> anyhow::Result<()> {
         let started = Instant::now();
         while !api.healthy().await {
-            if let Some(status) = process.child.try_wait()? {
-                bail!("{} exited at start ({status})", binary.display());
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the server exited at start ({status})");
             }
             if started.elapsed() > STARTUP_PATIENCE {
-                bail!("{} did not answer /healthz within {STARTUP_PATIENCE:?}", binary.display());
+                bail!("the server did not answer /healthz within {STARTUP_PATIENCE:?}");
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(every).await;
         }
-        Ok((process, addr))
+        Ok(())
     }
 
     /// Starts this executable's hidden `baseline-server` and reads the address it prints.
@@ -224,7 +328,16 @@ impl ServerProcess {
         let peak_rss = Arc::new(AtomicU64::new(0));
         let cpu_ticks = Arc::new(AtomicU64::new(0));
         let sampler = tokio::spawn(sample(pid, Arc::clone(&peak_rss), Arc::clone(&cpu_ticks)));
-        ServerProcess { child, _stdin: stdin, _data_dir: data_dir, peak_rss, cpu_ticks, sampler }
+        ServerProcess {
+            child,
+            _stdin: stdin,
+            launch: None,
+            _data_dir: data_dir,
+            peak_rss,
+            cpu_ticks,
+            earlier_ticks: 0,
+            sampler,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -242,10 +355,11 @@ impl ServerProcess {
         self.peak_rss.fetch_max(now, Ordering::Relaxed).max(now)
     }
 
-    /// User and system CPU time the process has used so far, in seconds.
+    /// User and system CPU time the process (and those it replaced after a crash) has used
+    /// so far, in seconds.
     pub fn cpu_seconds(&self) -> f64 {
         let ticks = cpu_ticks(self.child.id()).unwrap_or_else(|| self.cpu_ticks.load(Ordering::Relaxed));
-        ticks as f64 / CLOCK_TICKS_PER_SECOND
+        (self.earlier_ticks + ticks) as f64 / CLOCK_TICKS_PER_SECOND
     }
 }
 
