@@ -246,14 +246,13 @@ async fn create_session(
 /// The session named in the path, if the request carries its key as `Bearer`.
 fn authorized(
     state: &AppState,
+    address: IpAddr,
     code: &str,
     headers: &HeaderMap,
 ) -> Result<(JoinCode, SessionHandle), ApiError> {
-    let not_found =
-        || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"));
-    let code: JoinCode = code.parse().map_err(|_| not_found())?;
-    let handle = state.registry.get(&code).map(|entry| entry.value().clone()).ok_or_else(not_found)?;
+    let (code, handle) = find_session(state, address, code)?;
     if !handle.key_matches(bearer(headers).unwrap_or("")) {
+        failed_lookup(state, address);
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -270,11 +269,13 @@ struct ExportQuery {
 
 async fn export_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(query): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (code, handle) = authorized(&state, &code, &headers)?;
+    let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
+    let (code, handle) = authorized(&state, peer, &code, &headers)?;
     let unavailable = || {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, "the session is not available")
     };
@@ -321,29 +322,48 @@ async fn session_summary(
     headers: HeaderMap,
 ) -> Result<Json<SessionSummary>, ApiError> {
     let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let limit = match state.limits.limits_address(peer) {
-        true => state.limits.failed_joins_per_address_per_minute,
-        false => u32::MAX,
-    };
-    let minute = std::time::Duration::from_secs(60);
-    if state.failed_joins.exceeded(peer, limit, minute) {
+    let (_, handle) = find_session(&state, peer, &code)?;
+    Ok(Json(handle.summary().clone()))
+}
+
+/// The session of `code`, for a request from `address`. An unknown code counts as a failed
+/// join of the address, whichever way it was asked (a `join`, the title, the QR code, an
+/// export), so no way of learning whether a code exists is unlimited; past the limit every
+/// lookup from the address is refused for the rest of the minute.
+pub fn find_session(
+    state: &AppState,
+    address: IpAddr,
+    code: &str,
+) -> Result<(JoinCode, SessionHandle), ApiError> {
+    let (limit, minute) = failed_join_limit(state, address);
+    if state.failed_joins.exceeded(address, limit, minute) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
             "too many failed joins; wait a minute",
         ));
     }
-    let handle =
-        code.parse::<JoinCode>().ok().and_then(|code| state.registry.get(&code).map(|e| e.value().clone()));
-    let Some(handle) = handle else {
-        state.failed_joins.allow(peer, limit, minute);
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownSession,
-            format!("no session {code:?}"),
-        ));
+    code.parse::<JoinCode>()
+        .ok()
+        .and_then(|code| Some((code, state.registry.get(&code)?.value().clone())))
+        .ok_or_else(|| {
+            failed_lookup(state, address);
+            ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"))
+        })
+}
+
+/// Counts a failed join (an unknown code, a wrong key) against `address`.
+pub fn failed_lookup(state: &AppState, address: IpAddr) {
+    let (limit, minute) = failed_join_limit(state, address);
+    state.failed_joins.allow(address, limit, minute);
+}
+
+fn failed_join_limit(state: &AppState, address: IpAddr) -> (u32, std::time::Duration) {
+    let limit = match state.limits.limits_address(address) {
+        true => state.limits.failed_joins_per_address_per_minute,
+        false => u32::MAX,
     };
-    Ok(Json(handle.summary().clone()))
+    (limit, std::time::Duration::from_secs(60))
 }
 
 /// The `Bearer` credential of a request, if it has one.
@@ -369,10 +389,12 @@ async fn about(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 async fn delete_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let (code, handle) = authorized(&state, &code, &headers)?;
+    let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
+    let (code, handle) = authorized(&state, peer, &code, &headers)?;
     crate::delete_session(&state, code, &handle).await.map_err(|err| {
         tracing::error!(%err, %code, "could not delete a session");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not delete the session")

@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::extract::{Path as UrlPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lapp_protocol::JoinCode;
 
 use crate::AppState;
 
@@ -83,16 +84,19 @@ fn mime_type(path: &str) -> &'static str {
     }
 }
 
-/// The participant join link as a QR code, for the screen and the facilitator.
+/// The participant join link as a QR code, for the screen and the facilitator. An unknown
+/// code counts as a failed join of the address, as every lookup of a code does.
 pub async fn qr(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     UrlPath(code): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Ok(code) = code.parse::<JoinCode>() else { return StatusCode::NOT_FOUND.into_response() };
-    if !state.registry.contains_key(&code) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+    let peer = crate::http::client_address(&state.trusted_proxies, peer.ip(), &headers);
+    let code = match crate::http::find_session(&state, peer, &code) {
+        Ok((code, _)) => code,
+        Err(refused) => return refused.into_response(),
+    };
     let link = format!("{}/j/{code}", crate::http::base_url(&state, &headers));
     let Ok(qr) = qrcode::QrCode::new(link.as_bytes()) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

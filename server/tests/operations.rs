@@ -224,3 +224,77 @@ async fn the_server_ends_with_its_standard_input() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_code_guesses_are_stopped_at_the_limit_whichever_way_they_ask() {
+    // Loopback counted, as any address on the internet is.
+    let limits = Limits { limit_loopback: true, ..Limits::default() };
+    let allowed = limits.failed_joins_per_address_per_minute as usize;
+    let server = TestServer::start_with(limits).await;
+    let real = server.scoring_session(1).await;
+    let http = reqwest::Client::new();
+    let mut socket = server.connect().await;
+    let mut told = 0;
+    for guess in 0..1_000u32 {
+        let code = format!("{:06}", 999_999 - guess);
+        if code == real.code.to_string() {
+            continue;
+        }
+        let answer = match guess % 5 {
+            0 => http
+                .get(server.url(&format!("/api/sessions/{code}/qr.svg")))
+                .send()
+                .await
+                .expect("GET")
+                .status()
+                .as_u16(),
+            1 => http
+                .get(server.url(&format!("/api/sessions/{code}")))
+                .send()
+                .await
+                .expect("GET")
+                .status()
+                .as_u16(),
+            2 => http
+                .get(server.url(&format!("/api/sessions/{code}/export")))
+                .bearer_auth("00000000000000000000000000000000")
+                .send()
+                .await
+                .expect("GET")
+                .status()
+                .as_u16(),
+            3 => http
+                .delete(server.url(&format!("/api/sessions/{code}")))
+                .send()
+                .await
+                .expect("DELETE")
+                .status()
+                .as_u16(),
+            _ => match socket.join(Join::new(code.parse().expect("six digits"), Role::Participant)).await {
+                Err((lapp_protocol::ErrorCode::UnknownSession, _)) => 404,
+                Err((lapp_protocol::ErrorCode::RateLimited, _)) => 429,
+                other => panic!("a guessed join got {other:?}"),
+            },
+        };
+        match answer {
+            404 => told += 1,
+            429 => {}
+            other => panic!("guess {guess} got {other}"),
+        }
+        if guess % 5 == 4 {
+            // A connection may try again within its join deadline; a fresh one each round keeps
+            // this test clear of it.
+            socket = server.connect().await;
+        }
+    }
+    assert_eq!(told, allowed, "only the first {allowed} guesses learn anything");
+    // Once over the limit, even the right code tells nothing for the rest of the minute.
+    let status = http
+        .get(server.url(&format!("/api/sessions/{}/qr.svg", real.code)))
+        .send()
+        .await
+        .expect("GET")
+        .status();
+    assert_eq!(status.as_u16(), 429);
+    server.shut_down().await;
+}
