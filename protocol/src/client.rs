@@ -110,6 +110,8 @@ pub enum ClientMsg {
     },
     #[serde(rename = "agenda.set")]
     AgendaSet { agenda: Vec<AgendaItem> },
+    #[serde(rename = "session.lock")]
+    SessionLock { locked: bool },
     #[serde(rename = "phase.next")]
     PhaseNext {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,7 +145,7 @@ pub enum ClientMsg {
 }
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
-pub const CLIENT_TYPES: [&str; 17] = [
+pub const CLIENT_TYPES: [&str; 18] = [
     "join",
     "card.write",
     "card.score",
@@ -154,6 +156,7 @@ pub const CLIENT_TYPES: [&str; 17] = [
     "activity.start",
     "activity.reset",
     "agenda.set",
+    "session.lock",
     "phase.next",
     "phase.back",
     "timer.set",
@@ -177,6 +180,7 @@ impl ClientMsg {
             ClientMsg::ActivityStart { .. } => "activity.start",
             ClientMsg::ActivityReset { .. } => "activity.reset",
             ClientMsg::AgendaSet { .. } => "agenda.set",
+            ClientMsg::SessionLock { .. } => "session.lock",
             ClientMsg::PhaseNext { .. } => "phase.next",
             ClientMsg::PhaseBack { .. } => "phase.back",
             ClientMsg::TimerSet { .. } => "timer.set",

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     TextTooLong,
     UnknownItem,
     SessionFull,
+    /// A new participant's `join` while the facilitator has closed the session to newcomers.
+    Locked,
     /// A request's `from` no longer matches the session: someone (another click, another tab,
     /// the timer) moved it first.
     Stale,
@@ -31,7 +33,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order they are declared.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -49,6 +51,7 @@ impl ErrorCode {
         ErrorCode::TextTooLong,
         ErrorCode::UnknownItem,
         ErrorCode::SessionFull,
+        ErrorCode::Locked,
         ErrorCode::Stale,
         ErrorCode::Internal,
     ];
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::UnknownItem => "unknown_item",
             ErrorCode::SessionFull => "session_full",
+            ErrorCode::Locked => "locked",
             ErrorCode::Stale => "stale",
             ErrorCode::Internal => "internal",
         }

@@ -43,6 +43,8 @@ pub enum ServerMsg {
     },
     #[serde(rename = "feed")]
     Feed { notes: Vec<FeedNote> },
+    #[serde(rename = "lock")]
+    Lock { locked: bool },
     #[serde(rename = "reveal")]
     Reveal(Reveal),
     #[serde(rename = "ack")]
@@ -65,7 +67,7 @@ pub enum ServerMsg {
 }
 
 /// The wire `type` of every server frame.
-pub const SERVER_TYPES: [&str; 15] = [
+pub const SERVER_TYPES: [&str; 16] = [
     "welcome",
     "activity",
     "mine",
@@ -77,6 +79,7 @@ pub const SERVER_TYPES: [&str; 15] = [
     "poster",
     "agenda",
     "feed",
+    "lock",
     "reveal",
     "ack",
     "error",
@@ -106,6 +109,7 @@ impl ServerMsg {
             ServerMsg::Poster { .. } => "poster",
             ServerMsg::Agenda { .. } => "agenda",
             ServerMsg::Feed { .. } => "feed",
+            ServerMsg::Lock { .. } => "lock",
             ServerMsg::Reveal(_) => "reveal",
             ServerMsg::Ack { .. } => "ack",
             ServerMsg::Error { .. } => "error",
@@ -164,6 +168,9 @@ pub struct SessionInfo {
     /// The agenda items that have been started: they keep their place and settings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub started: Vec<u32>,
+    /// Closed to new participants (those who joined before still come back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locked: bool,
 }
 
 /// The present state for one role: whatever of these applies now. A client that renders

@@ -141,6 +141,10 @@ fn client_frames() {
         ClientFrame::new(Some(16), ClientMsg::NoteEdit { note: NoteId(4), text: "Better".into() }),
     );
     check_client(
+        json!({"type": "session.lock", "rid": 19, "locked": true}),
+        ClientFrame::new(Some(19), ClientMsg::SessionLock { locked: true }),
+    );
+    check_client(
         json!({"type": "note.delete", "rid": 17, "note": "n4"}),
         ClientFrame::new(Some(17), ClientMsg::NoteDelete { note: NoteId(4) }),
     );
@@ -198,6 +202,7 @@ fn server_frames() {
                 current: Some(0),
                 language: Language::Bokmal,
                 started: vec![0],
+                locked: false,
             },
             view: View {
                 activity: Some(activity.clone()),
@@ -401,6 +406,7 @@ fn server_frames() {
         json!({"type": "error", "code": "bad_json", "message": "?"}),
     );
     check_server(ServerMsg::Pong {}, json!({"type": "pong"}));
+    check_server(ServerMsg::Lock { locked: true }, json!({"type": "lock", "locked": true}));
     check_server(
         ServerMsg::Progress(Progress {
             phase: Phase::Level,

@@ -55,8 +55,8 @@ pub enum ToActor {
         rid: Option<u64>,
         join: Join,
         outbox: Outbox,
-        /// Answered with whether the join was taken.
-        joined: oneshot::Sender<bool>,
+        /// Answered when the join was taken, or with the code it was refused with.
+        joined: oneshot::Sender<Result<(), ErrorCode>>,
     },
     Request {
         conn: ConnId,
@@ -325,12 +325,12 @@ impl Actor {
         join: &Join,
         outbox: Outbox,
         received: Instant,
-    ) -> bool {
+    ) -> Result<(), ErrorCode> {
         let admitted = match self.session.admit(join, self.limits.max_participants, &mut self.rng) {
             Ok(admitted) => admitted,
             Err(refusal) => {
                 outbox.send(encode(&ServerMsg::error(rid, refusal.code, refusal.message)).bytes);
-                return false;
+                return Err(refusal.code);
             }
         };
         if let Some(event) = admitted.event {
@@ -357,7 +357,7 @@ impl Actor {
         self.conns.insert(conn, Conn { role: admitted.role, pid: admitted.pid, outbox });
         self.emit(Target::Conn(conn), &encode(&welcome));
         self.answered.push((conn, rid, received));
-        true
+        Ok(())
     }
 
     fn welcome(&self, role: Role, pid: Option<Pid>, resume: Option<Secret>) -> ServerMsg {
@@ -499,6 +499,9 @@ impl Actor {
                 self.progress_dirty = true;
             }
             SessionEvent::AgendaSet { .. } => self.share(Target::Everyone, Some(self.agenda_frame())),
+            SessionEvent::LockSet { locked } => {
+                self.share(Target::Everyone, Some(ServerMsg::Lock { locked: *locked }))
+            }
             SessionEvent::TimerSet { .. } => self.share(Target::Everyone, activity(&self.session)),
             SessionEvent::Scoring { event, .. } => match event {
                 ScoringEvent::WritingOpened => {

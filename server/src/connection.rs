@@ -192,10 +192,14 @@ async fn read_frames<R, E>(
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     continue;
                 }
-                if joined_rx.await == Ok(true) {
-                    membership = Some(Membership { session, conn });
-                } else {
-                    state.failed_joins.allow(peer, limit, minute);
+                match joined_rx.await {
+                    Ok(Ok(())) => membership = Some(Membership { session, conn }),
+                    // The right code of a session closed to newcomers is no guess: a hall behind
+                    // one address, arriving after the lock, must not lock out its own resumes.
+                    Ok(Err(ErrorCode::Locked)) => {}
+                    _ => {
+                        state.failed_joins.allow(peer, limit, minute);
+                    }
                 }
             }
             (msg, None) => {

@@ -60,6 +60,10 @@ pub enum SessionEvent {
     AgendaSet {
         agenda: Vec<AgendaItem>,
     },
+    /// Closed to new participants, or open again.
+    LockSet {
+        locked: bool,
+    },
     TimerSet {
         timer: Option<Timer>,
     },
@@ -134,6 +138,7 @@ pub struct Session {
     current: Option<usize>,
     activities: Vec<Option<Activity>>,
     timer: Option<Timer>,
+    locked: bool,
 }
 
 impl Session {
@@ -152,6 +157,7 @@ impl Session {
             current: None,
             activities,
             timer: None,
+            locked: false,
         }
     }
 
@@ -230,6 +236,12 @@ impl Session {
                         event: None,
                         resume: Some(secret),
                     });
+                }
+                if self.locked {
+                    return Err(Refusal::new(
+                        ErrorCode::Locked,
+                        "this session is closed to new participants",
+                    ));
                 }
                 if self.participants.len() >= max_participants {
                     return Err(Refusal::new(ErrorCode::SessionFull, "this session is full"));
@@ -351,6 +363,14 @@ impl Session {
                     Vec::new()
                 } else {
                     vec![SessionEvent::AgendaSet { agenda: agenda.clone() }]
+                })
+            }
+            ClientMsg::SessionLock { locked } => {
+                as_facilitator()?;
+                Ok(if *locked == self.locked {
+                    Vec::new()
+                } else {
+                    vec![SessionEvent::LockSet { locked: *locked }]
                 })
             }
             ClientMsg::PhaseNext { from } => {
@@ -552,6 +572,7 @@ impl Session {
                 self.agenda.clone_from(agenda);
                 self.activities.resize_with(agenda.len(), || None);
             }
+            SessionEvent::LockSet { locked } => self.locked = *locked,
             SessionEvent::TimerSet { timer } => self.timer = *timer,
             SessionEvent::Scoring { index, event } => {
                 if let Some(Some(Activity::Scoring(scoring))) = self.activities.get_mut(*index as usize) {
@@ -584,6 +605,7 @@ impl Session {
             current: self.current.map(|index| index as u32),
             language: self.language,
             started: self.started(),
+            locked: self.locked,
         }
     }
 
@@ -980,6 +1002,7 @@ mod tests {
         Note(usize),
         NoteEdit(usize, u32),
         NoteDelete(usize, u32),
+        Lock(bool),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -1002,6 +1025,7 @@ mod tests {
             2 => any::<usize>().prop_map(Step::Note),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteEdit(who, note)),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteDelete(who, note)),
+            1 => any::<bool>().prop_map(Step::Lock),
         ]
     }
 
@@ -1087,6 +1111,7 @@ mod tests {
                                 continue;
                             }
                             Step::Back => (facilitator, ClientMsg::PhaseBack { from: Some(live.position()) }),
+                            Step::Lock(locked) => (facilitator, ClientMsg::SessionLock { locked }),
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();

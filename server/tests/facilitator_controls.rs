@@ -389,3 +389,30 @@ async fn someone_who_arrived_in_the_round_undone_is_dealt_into_the_round_reopene
     assert_eq!(hand.score, None);
     server.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_session_keeps_newcomers_out_and_lets_its_people_back() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(2).await;
+    let code = created.code;
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
+    let (mut screen, _) = server.join(code, Role::Screen, None, None).await;
+    let (kari, welcome) = server.join(code, Role::Participant, Some("Kari"), None).await;
+    drop(kari);
+    assert!(facilitator.request(ClientMsg::SessionLock { locked: true }).await.is_ok());
+    screen.until(|msg| matches!(msg, ServerMsg::Lock { locked: true }).then_some(())).await;
+
+    let mut stranger = server.connect().await;
+    let refused = stranger.join(lapp_protocol::Join::new(code, Role::Participant)).await;
+    assert_eq!(refused.map(|_| ()).map_err(|err| err.0), Err(ErrorCode::Locked));
+    let (_, back) = server.resume(code, &welcome).await;
+    assert_eq!(back.you.pid, welcome.you.pid, "a participant from before comes back while locked");
+    assert!(back.session.locked, "the welcome says the session is locked");
+
+    assert!(facilitator.request(ClientMsg::SessionLock { locked: false }).await.is_ok());
+    let (_, newcomer) = server.join(code, Role::Participant, Some("Ola"), None).await;
+    assert!(newcomer.you.pid.is_some() && !newcomer.session.locked);
+    let refused = screen.request(ClientMsg::SessionLock { locked: true }).await;
+    assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::Forbidden), "only facilitators lock");
+    server.shut_down().await;
+}
