@@ -112,6 +112,15 @@ pub enum ClientMsg {
     AgendaSet { agenda: Vec<AgendaItem> },
     #[serde(rename = "session.lock")]
     SessionLock { locked: bool },
+    /// Removes the author of `card` or `note` (of the current activity): facilitators never
+    /// learn who wrote what, so they name the writing, not the person.
+    #[serde(rename = "participant.remove")]
+    ParticipantRemove {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<CardId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<NoteId>,
+    },
     #[serde(rename = "phase.next")]
     PhaseNext {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,7 +154,7 @@ pub enum ClientMsg {
 }
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
-pub const CLIENT_TYPES: [&str; 18] = [
+pub const CLIENT_TYPES: [&str; 19] = [
     "join",
     "card.write",
     "card.score",
@@ -157,6 +166,7 @@ pub const CLIENT_TYPES: [&str; 18] = [
     "activity.reset",
     "agenda.set",
     "session.lock",
+    "participant.remove",
     "phase.next",
     "phase.back",
     "timer.set",
@@ -181,6 +191,7 @@ impl ClientMsg {
             ClientMsg::ActivityReset { .. } => "activity.reset",
             ClientMsg::AgendaSet { .. } => "agenda.set",
             ClientMsg::SessionLock { .. } => "session.lock",
+            ClientMsg::ParticipantRemove { .. } => "participant.remove",
             ClientMsg::PhaseNext { .. } => "phase.next",
             ClientMsg::PhaseBack { .. } => "phase.back",
             ClientMsg::TimerSet { .. } => "timer.set",
@@ -294,6 +305,7 @@ fn check_fields_with_own_codes(
             id_field("card", card_id)
         }
         "card.hide" => id_field("card", card_id),
+        "participant.remove" => id_field("card", card_id).and_then(|()| id_field("note", note_id)),
         "note.star" | "note.hide" | "note.edit" | "note.delete" => id_field("note", note_id),
         _ => Ok(()),
     }

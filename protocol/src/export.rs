@@ -23,6 +23,9 @@ pub struct ExportParticipant {
     pub pid: Pid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// Removed by a facilitator: their cards and notes are hidden.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -499,6 +499,14 @@ impl Actor {
                 self.progress_dirty = true;
             }
             SessionEvent::AgendaSet { .. } => self.share(Target::Everyone, Some(self.agenda_frame())),
+            SessionEvent::ParticipantRemoved { pid } => {
+                // Their phone is closed and cannot come back: the token no longer works.
+                if let Some(conn) = self.by_pid.remove(pid).and_then(|conn| self.conns.remove(&conn)) {
+                    conn.outbox.close(close::REMOVED);
+                }
+                self.present_stale = true;
+                self.progress_dirty = true;
+            }
             SessionEvent::LockSet { locked } => {
                 self.share(Target::Everyone, Some(ServerMsg::Lock { locked: *locked }))
             }

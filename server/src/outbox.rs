@@ -26,6 +26,8 @@ pub mod close {
     pub const REPLACED: u16 = 4002;
     pub const SESSION_DELETED: u16 = 4003;
     pub const TOO_SLOW: u16 = 4004;
+    /// A facilitator removed this participant; their resume token no longer works.
+    pub const REMOVED: u16 = 4005;
 }
 
 /// Ends a connection once, with the first close code asked for. Cancelled by the server's

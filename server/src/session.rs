@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
-    ActivityExport, ActivityInfo, AgendaItem, CardExport, ClientMsg, ErrorCode, Expected, ExportParticipant,
-    FeedNote, GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member, NoteExport,
-    NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport, SessionExport, SessionInfo, View,
-    validate_agenda,
+    ActivityExport, ActivityInfo, AgendaItem, CardExport, CardId, ClientMsg, ErrorCode, Expected,
+    ExportParticipant, FeedNote, GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member,
+    NoteExport, NoteId, NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport,
+    SessionExport, SessionInfo, View, validate_agenda,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,11 @@ pub enum SessionEvent {
     AgendaSet {
         agenda: Vec<AgendaItem>,
     },
+    /// A facilitator removed this participant: their resume token stops working (their cards
+    /// and notes are hidden by the events stored with this one).
+    ParticipantRemoved {
+        pid: Pid,
+    },
     /// Closed to new participants, or open again.
     LockSet {
         locked: bool,
@@ -90,6 +95,7 @@ pub struct Participant {
     pub name: Option<String>,
     pub zone: Option<String>,
     resume: SecretHash,
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,6 +371,10 @@ impl Session {
                     vec![SessionEvent::AgendaSet { agenda: agenda.clone() }]
                 })
             }
+            ClientMsg::ParticipantRemove { card, note } => {
+                as_facilitator()?;
+                self.remove_author(*card, *note)
+            }
             ClientMsg::SessionLock { locked } => {
                 as_facilitator()?;
                 Ok(if *locked == self.locked {
@@ -434,6 +444,52 @@ impl Session {
     /// The agenda items that have been started.
     pub fn started(&self) -> Vec<u32> {
         (0..self.activities.len() as u32).filter(|&index| self.activities[index as usize].is_some()).collect()
+    }
+
+    /// Removes the author of a card or note of the current activity, and hides everything they
+    /// wrote in every activity: a hidden card leaves every hand, a hidden note every group.
+    fn remove_author(
+        &self,
+        card: Option<CardId>,
+        note: Option<NoteId>,
+    ) -> Result<Vec<SessionEvent>, Refusal> {
+        let author = match (card, note) {
+            (Some(card), None) => {
+                self.scoring().and_then(|(_, scoring)| scoring.card(card)).map(|card| card.author)
+            }
+            (None, Some(note)) => {
+                self.grouping().and_then(|(_, grouping)| grouping.note(note)).map(|note| note.author)
+            }
+            _ => return Err(Refusal::new(ErrorCode::BadJson, "name exactly one of card or note")),
+        };
+        let pid = author.ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, "no such card or note here"))?;
+        if self.participant(pid).is_none_or(|participant| participant.removed) {
+            return Err(Refusal::new(ErrorCode::UnknownItem, "its author has already been removed"));
+        }
+        let mut events = vec![SessionEvent::ParticipantRemoved { pid }];
+        for (index, activity) in self.activities.iter().enumerate() {
+            let index = index as u32;
+            match activity {
+                Some(Activity::Scoring(scoring)) => {
+                    if let Some(card) = scoring.mine(pid).filter(|card| !card.hidden) {
+                        events.push(SessionEvent::Scoring {
+                            index,
+                            event: ScoringEvent::CardHidden { card: card.id, hidden: true },
+                        });
+                    }
+                }
+                Some(Activity::Grouping(grouping)) => {
+                    for note in grouping.notes().iter().filter(|note| note.author == pid && !note.gone()) {
+                        events.push(SessionEvent::Grouping {
+                            index,
+                            event: GroupingEvent::NoteHidden { note: note.id, hidden: true },
+                        });
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(events)
     }
 
     /// Where the session is now, as a request's `from` would name it.
@@ -548,6 +604,7 @@ impl Session {
                     name: name.clone(),
                     zone: zone.clone(),
                     resume: *resume,
+                    removed: false,
                 });
                 self.resume.insert(*resume, *pid);
             }
@@ -571,6 +628,14 @@ impl Session {
             SessionEvent::AgendaSet { agenda } => {
                 self.agenda.clone_from(agenda);
                 self.activities.resize_with(agenda.len(), || None);
+            }
+            SessionEvent::ParticipantRemoved { pid } => {
+                if let Some(participant) =
+                    pid.index().checked_sub(1).and_then(|at| self.participants.get_mut(at))
+                {
+                    participant.removed = true;
+                    self.resume.remove(&participant.resume);
+                }
             }
             SessionEvent::LockSet { locked } => self.locked = *locked,
             SessionEvent::TimerSet { timer } => self.timer = *timer,
@@ -719,10 +784,12 @@ impl Session {
             level: group.level,
             id: group.id,
             label: labels::label(group.index, self.language),
+            // A removed participant's name leaves every group's screen.
             members: group
                 .members
                 .iter()
-                .map(|&pid| Member { pid, name: self.participant(pid).and_then(|p| p.name.clone()) })
+                .filter_map(|&pid| self.participant(pid).filter(|p| !p.removed).map(|p| (pid, p)))
+                .map(|(pid, participant)| Member { pid, name: participant.name.clone() })
                 .collect(),
             notes: grouping
                 .shown(group)
@@ -919,7 +986,11 @@ impl Session {
             participants: self
                 .participants
                 .iter()
-                .map(|participant| ExportParticipant { pid: participant.pid, zone: participant.zone.clone() })
+                .map(|participant| ExportParticipant {
+                    pid: participant.pid,
+                    zone: participant.zone.clone(),
+                    removed: participant.removed,
+                })
                 .collect(),
             activities,
         }
@@ -1003,6 +1074,7 @@ mod tests {
         NoteEdit(usize, u32),
         NoteDelete(usize, u32),
         Lock(bool),
+        Remove(u32),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -1026,6 +1098,7 @@ mod tests {
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteEdit(who, note)),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteDelete(who, note)),
             1 => any::<bool>().prop_map(Step::Lock),
+            1 => (1..12u32).prop_map(Step::Remove),
         ]
     }
 
@@ -1112,6 +1185,7 @@ mod tests {
                             }
                             Step::Back => (facilitator, ClientMsg::PhaseBack { from: Some(live.position()) }),
                             Step::Lock(locked) => (facilitator, ClientMsg::SessionLock { locked }),
+                            Step::Remove(card) => (facilitator, ClientMsg::ParticipantRemove { card: Some(CardId(card)), note: None }),
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();

@@ -416,3 +416,73 @@ async fn a_locked_session_keeps_newcomers_out_and_lets_its_people_back() {
     assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::Forbidden), "only facilitators lock");
     server.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() {
+    let server = TestServer::start().await;
+    let created = server.scoring_session(3).await;
+    let code = created.code;
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
+    let mut people = Vec::new();
+    for i in 0..5 {
+        people.push(server.join(code, Role::Participant, Some(&format!("P{i}")), None).await);
+    }
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    let mut cards = Vec::new();
+    for (i, (person, _)) in people.iter_mut().enumerate() {
+        let ack = person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.expect("written");
+        let ServerMsg::Ack { card: Some(card), .. } = ack else { panic!("no card in {ack:?}") };
+        cards.push(card);
+    }
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    // The facilitator removes the author of card 0 by naming the card, mid-round.
+    let offending = cards[0];
+    assert!(
+        facilitator.request(ClientMsg::ParticipantRemove { card: Some(offending), note: None }).await.is_ok()
+    );
+    let (removed, removed_welcome) = &mut people[0];
+    assert_eq!(removed.closed_with().await, 4005, "the removed phone is closed with 4005");
+    let mut again = server.connect().await;
+    let back = again
+        .join(lapp_protocol::Join {
+            resume: removed_welcome.resume.clone(),
+            ..lapp_protocol::Join::new(code, Role::Participant)
+        })
+        .await;
+    assert_eq!(back.map(|_| ()).map_err(|err| err.0), Err(ErrorCode::BadResume), "its token no longer works");
+    // Whoever held the card has an empty hand now, and no later round hands it out.
+    assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
+    for (person, _) in people.iter_mut().skip(1) {
+        let hand = person
+            .until(|msg| match msg {
+                ServerMsg::Hand(hand) if hand.round == 2 => Some(hand.clone()),
+                _ => None,
+            })
+            .await;
+        assert_ne!(hand.card.map(|card| card.id), Some(offending), "the removed card was handed out");
+    }
+    let export: Value = reqwest::Client::new()
+        .get(server.url(&format!("/api/sessions/{code}/export")))
+        .bearer_auth(&created.key)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(export["participants"][0]["removed"], json!(true));
+    let hidden: Vec<bool> = export["activities"][0]["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .map(|card| card["hidden"] == json!(true))
+        .collect();
+    assert_eq!(hidden, [true, false, false, false, false], "only the removed author's card is hidden");
+    // Naming a card whose author is gone already, or nothing, changes nothing.
+    let again = facilitator.request(ClientMsg::ParticipantRemove { card: Some(offending), note: None }).await;
+    assert_eq!(again.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
+    let neither = facilitator.request(ClientMsg::ParticipantRemove { card: None, note: None }).await;
+    assert_eq!(neither.map_err(|err| err.0).err(), Some(ErrorCode::BadJson));
+    server.shut_down().await;
+}

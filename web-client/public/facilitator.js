@@ -19,7 +19,7 @@ export function start(root, joinCode) {
   key = new URLSearchParams(location.hash.slice(1)).get('key');
   header([]);
   if (!key) return gone(root, 'forbidden');
-  for (const name of ['now', 'progress', 'board', 'agenda', 'boardTitle', 'feed']) part[name] = h(name === 'boardTitle' ? 'h2' : 'div', { id: name });
+  for (const name of ['now', 'progress', 'board', 'agenda', 'boardTitle', 'feed', 'lock']) part[name] = h(name === 'boardTitle' ? 'h2' : 'div', { id: name });
   const section = (titleKey, ...kids) => h('section', { class: 'panel', 'aria-labelledby': `${titleKey}h` }, h('h2', { id: `${titleKey}h`, t: titleKey }), kids);
   sock = follow(root, { code, role: 'facilitator', key }, { welcome: (w) => {
     Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, feed: new Map() });
@@ -46,6 +46,7 @@ function renderAll() {
   renderBoard();
   renderFeed();
   renderAgenda();
+  renderLock();
 }
 
 function frame(m, news) {
@@ -60,6 +61,10 @@ function frame(m, news) {
   if (m.type === 'poster') return renderBoard(S.poster = m.groups);
   if (m.type === 'feed') { feed(m.notes); renderBoard(); return renderFeed(); }
   if (m.type === 'agenda') return renderAgenda();
+  if (m.type === 'lock') { // from this tab's click or another's: said either way
+    say(`${t(m.locked ? 'nowLocked' : 'nowOpen')} ${t(m.locked ? 'lockedNote' : 'openNote')}`);
+    return renderLock();
+  }
   if (m.type === 'reveal') S.reveal = m.count ? m : null;
   if (m.type === 'error') flash.textContent = t(errKey(m.code));
   renderAll();
@@ -321,6 +326,7 @@ function invite() {
   return [
     h('div', { class: 'invite' }, h('img', { class: 'qr', src: `/api/sessions/${code}/qr.svg`, width: 160, height: 160, alt: ['qrAlt', { code }] }),
       h('p', { class: 'code-big' }, h('span', { class: 'sr', t: 'codeWord' }), code)),
+    part.lock,
     links.map(([labelKey, url], i) => {
       const input = h('input', { id: `l${i}`, readonly: true, value: url });
       return h('div', { class: 'copy' }, field(labelKey, input), h('button', { type: 'button', t: 'copy', 'aria-describedby': `l${i}`, onclick: async () => {
@@ -329,6 +335,20 @@ function invite() {
       } }));
     }),
   ];
+}
+
+// Closing the session to new participants; those already in still come back. The button is
+// not disabled while the answer comes (focus would fall off it); a click meanwhile does nothing.
+let locking = false;
+function renderLock() {
+  const locked = !!S.session.locked;
+  fill(part.lock, [h('p', { id: 'lockh', class: locked ? 'closed' : 'hint', t: locked ? 'lockedNote' : 'openNote' }),
+    h('button', { 'data-k': 'lock', 'aria-describedby': 'lockh', t: locked ? 'lockOpen' : 'lockClose', onclick: async () => {
+      if (locking) return;
+      locking = true;
+      await ask('session.lock', { locked: !locked });
+      locking = false;
+    } })]);
 }
 
 function data() {

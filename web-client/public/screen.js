@@ -13,6 +13,9 @@ let seen = new Set(); // cards already revealed, so only new ones arrive (lowest
 // rebuilt and its arrival never cut short.
 const live = h('div');
 const joined = h('p', { class: 'count' });
+// The join panel's heading: where to join, or, while the session is closed to new
+// participants, that it is (the QR code is dimmed then; those already in come back by it).
+const joinAt = h('h2', { id: 'jh' });
 // The poster's groups, a screenful a page: `cuts` are the index of each page's first group.
 const TURN_MS = 12000;
 const pages = { cuts: [0], at: 0, paused: matchMedia('(prefers-reduced-motion: reduce)').matches, timer: null };
@@ -23,7 +26,7 @@ export function start(root, code) {
   follow(root, { code, role: 'screen' }, {
     welcome(w) {
       Object.assign(S, { progress: w.view.progress, reveal: w.view.reveal, poster: w.view.poster });
-      fill(root, h('div', { class: 'stage' }, main, h('aside', { class: 'join', 'aria-labelledby': 'jh' }, h('h2', { id: 'jh', t: ['joinAt', { host: location.host }] }),
+      fill(root, h('div', { class: 'stage' }, main, h('aside', { class: 'join', 'aria-labelledby': 'jh' }, joinAt,
         h('p', { class: 'code-big' }, h('span', { class: 'sr', t: 'codeWord' }), code),
         h('img', { class: 'qr', src: `/api/sessions/${code}/qr.svg`, width: 240, height: 240, alt: ['qrAlt', { code }] }), joined)));
       render();
@@ -31,6 +34,7 @@ export function start(root, code) {
     frame(m, news) {
       if (news === 'activity') Object.assign(S, { reveal: null, poster: null });
       if (m.type === 'progress') return renderLive(S.progress = m);
+      if (m.type === 'lock') { renderJoin(); return layout(); }
       if (m.type === 'reveal') S.reveal = m.count ? m : null;
       if (m.type === 'poster') S.poster = m.groups;
       render();
@@ -52,11 +56,17 @@ export function start(root, code) {
           : [h('p', { class: 'big', t: `screen_${a.phase}` }), live],
     ]));
     renderLive();
+    renderJoin();
     layout();
     cycle();
   }
   onLang(() => S.session && render()); // the score labels' decimal comma, and every text's length, change
   addEventListener('resize', layout);
+}
+
+function renderJoin() {
+  tx(joinAt, S.session.locked ? ['closedNew'] : ['joinAt', { host: location.host }]);
+  joinAt.closest('.join')?.classList.toggle('locked', !!S.session.locked);
 }
 
 function renderLive() {

@@ -28,7 +28,7 @@ export function follow(root, opts, view, S) {
   let heard = 0;
   let retry;
   const pending = new Map();
-  const fatal = ['unknown_session', 'forbidden', 'session_full'];
+  const fatal = ['unknown_session', 'forbidden', 'session_full', 'locked']; // locked: a new participant, not one resuming
 
   function joinFrame() {
     const me = role === 'participant' && (saved(code) || {});
@@ -72,8 +72,10 @@ export function follow(root, opts, view, S) {
       else if (m.type === 'agenda') {
         Object.assign(S.session, { agenda: m.agenda, started: m.started || [] });
         view.frame(m);
-      }
-      else if (m.type !== 'pong') {
+      } else if (m.type === 'lock') {
+        S.session.locked = m.locked;
+        view.frame(m);
+      } else if (m.type !== 'pong') {
         // A round's first hand stands for its activity, with no timer (docs/protocol.md).
         const a = S.activity || {};
         if (m.type === 'hand' && a.round !== m.round) activity({ ...a, phase: 'round', round: m.round, deadline: 0 });

@@ -103,8 +103,9 @@ export function bar(value, max, label) {
 
 export const errKey = (code) => (known(`err_${code}`) ? `err_${code}` : 'err_generic');
 
-export const gone = (root, reason) => fill(root, [
-  h('h1', { t: `gone_${reason}` }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
+// A page that stops for good, with what to do next where there is something (gone_…Hint).
+export const gone = (root, reason) => fill(root, [h('h1', { t: `gone_${reason}` }),
+  known(`gone_${reason}Hint`) && h('p', { t: `gone_${reason}Hint` }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
 
 // The countdown: deadline - now of the server's clock, from when the frame came, so a phone
 // with a wrong clock still counts right.
