@@ -207,8 +207,19 @@ function renderProgress() {
 }
 
 // A line of text with a button that acts on it (and is described by it).
-const item = (id, text, extra, buttonKey, onclick, lead) => h('li', {}, lead, h('span', { class: 'text', id: `x${id}` }, text), extra,
-  h('button', { 'data-k': `${buttonKey}${id}`, 'aria-describedby': `x${id}`, t: buttonKey, onclick }));
+const item = (id, text, extra, buttonKey, onclick, lead, more) => h('li', {}, lead, h('span', { class: 'text', id: `x${id}` }, text), extra,
+  h('button', { 'data-k': `${buttonKey}${id}`, 'aria-describedby': `x${id}`, t: buttonKey, onclick }), more);
+
+// Removing whoever wrote a card or note (a bot, an offensive name): asked first, in place. The
+// author stays unknown here too: the server finds them from what they wrote.
+const removal = (kind, id) => h('div', { class: 'remove' },
+  h('button', { class: 'danger link', 'data-k': `rm${id}`, 'aria-describedby': `x${id}`, t: 'removeAuthor',
+    onclick: () => askFirst('board', `rm${id}`, 'removeQ', 'removeYes', async () => {
+      S.asking = null;
+      if (await ask('participant.remove', { [kind]: id })) say(t('removed'));
+      renderAll();
+    }) }),
+  asked(`rm${id}`));
 
 const hideNote = (id, hidden) => ask('note.hide', { note: id, hidden });
 
@@ -226,7 +237,7 @@ function renderBoard() {
         h('ul', {}, g.notes.map((n) => item(n.id, n.text, h('span', { class: 'muted', t: ['stars', { n: n.stars }] }), 'hide', () => hideNote(n.id, true)))))))
         : h('p', { class: 'muted', t: 'posterLater' }))
         : b.entries.length ? h('ol', { class: 'board' }, b.entries.map((e) => item(e.card, e.text, h('span', { class: 'pts', t: points(e, rounds) }),
-          'hide', () => ask('card.hide', { card: e.card, hidden: true }), h('span', { class: 'rank' }, `#${e.rank}`))))
+          'hide', () => ask('card.hide', { card: e.card, hidden: true }), h('span', { class: 'rank' }, `#${e.rank}`), removal('card', e.card))))
           : h('p', { class: 'muted', t: 'boardEmpty' }),
     carry != null && h('button', { 'data-k': 'carry', t: ['carryTop', { n: carry + 1 }], onclick: () => carryInto(carry, b.entries[0].text) }),
     hidden.length > 0 && [h('h3', { t: 'hiddenTitle' }), h('ul', { class: 'hidden-list' }, hidden)],
@@ -240,7 +251,7 @@ function renderFeed() {
   if (!grouping) return fill(part.feed, []);
   const notes = [...S.feed.values()].filter((n) => !n.hidden).reverse().slice(0, 30);
   fill(part.feed, notes.length ? h('ul', { class: 'feed' }, notes.map((n) => item(`f${n.id}`, n.text,
-    h('span', { class: 'muted', t: n.group ? ['feedIn', { group: n.group }] : 'feedAlone' }), 'hide', () => hideNote(n.id, true))))
+    h('span', { class: 'muted', t: n.group ? ['feedIn', { group: n.group }] : 'feedAlone' }), 'hide', () => hideNote(n.id, true), null, removal('note', n.id))))
     : h('p', { class: 'muted', t: 'feedEmpty' }));
 }
 

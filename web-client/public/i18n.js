@@ -184,6 +184,11 @@ const T = {
   screen_solo: ['Skriv dine egne ideer på mobilen.', 'Write your own ideas on your phone.'],
   screen_level: ['Finn gruppen din: navnet står på mobilen.', 'Find your group: its name is on your phone.'],
   // -- facilitator (new strings go here)
+  gone_removed: ['Fasilitatoren har fjernet deg fra økten.', 'The facilitator has removed you from this session.'],
+  removeAuthor: ['Fjern den som skrev dette', 'Remove whoever wrote this'],
+  removeQ: ['Fjerne den som skrev dette? Telefonen deres kobles fra og kan ikke komme tilbake, og alt de har skrevet skjules.', 'Remove whoever wrote this? Their phone is disconnected and cannot come back, and everything they wrote is hidden.'],
+  removeYes: ['Ja, fjern dem', 'Yes, remove them'],
+  removed: ['Deltakeren er fjernet.', 'The participant has been removed.'],
   err_stale: ['Allerede gjort: økten hadde gått videre. Knappene viser nå hvor den er.', 'Already done: the session had moved on. The controls now show where it is.'],
   feedTitle: ['Nye notater', 'New notes'],
   feedIn: ['i {group}', 'in {group}'],

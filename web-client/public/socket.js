@@ -100,6 +100,8 @@ export function follow(root, opts, view, S) {
     pending.clear();
     if (stopped) return;
     if (closeCode === 4003) return stop('deleted');
+    // Removed by a facilitator: not to come back, not even as someone new.
+    if (closeCode === 4005) return stop('removed');
     if (closeCode === 4002 && view.replaced) { stopped = true; return view.replaced(); }
     // 1001 shutdown, 1011 storage failure, 4004 too slow, 1006 network lost: come back.
     const cap = Math.min(30000, 1000 * 2 ** tries++);

@@ -109,6 +109,20 @@ test('a double click and a second tab move on once; a round is taken back; the a
     assert.equal(await start.count(), 0);
     await phones[0].getByRole('heading', { level: 1, name: 'Results' }).waitFor();
 
+    // Whoever wrote the last card is removed: asked first, then their phone is told and stays
+    // out, and their card leaves the board.
+    const last = fac.locator('ol.board li').last();
+    const lastText = await last.locator('.text').textContent();
+    await last.getByRole('button', { name: 'Remove whoever wrote this' }).click();
+    const removal = fac.getByRole('group', { name: /Remove whoever wrote this\?/ });
+    await axe(fac, 'facilitator asking before removing an author');
+    await removal.getByRole('button', { name: 'Yes, remove them' }).click();
+    const author = phones[Number(lastText.match(/Card (\d)/)[1])];
+    await author.getByText('The facilitator has removed you from this session.').waitFor();
+    await fac.locator('.hidden-list li', { hasText: lastText }).waitFor();
+    assert.equal(await fac.locator('ol.board li .text', { hasText: lastText }).count(), 0);
+    phones.splice(phones.indexOf(author), 1);
+
     // The agenda: the top card becomes the next question with one click, a question is
     // edited, an activity added, moved up, and removed.
     const top = (await fac.locator('ol.board li .text').first().textContent());
