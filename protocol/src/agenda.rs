@@ -86,6 +86,28 @@ pub struct CreateSession {
     /// The language of what the server words itself, such as group labels.
     #[serde(default)]
     pub language: Language,
+    /// What participants are called.
+    #[serde(default)]
+    pub names: Names,
+}
+
+/// What participants are called: the name they type, none, or one the server gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Names {
+    /// Whatever they type (optional).
+    #[default]
+    Free,
+    /// No names at all.
+    Off,
+    /// A friendly two-word name in the session's language, so nobody can type an offensive one.
+    Generated,
+}
+
+impl Names {
+    pub fn is_free(&self) -> bool {
+        *self == Names::Free
+    }
 }
 
 /// The languages Lapp speaks: Norwegian bokmål and English.
@@ -159,6 +181,8 @@ pub struct SessionSummary {
     pub code: JoinCode,
     pub title: String,
     pub language: Language,
+    #[serde(default)]
+    pub names: Names,
 }
 
 /// `201` answer to `POST /api/sessions`. The key is shown once; keep it.

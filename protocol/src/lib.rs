@@ -22,7 +22,7 @@ pub mod limits;
 pub mod server;
 
 pub use agenda::{
-    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, ScoringConfig,
+    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, Names, ScoringConfig,
     SessionCreated, SessionSummary, SessionUrls, validate_agenda,
 };
 pub use client::{CLIENT_TYPES, ClientFrame, ClientMsg, Expected, Join, Role};

@@ -171,6 +171,9 @@ pub struct SessionInfo {
     /// Closed to new participants (those who joined before still come back).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub locked: bool,
+    /// What participants are called; left out when `free` (what they type).
+    #[serde(default, skip_serializing_if = "crate::agenda::Names::is_free")]
+    pub names: crate::agenda::Names,
 }
 
 /// The present state for one role: whatever of these applies now. A client that renders

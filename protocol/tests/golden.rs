@@ -203,6 +203,7 @@ fn server_frames() {
                 language: Language::Bokmal,
                 started: vec![0],
                 locked: false,
+                names: Names::Free,
             },
             view: View {
                 activity: Some(activity.clone()),

@@ -146,7 +146,12 @@ pub fn spawn(
     let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
     let code = session.code;
     let key = session.key();
-    let summary = Arc::new(SessionSummary { code, title: session.title.clone(), language: session.language });
+    let summary = Arc::new(SessionSummary {
+        code,
+        title: session.title.clone(),
+        language: session.language,
+        names: session.names,
+    });
     let actor = Actor {
         session,
         store,

@@ -205,6 +205,7 @@ async fn create_session(
             agenda: request.agenda.clone(),
             created_at_ms: crate::now_ms(),
             language: request.language,
+            names: request.names,
         };
         let store = state.store.clone();
         let stored_record = record.clone();

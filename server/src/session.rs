@@ -8,7 +8,7 @@ use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
     ActivityExport, ActivityInfo, AgendaItem, CardExport, CardId, ClientMsg, ErrorCode, Expected,
     ExportParticipant, FeedNote, GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member,
-    NoteExport, NoteId, NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport,
+    Names, NoteExport, NoteId, NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport,
     SessionExport, SessionInfo, View, validate_agenda,
 };
 use rand::Rng;
@@ -37,6 +37,8 @@ pub struct SessionRecord {
     pub created_at_ms: u64,
     #[serde(default)]
     pub language: Language,
+    #[serde(default)]
+    pub names: Names,
 }
 
 /// Every change to a session, in the order it happened.
@@ -138,6 +140,7 @@ pub struct Session {
     pub agenda: Vec<AgendaItem>,
     pub created_at_ms: u64,
     pub language: Language,
+    pub names: Names,
     /// Indexed by `pid.index() - 1`.
     participants: Vec<Participant>,
     resume: HashMap<SecretHash, Pid>,
@@ -149,7 +152,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(record: SessionRecord) -> Session {
-        let SessionRecord { code, title, key, agenda, created_at_ms, language } = record;
+        let SessionRecord { code, title, key, agenda, created_at_ms, language, names } = record;
         let activities = agenda.iter().map(|_| None).collect();
         Session {
             code,
@@ -158,6 +161,7 @@ impl Session {
             agenda,
             created_at_ms,
             language,
+            names,
             participants: Vec::new(),
             resume: HashMap::new(),
             current: None,
@@ -254,9 +258,14 @@ impl Session {
                 }
                 let pid = Pid(self.participants.len() as u32 + 1);
                 let resume = Secret::generate(rng);
+                let name = match self.names {
+                    Names::Free => clean_label(join.name.as_deref()),
+                    Names::Off => None,
+                    Names::Generated => Some(labels::person_name(rng.random(), self.language)),
+                };
                 let event = SessionEvent::ParticipantJoined {
                     pid,
-                    name: clean_label(join.name.as_deref()),
+                    name,
                     zone: clean_label(join.zone.as_deref()),
                     resume: SecretHash::of(&resume),
                 };
@@ -671,6 +680,7 @@ impl Session {
             language: self.language,
             started: self.started(),
             locked: self.locked,
+            names: self.names,
         }
     }
 
@@ -1121,6 +1131,7 @@ mod tests {
             agenda: vec![scoring(3), scoring(2), grouping()],
             created_at_ms: 1_000,
             language: Language::Bokmal,
+            names: Names::Free,
         }
     }
 

@@ -486,3 +486,40 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
     assert_eq!(neither.map_err(|err| err.0).err(), Some(ErrorCode::BadJson));
     server.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_names_leave_nothing_to_type_and_off_means_none() {
+    let server = TestServer::start().await;
+    for (names, language) in [("generated", "nb"), ("off", "en")] {
+        let body = json!({"title": "Hall", "language": language, "names": names,
+            "agenda": [{"kind": "grouping", "prompt": "What first?", "sizes": [2]}]});
+        let (status, created) = server.post_session(&body.to_string()).await;
+        assert_eq!(status, 201, "{created}");
+        let code: lapp_protocol::JoinCode = created["code"].as_str().expect("code").parse().expect("a code");
+        let summary: Value = reqwest::get(server.url(&format!("/api/sessions/{code}")))
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(summary["names"], json!(names), "a phone knows before it asks for a name");
+        let mut given = std::collections::HashSet::new();
+        for _ in 0..6 {
+            let (_, welcome) = server.join(code, Role::Participant, Some("Something rude"), None).await;
+            assert_eq!(welcome.session.names, serde_json::from_value(json!(names)).expect("a names setting"));
+            match (names, welcome.you.name) {
+                ("off", name) => assert_eq!(name, None),
+                (_, Some(name)) => {
+                    assert_ne!(name, "Something rude");
+                    assert_eq!(name.split(' ').count(), 2, "two words: {name}");
+                    given.insert(name);
+                }
+                (_, None) => panic!("no generated name"),
+            }
+        }
+        if names == "generated" {
+            assert!(given.len() > 1, "names are drawn, not all the same: {given:?}");
+        }
+    }
+    server.shut_down().await;
+}

@@ -70,6 +70,8 @@ export function start(root) {
   const code = h('input', { inputmode: 'numeric', autocomplete: 'off', required: true, class: 'code-in', 'data-k': 'code' });
   const codeError = h('p', { class: 'error', id: 'codeErr', role: 'alert' });
   const title = h('input', { required: true, maxlength: 200 });
+  const names = h('select', {}, h('option', { value: 'free', t: 'namesFree' }), h('option', { value: 'generated', t: 'namesGenerated' }),
+    h('option', { value: 'off', t: 'namesOff' }));
   const language = h('select', {}, h('option', { value: 'nb', lang: 'nb' }, 'Norsk bokmål'), h('option', { value: 'en', lang: 'en' }, 'English'));
   language.value = lang();
   const list = h('div');
@@ -116,7 +118,7 @@ export function start(root) {
         const secret = !tokenBox.hidden && token.value.trim();
         const response = await fetch('/api/sessions', { method: 'POST',
           headers: { 'Content-Type': 'application/json', ...(secret && { Authorization: `Bearer ${secret}` }) },
-          body: JSON.stringify({ title: name, language: language.value, agenda: agenda(list) }) }).catch(() => null);
+          body: JSON.stringify({ title: name, language: language.value, names: names.value, agenda: agenda(list) }) }).catch(() => null);
         const body = await response?.json().catch(() => null);
         if (response?.status === 401 || response?.status === 403) {
           localStorage.removeItem(TOKEN);
@@ -133,7 +135,7 @@ export function start(root) {
         error.textContent = `${t('createFailed')} ${body?.message || ''}`;
         create.disabled = false;
       } },
-      tokenBox, field('title', title), field('groupLanguage', language, 'groupLanguageHint'), h('h3', { t: 'agenda' }), list,
+      tokenBox, field('title', title), field('groupLanguage', language, 'groupLanguageHint'), field('namesLabel', names), h('h3', { t: 'agenda' }), list,
       h('button', { type: 'button', t: 'addActivity', onclick: () => {
         list.append(activity(list));
         number(list);

@@ -234,6 +234,12 @@ const T = {
   scrNext: ['Neste side', 'Next page'],
   scrMore: ['+{n} til', '+{n} more'],
   // -- home and participant (new strings go here)
+  names_generated: ['Du får et navn når du blir med.', 'You get a name when you join.'],
+  names_off: ['Ingen navn i denne økten.', 'No names in this session.'],
+  namesLabel: ['Deltakernes navn', "Participants' names"],
+  namesFree: ['De skriver sitt eget (valgfritt)', 'They type their own (optional)'],
+  namesGenerated: ['Lapp gir hver et vennlig navn', 'Lapp gives each a friendly name'],
+  namesOff: ['Ingen navn', 'No names'],
   codeInvalid: ['Koden har seks sifre. Sjekk den på storskjermen.', 'The code has six digits. Check it on the big screen.'],
   mySessions: ['Øktene du har laget', 'Sessions you created'],
   mySessionsNote: ['Lagret bare på denne enheten. Hver lenke inneholder nøkkelen som styrer økten: glemmer du en økt her, mister denne enheten nøkkelen, med mindre du har lagret lenken et annet sted.', 'Kept on this device only. Each link holds the key that runs the session: if you forget a session here, this device loses its key, unless you saved the link somewhere else.'],

@@ -47,7 +47,9 @@ export async function start(el, joinCode) {
   fill(root, [found?.title ? [h('h1', { t: ['joinTitled', found] }), h('p', { class: 'muted', t: ['codeIs', { code }] })]
     : h('h1', { t: ['joinHeading', { code }] }),
   h('form', { onsubmit: (e) => { e.preventDefault(); go({ name: name.value.trim(), zone: zone.value.trim() }); } },
-    field('nameLabel', name), field('zoneLabel', zone, 'zoneHint'), h('button', { class: 'primary', t: 'join' }))]);
+    // A session that names people (or names nobody) asks for no name.
+    (!found?.names || found.names === 'free') ? field('nameLabel', name) : h('p', { class: 'hint', t: `names_${found.names}` }),
+    field('zoneLabel', zone, 'zoneHint'), h('button', { class: 'primary', t: 'join' }))]);
 }
 
 function go(who) {

@@ -33,6 +33,37 @@ const ANIMALS: [(&str, &str); 12] = [
     ("måke", "gull"),
 ];
 
+/// (bokmål, English): kind words that read the same before every animal above.
+const KIND: [(&str, &str); 16] = [
+    ("Modig", "Brave"),
+    ("Glad", "Happy"),
+    ("Rolig", "Calm"),
+    ("Klok", "Wise"),
+    ("Rask", "Quick"),
+    ("Snill", "Kind"),
+    ("Stø", "Steady"),
+    ("Lun", "Warm"),
+    ("Kvikk", "Nimble"),
+    ("Blid", "Cheerful"),
+    ("Sterk", "Strong"),
+    ("Stille", "Quiet"),
+    ("Lys", "Bright"),
+    ("Djerv", "Bold"),
+    ("Myk", "Gentle"),
+    ("Våken", "Alert"),
+];
+
+/// A friendly two-word name for a participant, from a random number ("Modig oter" / "Brave
+/// otter"): what a session with generated names calls people, so nobody types a name.
+pub fn person_name(draw: u32, language: Language) -> String {
+    let kind = KIND[draw as usize % KIND.len()];
+    let animal = ANIMALS[(draw as usize / KIND.len()) % ANIMALS.len()];
+    match language {
+        Language::Bokmal => format!("{} {}", kind.0, animal.0),
+        Language::English => format!("{} {}", kind.1, animal.1),
+    }
+}
+
 /// The label of the `index`-th group of a level (from 0). Its number is `index + 1`, so
 /// labels are unique within a level; colour and animal vary so neighbours sound different.
 pub fn label(index: u32, language: Language) -> String {
@@ -50,6 +81,18 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn generated_names_are_two_friendly_words_and_many() {
+        assert_eq!(person_name(0, Language::Bokmal), "Modig rev");
+        assert_eq!(person_name(17, Language::English), "Happy wolf");
+        for language in [Language::Bokmal, Language::English] {
+            let names: HashSet<String> =
+                (0..KIND.len() * ANIMALS.len()).map(|draw| person_name(draw as u32, language)).collect();
+            assert_eq!(names.len(), KIND.len() * ANIMALS.len(), "every draw a different name");
+            assert!(names.iter().all(|name| name.split(' ').count() == 2));
+        }
+    }
 
     #[test]
     fn labels_read_well_and_are_unique_within_a_level() {

@@ -243,6 +243,7 @@ mod tests {
             agenda: vec![AgendaItem::Scoring { prompt: "Q".into(), config: ScoringConfig::default() }],
             created_at_ms,
             language: lapp_protocol::Language::English,
+            names: lapp_protocol::Names::Generated,
         }
     }
 
