@@ -16,12 +16,19 @@ pub enum Command {
     /// Start the agenda's first activity.
     Start,
     PhaseNext,
+    /// Close the session to new participants (`session.lock`). Answered on its own
+    /// ([`Heard::Locked`]), even while another command waits for its answer, and not counted
+    /// by the [`Desk`].
+    Lock,
 }
 
 /// What a facilitator hears.
 pub enum Heard {
     /// The answer to its last command: when that was sent, and why it was refused if it was.
     Answered { sent_at: Instant, refused: Option<(ErrorCode, String)> },
+    /// The answer to `session.lock`: when that was sent, when the answer came, and why it was
+    /// refused if it was.
+    Locked { sent_at: Instant, answered_at: Instant, refused: Option<(ErrorCode, String)> },
     /// Any other frame, and when it came.
     Frame(ServerMsg, Instant),
     /// Its connection ended.
@@ -48,11 +55,22 @@ pub async fn facilitate(
 ) {
     let mut next_rid = 0;
     let mut waiting: Option<(u64, Instant)> = None;
+    let mut locking: Option<(u64, Instant)> = None;
     loop {
         tokio::select! {
             command = commands.recv() => {
                 let msg = match command {
                     None => break,
+                    Some(Command::Lock) => {
+                        next_rid += 1;
+                        let sent_at = Instant::now();
+                        let lock = ClientMsg::SessionLock { locked: true };
+                        if let Err(err) = client.send(&ClientFrame::new(Some(next_rid), lock)).await {
+                            return heard(Heard::Lost(format!("{err:#}")));
+                        }
+                        locking = Some((next_rid, sent_at));
+                        continue;
+                    }
                     Some(Command::Start) => ClientMsg::ActivityStart { index: 0, from: None },
                     Some(Command::PhaseNext) => {
                         barrier.wait().await;
@@ -72,7 +90,7 @@ pub async fn facilitate(
                 let at = Instant::now();
                 match msg {
                     Err(err) => match &rejoin {
-                        Some(rejoin) if waiting.is_none() && is_disconnect(&err) => {
+                        Some(rejoin) if waiting.is_none() && locking.is_none() && is_disconnect(&err) => {
                             match crash::reconnect(&rejoin.connector, rejoin.join.clone()).await {
                                 Ok(back) => {
                                     client = back.client;
@@ -90,6 +108,18 @@ pub async fn facilitate(
                         }
                         _ => return heard(Heard::Lost(format!("{err:#}"))),
                     },
+                    Ok(ServerMsg::Ack { rid, .. }) if locking.is_some_and(|(sent, _)| sent == rid) => {
+                        if let Some((_, sent_at)) = locking.take() {
+                            heard(Heard::Locked { sent_at, answered_at: at, refused: None });
+                        }
+                    }
+                    Ok(ServerMsg::Error { rid: Some(rid), code, message })
+                        if locking.is_some_and(|(sent, _)| sent == rid) =>
+                    {
+                        if let Some((_, sent_at)) = locking.take() {
+                            heard(Heard::Locked { sent_at, answered_at: at, refused: Some((code, message)) });
+                        }
+                    }
                     Ok(ServerMsg::Ack { rid, .. }) if waiting.is_some_and(|(waited, _)| waited == rid) => {
                         if let Some((_, sent_at)) = waiting.take() {
                             heard(Heard::Answered { sent_at, refused: None });
@@ -129,6 +159,17 @@ impl Desk {
         let sent = self.commands.as_ref().is_some_and(|commands| commands.send(command).is_ok());
         self.sent += usize::from(sent);
         sent
+    }
+
+    /// Has the facilitator lock the session at `at`, whatever else it is doing then; its
+    /// answer comes as [`Heard::Locked`] and is not counted here.
+    pub fn lock_at(&self, at: tokio::time::Instant) {
+        let Some(commands) = self.commands.clone() else { return };
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at).await;
+            // A send fails only once the facilitator has gone.
+            let _gone = commands.send(Command::Lock);
+        });
     }
 
     pub fn answered(&mut self) {

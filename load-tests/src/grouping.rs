@@ -686,7 +686,8 @@ impl Conduct for Conductor {
                     .problems
                     .note(format!("room {}: the facilitator got error {code}: {message}", room.code));
             }
-            Happened::Facilitator(Heard::Frame(..)) => {}
+            // This scenario never locks its sessions.
+            Happened::Facilitator(Heard::Frame(..) | Heard::Locked { .. }) => {}
             Happened::Facilitator(Heard::Back) => self.facilitators_back += 1,
             Happened::Back { at, tries } => {
                 if let Some(outage) = &mut self.outage {

@@ -10,6 +10,7 @@
 //!   and the figures of one crash or of several trials pooled.
 //! - [`client`]: connecting WebSocket clients and counting their traffic.
 //! - [`facilitator`]: a room's facilitator, as every scenario plays it.
+//! - [`flood`]: `scoring --flood`, bots joining at full speed until the session is locked.
 //! - [`hall`]: what the scenarios share: the hall's size, the conductor, joining.
 //! - [`server`]: the server under load, the process started for it and its /proc figures.
 //! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
@@ -19,6 +20,7 @@ mod baseline;
 mod client;
 mod crash;
 mod facilitator;
+mod flood;
 mod grouping;
 mod hall;
 mod idle;

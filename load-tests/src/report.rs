@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::client::Traffic;
 use crate::crash::CrashFigures;
+use crate::flood::FloodFigures;
 
 /// Problems listed by name in a report; past this many they are only counted.
 const PROBLEMS_LISTED: usize = 20;
@@ -112,6 +113,8 @@ pub struct Report {
     pub duration_s: f64,
     /// With `--crash-at-round` / `--crash-at-level`: the crash and the hall's return.
     pub crash: Option<CrashFigures>,
+    /// With `scoring --flood`: the bots, the lock, and the fan-out while they came.
+    pub flood: Option<FloodFigures>,
     pub problems: Problems,
 }
 
@@ -153,6 +156,7 @@ impl Report {
             && self.rule_violations == 0
             && self.errors == 0
             && self.crash.as_ref().is_none_or(CrashFigures::passed)
+            && self.flood.as_ref().is_none_or(FloodFigures::passed)
     }
 
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
@@ -200,6 +204,9 @@ impl Report {
         }
         if let Some(crash) = &self.crash {
             crash.print();
+        }
+        if let Some(flood) = &self.flood {
+            flood.print();
         }
         if let Some(ratio) = self.fanout_p99_vs_baseline {
             println!("{:<22}{ratio:.2} x the bare server's", "fan-out p99");

@@ -18,9 +18,10 @@ use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::baseline;
-use crate::client::{Client, Connector, MAX_CONNECTING, is_disconnect, send_home};
+use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, is_disconnect, send_home};
 use crate::crash::{self, NotBack, Outage};
 use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
+use crate::flood::{Flood, FloodFigures, RoundFanout};
 use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
 use crate::report::{Latency, Problems, Report, progress_bar};
 use crate::server::{ServerProcess, Target, TargetArgs};
@@ -76,6 +77,18 @@ pub struct Args {
     /// pool the figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub trials: u64,
+    /// Once round 1 has started, this many bots join as new participants (random names, no
+    /// resume), at full speed, spread over the rooms and the `--sources` addresses; those let
+    /// in hold their connections and do nothing else until the run ends.
+    #[arg(long, default_value_t = 0)]
+    pub flood: usize,
+    /// Each facilitator locks its session (`session.lock`) this many milliseconds after the
+    /// flood starts; the run waits for the lock's answer before it ends.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=50_000))]
+    pub lock_after_ms: u64,
+    /// Bot joins started a second; 0 (the default) sends them as fast as the driver connects.
+    #[arg(long, default_value_t = 0)]
+    pub flood_rate: u32,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -109,7 +122,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         Some(shape) if !args.baseline_after => Some(baseline::run(shape).await.context("the baseline run")?),
         _ => None,
     };
-    let mut target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
+    if args.hall.clients().saturating_add(args.flood) > MAX_CLIENTS {
+        bail!("at most {MAX_CLIENTS} participants and bots in all");
+    }
+    let per_room = args.hall.participants + args.flood.div_ceil(args.hall.rooms);
+    let mut target = Target::open(&args.target, per_room.max(5_000)).await?;
     let windows = args.windows.as_deref().map(Windows::append_to).transpose()?;
     if let (Some(windows), Some(process)) = (&windows, &target.process) {
         windows.process("lapp", process.pid());
@@ -160,9 +177,23 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.windows = windows;
     conductor.crash_at = args.crash_at_round;
+    if args.flood > 0 {
+        // Bots connect on their own connector, so the report's traffic stays the hall's.
+        let bots = Arc::new(Connector::new(target.addr, args.target.sources));
+        conductor.flood = Some(Flood::new(args.flood, args.flood_rate, bots, stop_rx.clone()));
+        conductor.lock_after = Duration::from_millis(args.lock_after_ms);
+    }
     conductor.play(args.rounds, target.process.as_mut()).await?;
 
+    let mut flood = conductor.flood.take();
+    let bot_joins = match &mut flood {
+        Some(flood) => flood.settle().await,
+        None => Vec::new(),
+    };
     send_home(&mut participants, &stop).await;
+    if let Some(flood) = &mut flood {
+        send_home(flood.tasks(), &stop).await;
+    }
     let exports = conductor.fetch_exports(&target).await?;
 
     let mut report = Report::new("scoring");
@@ -171,6 +202,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     report.rounds = args.rounds;
     report.churn = args.churn;
     conductor.check(&exports, args.rounds, &mut report);
+    if let Some(started) = flood.as_ref().and_then(Flood::started) {
+        // The room whose lock was acknowledged last.
+        let lock = conductor.rooms.iter().filter_map(|room| room.locked).max_by_key(|&(_, acked)| acked);
+        let mut figures = FloodFigures::new(args.flood, started, &bot_joins, lock, &conductor.round_fanouts);
+        figures.bot_frames_in = flood.as_ref().map_or(0, Flood::frames_in);
+        report.flood = Some(figures);
+    }
     if let (Some(outage), Some(round)) = (&conductor.outage, args.crash_at_round) {
         report.crash = Some(outage.figures(format!("round {round}")));
     }
@@ -215,6 +253,12 @@ enum Happened {
         refused: Option<(ErrorCode, String)>,
     },
     FacilitatorLost(String),
+    /// The answer to the facilitator's `session.lock`.
+    Locked {
+        sent_at: Instant,
+        answered_at: Instant,
+        refused: Option<(ErrorCode, String)>,
+    },
     /// The facilitator connected again after the crash.
     FacilitatorBack,
     Leaderboard(BoardSeen),
@@ -268,6 +312,9 @@ async fn facilitate(
     facilitator::facilitate(client, commands, barrier, rejoin, |heard| match heard {
         Heard::Answered { sent_at, refused } => report(Happened::FacilitatorAnswered { sent_at, refused }),
         Heard::Lost(error) => report(Happened::FacilitatorLost(error)),
+        Heard::Locked { sent_at, answered_at, refused } => {
+            report(Happened::Locked { sent_at, answered_at, refused })
+        }
         Heard::Back => report(Happened::FacilitatorBack),
         Heard::Frame(ServerMsg::Error { code, message, .. }, _) => {
             report(Happened::ServerError(code, message))
@@ -578,6 +625,8 @@ struct Room {
     scored_in_round: u32,
     last_ack: Option<Instant>,
     boards: Vec<BoardSeen>,
+    /// When `session.lock` was sent and acknowledged.
+    locked: Option<(Instant, Instant)>,
     /// Every acked score: (round, pid) → (card, score); a later ack replaces an earlier one.
     acked: HashMap<(u32, Pid), (CardId, Score)>,
 }
@@ -597,6 +646,7 @@ impl Room {
             scored_in_round: 0,
             last_ack: None,
             boards: Vec::new(),
+            locked: None,
             acked: HashMap::new(),
         }
     }
@@ -645,6 +695,11 @@ struct Conductor {
     crash_at: Option<u32>,
     outage: Option<Outage>,
     facilitators_back: usize,
+    /// The bots sent in once round 1 has started (`--flood`), and when the lock follows them.
+    flood: Option<Flood>,
+    lock_after: Duration,
+    /// Each round's fan-out in each room, to split by the flood.
+    round_fanouts: Vec<RoundFanout>,
 }
 
 impl Conductor {
@@ -665,6 +720,9 @@ impl Conductor {
             crash_at: None,
             outage: None,
             facilitators_back: 0,
+            flood: None,
+            lock_after: Duration::ZERO,
+            round_fanouts: Vec::new(),
         }
     }
 
@@ -686,6 +744,12 @@ impl Conductor {
             self.bar.set_message(format!("round {round} of {rounds}"));
             self.play_round(round, server.as_deref_mut()).await?;
         }
+        if self.flood.as_ref().is_some_and(|flood| flood.started().is_some()) {
+            self.wait_for("every facilitator's lock to be answered", |c| {
+                c.rooms.iter().all(|room| room.locked.is_some())
+            })
+            .await?;
+        }
         self.command_all(Command::PhaseNext).await?;
         self.bar.finish_and_clear();
         Ok(())
@@ -700,6 +764,15 @@ impl Conductor {
         // the last round's board would otherwise do, making every lag read nearly one tick.
         tokio::time::sleep(rand::random_range(Duration::ZERO..=GLANCE)).await;
         self.command_all(Command::PhaseNext).await?;
+        if round == 1
+            && let Some(flood) = &mut self.flood
+        {
+            let codes: Vec<JoinCode> = self.rooms.iter().map(|room| room.code).collect();
+            let lock_at = flood.start(&codes) + self.lock_after;
+            for room in &self.rooms {
+                room.facilitator.lock_at(lock_at.into());
+            }
+        }
         if self.crash_at == Some(round) {
             let server = server.context("a crash needs a server this driver started (--spawn-server)")?;
             self.wait_for(&format!("half of each room to score round {round}"), |c| {
@@ -714,9 +787,12 @@ impl Conductor {
         .await?;
         for room in &self.rooms {
             let Some(advanced_at) = room.advanced_at else { continue };
-            for hand in &room.hands {
-                self.tally.fanout.record(hand.saturating_duration_since(advanced_at));
+            let took: Vec<Duration> =
+                room.hands.iter().map(|hand| hand.saturating_duration_since(advanced_at)).collect();
+            for &took in &took {
+                self.tally.fanout.record(took);
             }
+            self.round_fanouts.push(RoundFanout { round, advanced_at, took });
             if let (Some(windows), Some(last)) = (&self.windows, room.hands.iter().max()) {
                 windows.window("lapp", advanced_at, *last);
             }
@@ -842,6 +918,15 @@ impl Conduct for Conductor {
                 room.advanced_at = Some(sent_at);
                 if let Some((code, message)) = refused {
                     bail!("room {}: the facilitator's request was refused: {code}: {message}", room.code);
+                }
+            }
+            Happened::Locked { sent_at, answered_at, refused } => {
+                room.locked = Some((sent_at, answered_at));
+                if let Some((code, message)) = refused {
+                    bail!(
+                        "room {}: the facilitator's session.lock was refused: {code}: {message}",
+                        room.code
+                    );
                 }
             }
             Happened::FacilitatorLost(error) => {

@@ -118,8 +118,12 @@ impl Api {
     }
 
     async fn create_session(&self, title: &str, activity: AgendaItem) -> anyhow::Result<SessionCreated> {
-        let body =
-            CreateSession { title: title.to_owned(), agenda: vec![activity], language: Default::default() };
+        let body = CreateSession {
+            title: title.to_owned(),
+            agenda: vec![activity],
+            language: Default::default(),
+            names: Default::default(),
+        };
         let response = self.http.post(format!("{}/api/sessions", self.base)).json(&body).send().await?;
         let status = response.status();
         if !status.is_success() {
