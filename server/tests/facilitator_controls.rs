@@ -168,7 +168,7 @@ async fn the_agenda_is_edited_and_an_activity_reset() {
     };
     assert_eq!(
         (status, &summary),
-        (200, &json!({"code": code.to_string(), "title": "Test day", "language": "nb"}))
+        (200, &json!({"code": code.to_string(), "title": "Test day", "language": "nb", "names": "free"}))
     );
     let unknown = reqwest::get(server.url("/api/sessions/000000")).await.expect("GET");
     assert_eq!(unknown.status().as_u16(), 404);
