@@ -19,19 +19,11 @@ impl Secret {
 
     /// Reads 32 hex digits; anything else is no secret of ours.
     pub fn parse(text: &str) -> Option<Secret> {
-        if text.len() != 32 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            return None;
-        }
-        let mut bytes = [0u8; 16];
-        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-            let pair = std::str::from_utf8(pair).ok()?;
-            *byte = u8::from_str_radix(pair, 16).ok()?;
-        }
-        Some(Secret(bytes))
+        from_hex(text).map(Secret)
     }
 
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        to_hex(&self.0)
     }
 
     /// Whether `offered` is this secret, in time that does not depend on where they differ.
@@ -66,7 +58,7 @@ impl SecretHash {
     }
 
     fn to_hex(self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        to_hex(&self.0)
     }
 }
 
@@ -89,19 +81,27 @@ impl<'de> Deserialize<'de> for SecretHash {
         if let Some(secret) = Secret::parse(&text) {
             return Ok(SecretHash::of(&secret));
         }
-        let bad = || serde::de::Error::custom("a secret's hash is 64 hex digits");
-        if text.len() != 64 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let mut bytes = [0u8; 32];
-        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-            *byte = std::str::from_utf8(pair)
-                .ok()
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(bad)?;
-        }
-        Ok(SecretHash(bytes))
+        from_hex(&text)
+            .map(SecretHash)
+            .ok_or_else(|| serde::de::Error::custom("a secret's hash is 64 hex digits"))
     }
+}
+
+/// Exactly `2 × N` hex digits, as `N` bytes.
+fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut bytes = [0u8; N];
+    for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(bytes)
+}
+
+/// Bytes as lowercase hex digits.
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 impl fmt::Debug for Secret {

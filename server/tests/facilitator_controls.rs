@@ -136,15 +136,7 @@ async fn a_step_back_reopens_the_round_with_its_hands_and_scores() {
         assert_eq!(hand.card.map(|card| card.id), *card, "the same card as before");
         assert_eq!(hand.score, *score, "with the score given");
     }
-    let export: Value = reqwest::Client::new()
-        .get(server.url(&format!("/api/sessions/{code}/export")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("JSON");
+    let export: Value = server.export(code, &key).await;
     let rounds: Vec<u64> = export["activities"][0]["cards"]
         .as_array()
         .expect("cards")
@@ -462,15 +454,7 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
             .await;
         assert_ne!(hand.card.map(|card| card.id), Some(offending), "the removed card was handed out");
     }
-    let export: Value = reqwest::Client::new()
-        .get(server.url(&format!("/api/sessions/{code}/export")))
-        .bearer_auth(&created.key)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("JSON");
+    let export: Value = server.export(code, &created.key).await;
     assert_eq!(export["participants"][0]["removed"], json!(true));
     let hidden: Vec<bool> = export["activities"][0]["cards"]
         .as_array()

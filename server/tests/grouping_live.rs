@@ -254,15 +254,8 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     assert!(group.notes.is_empty(), "the hidden note is gone");
 
     // The export holds every group and note, by pid only.
-    let export: lapp_protocol::SessionExport = reqwest::Client::new()
-        .get(server.url(&format!("/api/sessions/{code}/export")))
-        .bearer_auth(&created.key)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export: lapp_protocol::SessionExport =
+        serde_json::from_value(server.export(code, &created.key).await).expect("an export");
     let grouping = &export.activities[1];
     assert_eq!(grouping.groups.len(), 8 + 3);
     assert_eq!(grouping.notes.len(), 23);

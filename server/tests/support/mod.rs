@@ -82,6 +82,19 @@ impl TestServer {
         (status, response.json().await.expect("JSON body"))
     }
 
+    /// The session's JSON export, fetched with its facilitator key.
+    pub async fn export(&self, code: JoinCode, key: &str) -> Value {
+        reqwest::Client::new()
+            .get(self.url(&format!("/api/sessions/{code}/export")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("export")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// Creates a session with one 25/10 of `rounds` rounds.
     pub async fn scoring_session(&self, rounds: u32) -> SessionCreated {
         let body = json!({
