@@ -1,11 +1,14 @@
 //! The static web client, embedded into the binary at build time (or served from a folder
-//! with `--web-dir` while editing it), the join QR code, and the security headers every
+//! with `--web-dir` while editing it) and served precompressed (brotli or gzip, as the
+//! request accepts) with strong ETags, the join QR code, and the security headers every
 //! response carries.
 
-use std::path::{Path, PathBuf};
-
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -47,27 +50,200 @@ pub fn client_version(web_dir: Option<&Path>) -> String {
 }
 
 /// Every route of the client is the same page; its script picks the view from the address.
-pub async fn page(State(state): State<AppState>) -> Response {
-    file(state.web_dir.as_deref(), "index.html").await
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    file(state.web_dir.as_deref(), "index.html", &headers).await
 }
 
-pub async fn asset(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
-    file(state.web_dir.as_deref(), &path).await
+pub async fn asset(
+    State(state): State<AppState>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    file(state.web_dir.as_deref(), &path, &headers).await
 }
 
-async fn file(web_dir: Option<&Path>, path: &str) -> Response {
+async fn file(web_dir: Option<&Path>, path: &str, request: &HeaderMap) -> Response {
     // Only plain relative names: no way out of the folder.
     if path.split('/').any(|part| part.is_empty() || part == "." || part == ".." || part.contains('\\')) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let bytes = match web_dir {
-        Some(dir) => tokio::fs::read(dir.join(path)).await.ok(),
-        None => Embedded::get(path).map(|file| file.data.into_owned()),
+    let prepared = match web_dir {
+        Some(dir) => from_disk(dir.join(path)).await,
+        None => embedded().await.get(path).cloned(),
     };
-    let Some(bytes) = bytes else { return StatusCode::NOT_FOUND.into_response() };
-    let mime = mime_type(path);
-    // Pages and scripts change with each release; a short cache keeps phones current.
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
+    match prepared {
+        Some(prepared) => prepared.respond(request),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// One file of the client as it goes over the wire: its bytes as they are and, where that
+/// is smaller, brotli- and gzip-compressed, each with its own strong ETag.
+struct Prepared {
+    mime: &'static str,
+    identity: Variant,
+    gzip: Option<Variant>,
+    brotli: Option<Variant>,
+}
+
+struct Variant {
+    bytes: Bytes,
+    etag: HeaderValue,
+}
+
+impl Prepared {
+    /// Compresses `bytes` both ways. Compression is done once per file (at first use for the
+    /// embedded client, once per change under `--web-dir`) at the highest levels, so each
+    /// phone of a hall downloads the least we can make.
+    fn new(path: &str, bytes: Vec<u8>) -> Prepared {
+        use sha2::{Digest, Sha256};
+        let hash: String = Sha256::digest(&bytes).iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+        let variant = |bytes: Vec<u8>, suffix: &str| Variant {
+            bytes: bytes.into(),
+            etag: HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).expect("hex is a valid header value"),
+        };
+        // A compressed copy is only worth its header when it is smaller (fonts and images are
+        // compressed already).
+        let smaller =
+            |compressed: Option<Vec<u8>>| compressed.filter(|compressed| compressed.len() < bytes.len());
+        let gzip = smaller(compress_gzip(&bytes)).map(|compressed| variant(compressed, "-gz"));
+        let brotli = smaller(compress_brotli(&bytes)).map(|compressed| variant(compressed, "-br"));
+        Prepared { mime: mime_type(path), identity: variant(bytes, ""), gzip, brotli }
+    }
+
+    /// The variant the request accepts, or 304 when the client already has it. Every answer
+    /// says that it depends on `Accept-Encoding`, and `no-cache` keeps phones asking, which
+    /// the ETag makes cheap.
+    fn respond(&self, request: &HeaderMap) -> Response {
+        let accepted = Accepted::from(request);
+        let offers = [(&self.brotli, accepted.brotli, "br"), (&self.gzip, accepted.gzip, "gzip")];
+        // The heaviest weight wins, brotli at a tie (it is the smaller).
+        let chosen = offers
+            .into_iter()
+            .filter_map(|(variant, weight, name)| Some((variant.as_ref()?, weight, name)))
+            .filter(|(_, weight, _)| *weight > 0.0)
+            .reduce(|best, next| if next.1 > best.1 { next } else { best });
+        let (variant, encoding) = match chosen {
+            Some((variant, _, name)) => (variant, Some(name)),
+            None => (&self.identity, None),
+        };
+        let headers = [
+            (header::ETAG, variant.etag.clone()),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+            // Pages and scripts change with each release; phones revalidate every time.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ];
+        if matches_etag(request, &variant.etag) {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        let mut response =
+            (headers, [(header::CONTENT_TYPE, self.mime)], variant.bytes.clone()).into_response();
+        if let Some(encoding) = encoding {
+            response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        response
+    }
+}
+
+/// The embedded client, compressed once on first use (off the async threads: brotli at its
+/// highest level takes a moment).
+async fn embedded() -> &'static HashMap<String, Arc<Prepared>> {
+    static FILES: tokio::sync::OnceCell<HashMap<String, Arc<Prepared>>> = tokio::sync::OnceCell::const_new();
+    FILES
+        .get_or_init(|| async {
+            let prepare = || {
+                Embedded::iter()
+                    .filter_map(|name| {
+                        let bytes = Embedded::get(&name)?.data.into_owned();
+                        Some((name.to_string(), Arc::new(Prepared::new(&name, bytes))))
+                    })
+                    .collect()
+            };
+            tokio::task::spawn_blocking(prepare).await.unwrap_or_default()
+        })
+        .await
+}
+
+/// A file under `--web-dir`, read on every request so edits show at once, and compressed
+/// again only when its bytes changed.
+async fn from_disk(path: PathBuf) -> Option<Arc<Prepared>> {
+    static CACHE: Mutex<BTreeMap<PathBuf, Arc<Prepared>>> = Mutex::new(BTreeMap::new());
+    let bytes = tokio::fs::read(&path).await.ok()?;
+    let cached = CACHE.lock().unwrap_or_else(PoisonError::into_inner).get(&path).cloned();
+    if let Some(prepared) = cached.filter(|prepared| prepared.identity.bytes == bytes) {
+        return Some(prepared);
+    }
+    let name = path.to_string_lossy().into_owned();
+    let prepared = tokio::task::spawn_blocking(move || Arc::new(Prepared::new(&name, bytes))).await.ok()?;
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner).insert(path, prepared.clone());
+    Some(prepared)
+}
+
+// flate2 and brotli are the maintained pure-Rust encoders that most of the ecosystem
+// (reqwest, tower-http, hyper's users) already relies on. tower-http's compression layer
+// compresses each response again and its `ServeDir` precompression wants `.gz`/`.br` files
+// on disk, neither of which fits a client embedded in the binary.
+
+fn compress_gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
+}
+
+fn compress_brotli(bytes: &[u8]) -> Option<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    let mut compressed = Vec::new();
+    brotli::BrotliCompress(&mut &bytes[..], &mut compressed, &params).ok()?;
+    Some(compressed)
+}
+
+/// The weights (`q`) `Accept-Encoding` gives brotli and gzip; 0 for what it does not name,
+/// so a request without the header gets the bytes as they are.
+struct Accepted {
+    brotli: f32,
+    gzip: f32,
+}
+
+impl From<&HeaderMap> for Accepted {
+    fn from(request: &HeaderMap) -> Accepted {
+        let (mut brotli, mut gzip, mut any) = (None, None, None);
+        let values = request.get_all(header::ACCEPT_ENCODING).iter().filter_map(|value| value.to_str().ok());
+        for offer in values.flat_map(|value| value.split(',')) {
+            let mut parts = offer.split(';');
+            let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let weight = parts
+                .filter_map(|param| {
+                    param.trim().strip_prefix("q=").or_else(|| param.trim().strip_prefix("Q="))
+                })
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match name.as_str() {
+                "br" => brotli = Some(weight),
+                "gzip" | "x-gzip" => gzip = Some(weight),
+                "*" => any = Some(weight),
+                _ => {}
+            }
+        }
+        Accepted { brotli: brotli.or(any).unwrap_or(0.0), gzip: gzip.or(any).unwrap_or(0.0) }
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header).
+fn matches_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else { return false };
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 fn mime_type(path: &str) -> &'static str {
