@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
+use lapp_protocol::GroupingMsg;
 use lapp_protocol::{
     ClientMsg, GroupId, GroupView, GroupingConfig, Join, JoinCode, NoteId, NoteView, Phase, Pid, Role,
     ServerMsg, SessionExport, Welcome,
@@ -342,7 +343,7 @@ impl Participant {
         let level = seat.level;
         match star {
             Some(note) => {
-                let msg = ClientMsg::NoteStar { note, on: true };
+                let msg = ClientMsg::Grouping(GroupingMsg::NoteStar { note, on: true });
                 seat.requests.send(client, msg, Pending::Star { note, level }).await
             }
             None => self.add_note(seat, client, level).await,
@@ -396,7 +397,7 @@ impl Participant {
                 }
                 None => {
                     self.report(Happened::Unanswered { stored: false, resent: true });
-                    let msg = ClientMsg::NoteAdd { text: text.clone() };
+                    let msg = ClientMsg::Grouping(GroupingMsg::NoteAdd { text: text.clone() });
                     seat.requests.send(&mut client, msg, Pending::Note { level, text }).await?;
                 }
             },
@@ -404,7 +405,7 @@ impl Participant {
                 let stored =
                     in_view.iter().any(|shown| shown.id == note && shown.starred_by.contains(&seat.pid));
                 self.report(Happened::Unanswered { stored, resent: true });
-                let msg = ClientMsg::NoteStar { note, on: true };
+                let msg = ClientMsg::Grouping(GroupingMsg::NoteStar { note, on: true });
                 seat.requests.send(&mut client, msg, Pending::Star { note, level }).await?;
             }
         }
@@ -413,7 +414,7 @@ impl Participant {
 
     async fn add_note(&self, seat: &mut Seat, client: &mut Client, level: u32) -> anyhow::Result<()> {
         let text = note_text(self.room, self.index, level);
-        let msg = ClientMsg::NoteAdd { text: text.clone() };
+        let msg = ClientMsg::Grouping(GroupingMsg::NoteAdd { text: text.clone() });
         seat.requests.send(client, msg, Pending::Note { level, text }).await
     }
 
@@ -893,6 +894,7 @@ mod tests {
                 cards: Vec::new(),
                 groups,
                 notes,
+                actions: Vec::new(),
             }],
         };
         (room, export)

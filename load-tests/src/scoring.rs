@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{
     CardId, ClientMsg, ErrorCode, Hand, Join, JoinCode, Phase, Pid, Role, Score, ServerMsg, SessionExport,
     Welcome,
@@ -452,7 +453,9 @@ impl Participant {
         match msg {
             ServerMsg::Activity(activity) if activity.phase == Phase::Writing => {
                 let text = card_text(room, self.index);
-                seat.requests.send(client, ClientMsg::CardWrite { text }, Pending::Write).await?;
+                seat.requests
+                    .send(client, ClientMsg::Scoring(ScoringMsg::CardWrite { text }), Pending::Write)
+                    .await?;
             }
             ServerMsg::Hand(hand) => {
                 self.report(Happened::Hand(at));
@@ -505,7 +508,7 @@ impl Participant {
     async fn score(&self, seat: &mut Seat, client: &mut Client) -> anyhow::Result<()> {
         let Some(ToScore { round, card, .. }) = seat.to_score.take() else { return Ok(()) };
         let score = Score::new(rand::random_range(Score::MIN..=Score::MAX)).context("a score from 1 to 5")?;
-        let msg = ClientMsg::CardScore { round, card, score };
+        let msg = ClientMsg::Scoring(ScoringMsg::CardScore { round, card, score });
         seat.requests.send(client, msg, Pending::Score { round, card, score }).await
     }
 
@@ -542,11 +545,14 @@ impl Participant {
         }
         if let Some(pending) = seat.requests.unanswered() {
             let (msg, stored) = match &pending {
-                Pending::Write => (ClientMsg::CardWrite { text: card_text(self.room, self.index) }, false),
+                Pending::Write => (
+                    ClientMsg::Scoring(ScoringMsg::CardWrite { text: card_text(self.room, self.index) }),
+                    false,
+                ),
                 &Pending::Score { round, card, score } => {
                     let stored =
                         hand.as_ref().is_some_and(|hand| hand.round == round && hand.score == Some(score));
-                    (ClientMsg::CardScore { round, card, score }, stored)
+                    (ClientMsg::Scoring(ScoringMsg::CardScore { round, card, score }), stored)
                 }
             };
             self.report(Happened::Unanswered { stored, resent: true });
@@ -1085,6 +1091,7 @@ mod tests {
                 cards,
                 groups: Vec::new(),
                 notes: Vec::new(),
+                actions: Vec::new(),
             }],
         }
     }

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::grouping::GroupingConfig;
 use crate::ids::JoinCode;
 use crate::limits::{MAX_AGENDA_ITEMS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use crate::scoring::ScoringConfig;
 
 /// What kind of method an activity runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -11,6 +13,7 @@ use crate::limits::{MAX_AGENDA_ITEMS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHA
 pub enum ActivityKind {
     Scoring,
     Grouping,
+    Actions,
 }
 
 /// One item of the agenda: the method, the question asked and its settings.
@@ -41,40 +44,6 @@ impl AgendaItem {
         match self {
             AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } => prompt,
         }
-    }
-}
-
-/// Settings of a 25/10 (impromptu scoring) activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ScoringConfig {
-    /// How many times each card is handed on and scored.
-    pub rounds: u32,
-    /// How many top cards the hall is meant to look at.
-    pub top: u32,
-    /// Longest card text, in characters.
-    pub max_chars: u32,
-}
-
-impl Default for ScoringConfig {
-    fn default() -> Self {
-        ScoringConfig { rounds: 5, top: 10, max_chars: 280 }
-    }
-}
-
-/// Settings of a 1-3-9 (grouping) activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GroupingConfig {
-    /// Target group size at each level: `[3, 9]`, `[3, 6]`, `[2, 4]`.
-    pub sizes: Vec<u32>,
-    /// Longest note text, in characters.
-    pub max_chars: u32,
-}
-
-impl Default for GroupingConfig {
-    fn default() -> Self {
-        GroupingConfig { sizes: vec![3, 9], max_chars: 280 }
     }
 }
 

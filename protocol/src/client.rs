@@ -4,10 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::actions::ActionsMsg;
 use crate::agenda::AgendaItem;
 use crate::error::{DecodeError, ErrorCode};
-use crate::ids::{CardId, JoinCode, NoteId, Score};
+use crate::grouping::GroupingMsg;
+use crate::ids::{ActionId, CardId, JoinCode, NoteId};
 use crate::limits::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::scoring::ScoringMsg;
 use crate::server::Phase;
 
 /// Who a connection is in a session.
@@ -84,18 +87,6 @@ pub struct Expected {
 pub enum ClientMsg {
     #[serde(rename = "join")]
     Join(Join),
-    #[serde(rename = "card.write")]
-    CardWrite { text: String },
-    #[serde(rename = "card.score")]
-    CardScore { round: u32, card: CardId, score: Score },
-    #[serde(rename = "note.add")]
-    NoteAdd { text: String },
-    #[serde(rename = "note.star")]
-    NoteStar { note: NoteId, on: bool },
-    #[serde(rename = "note.edit")]
-    NoteEdit { note: NoteId, text: String },
-    #[serde(rename = "note.delete")]
-    NoteDelete { note: NoteId },
     #[serde(rename = "activity.start")]
     ActivityStart {
         index: u32,
@@ -112,7 +103,7 @@ pub enum ClientMsg {
     AgendaSet { agenda: Vec<AgendaItem> },
     #[serde(rename = "session.lock")]
     SessionLock { locked: bool },
-    /// Removes the author of `card` or `note` (of the current activity): facilitators never
+    /// Removes the author of `card`, `note` or `action` (of the current activity): facilitators never
     /// learn who wrote what, so they name the writing, not the person.
     #[serde(rename = "participant.remove")]
     ParticipantRemove {
@@ -120,6 +111,8 @@ pub enum ClientMsg {
         card: Option<CardId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<NoteId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<ActionId>,
     },
     #[serde(rename = "phase.next")]
     PhaseNext {
@@ -137,31 +130,22 @@ pub enum ClientMsg {
         #[serde(default)]
         advance: bool,
     },
-    #[serde(rename = "card.hide")]
-    CardHide { card: CardId, hidden: bool },
-    #[serde(rename = "note.hide")]
-    NoteHide { note: NoteId, hidden: bool },
-    #[serde(rename = "reveal")]
-    Reveal {
-        count: u32,
-        /// Revealing one card at a time: how many of the top `count` are shown, from the
-        /// bottom. Left out: all of them.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        shown: Option<u32>,
-    },
     #[serde(rename = "ping")]
     Ping {},
+    /// A 25/10's requests (`card.*`, `reveal`).
+    #[serde(untagged)]
+    Scoring(ScoringMsg),
+    /// A 1-3-9's requests (`note.*`).
+    #[serde(untagged)]
+    Grouping(GroupingMsg),
+    /// The micro-actions' requests (`action.*`, `buddy.*`, `contact.set`).
+    #[serde(untagged)]
+    Actions(ActionsMsg),
 }
 
-/// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
-pub const CLIENT_TYPES: [&str; 19] = [
+/// The `type` of every request that is not a method's own.
+const SESSION_TYPES: [&str; 10] = [
     "join",
-    "card.write",
-    "card.score",
-    "note.add",
-    "note.star",
-    "note.edit",
-    "note.delete",
     "activity.start",
     "activity.reset",
     "agenda.set",
@@ -170,23 +154,29 @@ pub const CLIENT_TYPES: [&str; 19] = [
     "phase.next",
     "phase.back",
     "timer.set",
-    "card.hide",
-    "note.hide",
-    "reveal",
     "ping",
 ];
 
+/// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
+pub fn client_types() -> impl Iterator<Item = &'static str> {
+    SESSION_TYPES.into_iter().chain(ScoringMsg::TYPES).chain(GroupingMsg::TYPES).chain(ActionsMsg::TYPES)
+}
+
 impl ClientMsg {
+    /// Who may send a method's request; `None` for the session's own requests.
+    pub fn method_role(&self) -> Option<Role> {
+        match self {
+            ClientMsg::Scoring(msg) => Some(msg.role()),
+            ClientMsg::Grouping(msg) => Some(msg.role()),
+            ClientMsg::Actions(msg) => Some(msg.role()),
+            _ => None,
+        }
+    }
+
     /// The wire name of this request, as in its `type` field.
     pub fn type_name(&self) -> &'static str {
         match self {
             ClientMsg::Join(_) => "join",
-            ClientMsg::CardWrite { .. } => "card.write",
-            ClientMsg::CardScore { .. } => "card.score",
-            ClientMsg::NoteAdd { .. } => "note.add",
-            ClientMsg::NoteStar { .. } => "note.star",
-            ClientMsg::NoteEdit { .. } => "note.edit",
-            ClientMsg::NoteDelete { .. } => "note.delete",
             ClientMsg::ActivityStart { .. } => "activity.start",
             ClientMsg::ActivityReset { .. } => "activity.reset",
             ClientMsg::AgendaSet { .. } => "agenda.set",
@@ -195,10 +185,10 @@ impl ClientMsg {
             ClientMsg::PhaseNext { .. } => "phase.next",
             ClientMsg::PhaseBack { .. } => "phase.back",
             ClientMsg::TimerSet { .. } => "timer.set",
-            ClientMsg::CardHide { .. } => "card.hide",
-            ClientMsg::NoteHide { .. } => "note.hide",
-            ClientMsg::Reveal { .. } => "reveal",
             ClientMsg::Ping {} => "ping",
+            ClientMsg::Scoring(msg) => msg.type_name(),
+            ClientMsg::Grouping(msg) => msg.type_name(),
+            ClientMsg::Actions(msg) => msg.type_name(),
         }
     }
 }
@@ -241,7 +231,7 @@ impl ClientFrame {
             Some(Value::String(name)) => name.as_str(),
             _ => return Err(bad(ErrorCode::BadJson, "a frame needs a string \"type\"".into())),
         };
-        if !CLIENT_TYPES.contains(&type_name) {
+        if !client_types().any(|known| known == type_name) {
             return Err(bad(ErrorCode::UnknownType, format!("unknown type {type_name:?}")));
         }
         check_fields_with_own_codes(type_name, &fields).map_err(|(code, message)| bad(code, message))?;
@@ -265,14 +255,6 @@ fn check_fields_with_own_codes(
     type_name: &str,
     fields: &Map<String, Value>,
 ) -> Result<(), (ErrorCode, String)> {
-    let id_field = |name: &str, parses: fn(&str) -> bool| match fields.get(name) {
-        Some(Value::String(id)) if !parses(id) => {
-            Err((ErrorCode::UnknownItem, format!("no such item {id:?}")))
-        }
-        _ => Ok(()), // well-formed, or missing or not a string: the shape check says bad_json
-    };
-    let card_id = |id: &str| id.parse::<CardId>().is_ok();
-    let note_id = |id: &str| id.parse::<NoteId>().is_ok();
     match type_name {
         "join" => {
             match fields.get("v") {
@@ -292,21 +274,26 @@ fn check_fields_with_own_codes(
             }
             Ok(())
         }
-        "card.score" => {
-            let valid = fields
-                .get("score")
-                .and_then(Value::as_u64)
-                .and_then(|score| u8::try_from(score).ok())
-                .and_then(Score::new)
-                .is_some();
-            if !valid {
-                return Err((ErrorCode::InvalidScore, "score must be a whole number from 1 to 5".into()));
-            }
-            id_field("card", card_id)
+        "participant.remove" => id_field::<CardId>(fields, "card")
+            .and(id_field::<NoteId>(fields, "note"))
+            .and(id_field::<ActionId>(fields, "action")),
+        _ if ScoringMsg::TYPES.contains(&type_name) => ScoringMsg::check_fields(type_name, fields),
+        _ if GroupingMsg::TYPES.contains(&type_name) => GroupingMsg::check_fields(type_name, fields),
+        _ if ActionsMsg::TYPES.contains(&type_name) => ActionsMsg::check_fields(type_name, fields),
+        _ => Ok(()),
+    }
+}
+
+/// An id field that is a string but not an id of its kind is `unknown_item`; a missing one
+/// or one that is not a string is left to the shape check (`bad_json`).
+pub(crate) fn id_field<Id: std::str::FromStr>(
+    fields: &Map<String, Value>,
+    name: &str,
+) -> Result<(), (ErrorCode, String)> {
+    match fields.get(name) {
+        Some(Value::String(id)) if id.parse::<Id>().is_err() => {
+            Err((ErrorCode::UnknownItem, format!("no such item {id:?}")))
         }
-        "card.hide" => id_field("card", card_id),
-        "participant.remove" => id_field("card", card_id).and_then(|()| id_field("note", note_id)),
-        "note.star" | "note.hide" | "note.edit" | "note.delete" => id_field("note", note_id),
         _ => Ok(()),
     }
 }

@@ -28,12 +28,16 @@ pub enum ErrorCode {
     /// A request's `from` no longer matches the session: someone (another click, another tab,
     /// the timer) moved it first.
     Stale,
+    /// A buddy request to someone who already has a buddy, or from someone who has one.
+    Taken,
+    /// A buddy request to one's own code.
+    Yourself,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order they are declared.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -53,6 +57,8 @@ impl ErrorCode {
         ErrorCode::SessionFull,
         ErrorCode::Locked,
         ErrorCode::Stale,
+        ErrorCode::Taken,
+        ErrorCode::Yourself,
         ErrorCode::Internal,
     ];
 
@@ -77,6 +83,8 @@ impl ErrorCode {
             ErrorCode::SessionFull => "session_full",
             ErrorCode::Locked => "locked",
             ErrorCode::Stale => "stale",
+            ErrorCode::Taken => "taken",
+            ErrorCode::Yourself => "yourself",
             ErrorCode::Internal => "internal",
         }
     }

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::ActionExport;
 use crate::agenda::{ActivityKind, AgendaItem};
-use crate::ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
+use crate::grouping::{GroupExport, NoteExport};
+use crate::ids::{JoinCode, Pid};
+use crate::scoring::CardExport;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionExport {
@@ -39,51 +42,6 @@ pub struct ActivityExport {
     pub groups: Vec<GroupExport>,
     #[serde(default)]
     pub notes: Vec<NoteExport>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupExport {
-    pub id: GroupId,
-    pub level: u32,
-    pub label: String,
-    pub members: Vec<Pid>,
-    /// The groups of the level before that were merged into this one.
-    #[serde(default)]
-    pub merged: Vec<GroupId>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoteExport {
-    pub id: NoteId,
-    pub author: Pid,
-    pub text: String,
-    /// 0 for a note written alone, else the level it was written at.
-    pub level: u32,
-    /// The group it was written in; none for a note written alone.
-    pub group: Option<GroupId>,
-    pub hidden: bool,
-    /// Deleted by its author: its text is gone (empty) and it leaves every view.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub deleted: bool,
-    /// Stars at each level, `stars[0]` being level 1, up to the last level where it was
-    /// ever starred (a note never starred has none).
-    pub stars: Vec<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CardExport {
-    pub id: CardId,
-    pub author: Pid,
-    pub text: String,
-    pub hidden: bool,
-    pub total: u32,
-    pub count: u32,
-    pub scores: Vec<ScoreExport>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScoreExport {
-    pub round: u32,
-    pub pid: Pid,
-    pub score: Score,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionExport>,
 }

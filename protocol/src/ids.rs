@@ -72,6 +72,11 @@ prefixed_id!(
     NoteId,
     "n"
 );
+prefixed_id!(
+    /// A micro-action of one actions activity: `a8`.
+    ActionId,
+    "a"
+);
 
 /// A session's join code: always exactly six ASCII digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,30 +8,41 @@
 //! - [`client`]: client → server frames and [`ClientFrame::decode`], which maps every bad
 //!   frame to its protocol error code.
 //! - [`server`]: server → client frames.
-//! - [`agenda`]: the agenda, activity settings and the HTTP bodies that create a session.
+//! - [`agenda`]: the agenda and the HTTP bodies that create a session.
+//! - a module per method, with its settings, requests, frames and export: [`scoring`] (25/10),
+//!   [`grouping`] (1-3-9), [`actions`] (micro-actions and buddies).
 //! - [`export`]: the body of a session's export.
 //! - [`error`]: the error codes.
 //! - [`limits`]: the bounds every peer keeps.
 
+pub mod actions;
 pub mod agenda;
 pub mod client;
 pub mod error;
 pub mod export;
+pub mod grouping;
 pub mod ids;
 pub mod limits;
+pub mod scoring;
 pub mod server;
 
+pub use actions::{
+    ActionExport, ActionsConfig, ActionsMsg, ActionsProgress, Buddy, FollowUp, FollowUpItem, OwnAction,
+    Person, SetStatus, Status, StatusExport, WallEntry,
+};
 pub use agenda::{
-    ActivityKind, AgendaItem, CreateSession, GroupingConfig, HttpError, Language, Names, ScoringConfig,
-    SessionCreated, SessionSummary, SessionUrls, validate_agenda,
+    ActivityKind, AgendaItem, CreateSession, HttpError, Language, Names, SessionCreated, SessionSummary,
+    SessionUrls, validate_agenda,
 };
-pub use client::{CLIENT_TYPES, ClientFrame, ClientMsg, Expected, Join, Role};
+pub use client::{ClientFrame, ClientMsg, Expected, Join, Role, client_types};
 pub use error::{DecodeError, ErrorCode};
-pub use export::{
-    ActivityExport, CardExport, ExportParticipant, GroupExport, NoteExport, ScoreExport, SessionExport,
+pub use export::{ActivityExport, ExportParticipant, SessionExport};
+pub use grouping::{
+    FeedNote, GroupExport, GroupView, GroupingConfig, GroupingMsg, Member, NoteExport, NoteView, PosterGroup,
 };
-pub use ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
-pub use server::{
-    ActivityInfo, CardText, FeedNote, GroupView, Hand, Leaderboard, LeaderboardEntry, Member, NoteView,
-    Phase, PosterGroup, Progress, Reveal, SERVER_TYPES, ServerMsg, SessionInfo, View, Welcome, You, Yours,
+pub use ids::{ActionId, CardId, GroupId, JoinCode, NoteId, Pid, Score};
+pub use scoring::{
+    CardExport, CardText, Hand, Leaderboard, LeaderboardEntry, Reveal, ScoreExport, ScoringConfig,
+    ScoringMsg, Yours,
 };
+pub use server::{ActivityInfo, Phase, Progress, SERVER_TYPES, ServerMsg, SessionInfo, View, Welcome, You};

@@ -27,3 +27,13 @@ pub const MAX_TIMER_SECONDS: u32 = 7_200;
 
 /// The token clients send back in `join.resume`, and the facilitator key: 128 bits in hex.
 pub const SECRET_HEX_CHARS: usize = 32;
+
+/// Longest contact line a participant leaves for their buddy, in characters.
+pub const MAX_CONTACT_CHARS: usize = 100;
+
+/// Longest note on a follow-up status, in characters.
+pub const MAX_STATUS_NOTE_CHARS: usize = 280;
+
+/// Most follow-up days an actions activity may have, and the latest of them.
+pub const MAX_FOLLOW_UP_DAYS: usize = 5;
+pub const MAX_FOLLOW_UP_DAY: u32 = 365;

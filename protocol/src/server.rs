@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::{ActionsProgress, OwnAction, WallEntry};
 use crate::agenda::{ActivityKind, AgendaItem, Language};
 use crate::client::Role;
 use crate::error::ErrorCode;
-use crate::ids::{CardId, GroupId, JoinCode, NoteId, Pid, Score};
+use crate::grouping::{FeedNote, GroupView, NoteView, PosterGroup};
+use crate::ids::{ActionId, CardId, JoinCode, NoteId, Pid};
+use crate::scoring::{CardText, Hand, Leaderboard, Reveal, Yours};
 
 /// Every frame the server sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +50,10 @@ pub enum ServerMsg {
     Lock { locked: bool },
     #[serde(rename = "reveal")]
     Reveal(Reveal),
+    #[serde(rename = "action")]
+    Action(OwnAction),
+    #[serde(rename = "wall")]
+    Wall { actions: Vec<WallEntry> },
     #[serde(rename = "ack")]
     Ack {
         rid: u64,
@@ -54,6 +61,8 @@ pub enum ServerMsg {
         card: Option<CardId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<NoteId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<ActionId>,
     },
     #[serde(rename = "error")]
     Error {
@@ -67,7 +76,7 @@ pub enum ServerMsg {
 }
 
 /// The wire `type` of every server frame.
-pub const SERVER_TYPES: [&str; 16] = [
+pub const SERVER_TYPES: [&str; 18] = [
     "welcome",
     "activity",
     "mine",
@@ -81,6 +90,8 @@ pub const SERVER_TYPES: [&str; 16] = [
     "feed",
     "lock",
     "reveal",
+    "action",
+    "wall",
     "ack",
     "error",
     "pong",
@@ -111,6 +122,8 @@ impl ServerMsg {
             ServerMsg::Feed { .. } => "feed",
             ServerMsg::Lock { .. } => "lock",
             ServerMsg::Reveal(_) => "reveal",
+            ServerMsg::Action(_) => "action",
+            ServerMsg::Wall { .. } => "wall",
             ServerMsg::Ack { .. } => "ack",
             ServerMsg::Error { .. } => "error",
             ServerMsg::Pong {} => "pong",
@@ -123,7 +136,7 @@ impl ServerMsg {
     }
 
     pub fn ack(rid: u64) -> ServerMsg {
-        ServerMsg::Ack { rid, card: None, note: None }
+        ServerMsg::Ack { rid, card: None, note: None, action: None }
     }
 
     pub fn error(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> ServerMsg {
@@ -208,6 +221,12 @@ pub struct View {
     /// Facilitators, in a grouping activity: the latest notes, newest last, to moderate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed: Option<Vec<FeedNote>>,
+    /// A participant in an actions activity: their action and buddies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<OwnAction>,
+    /// An actions activity at its wall (facilitators also see the hidden actions, marked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<Vec<WallEntry>>,
 }
 
 /// Where an activity is.
@@ -215,7 +234,7 @@ pub struct View {
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Lobby,
-    /// Scoring: everyone writes their card.
+    /// Scoring: everyone writes their card; actions: everyone writes their action.
     Writing,
     /// Scoring: cards are handed out and scored; `round` says which.
     Round,
@@ -227,6 +246,10 @@ pub enum Phase {
     Level,
     /// Grouping: the starred notes of every final group.
     Poster,
+    /// Actions: buddies find each other by code.
+    Pairing,
+    /// Actions: everyone has a buddy; the wall shows the actions their writers chose to show.
+    Wall,
 }
 
 impl Phase {
@@ -240,6 +263,8 @@ impl Phase {
             Phase::Solo => "solo",
             Phase::Level => "level",
             Phase::Poster => "poster",
+            Phase::Pairing => "pairing",
+            Phase::Wall => "wall",
         }
     }
 }
@@ -262,48 +287,6 @@ pub struct ActivityInfo {
     /// count down: remaining = deadline - now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<u64>,
-}
-
-/// A card as its holder or writer sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CardText {
-    pub id: CardId,
-    pub text: String,
-}
-
-/// The card to score this round; `card: null` means sit this round out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hand {
-    pub round: u32,
-    pub card: Option<CardText>,
-    /// The score already given this round (only in `welcome.view`, so a reload shows it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<Score>,
-}
-
-impl Hand {
-    /// The `hand` frame for these parts, the same bytes as `ServerMsg::Hand(..).encode()`
-    /// gives, made without copying the card's text into a `Hand` first: a round's start
-    /// encodes one for every phone of the hall.
-    pub fn encode_from(round: u32, card: Option<(CardId, &str)>, score: Option<Score>) -> String {
-        #[derive(Serialize)]
-        #[serde(tag = "type", rename = "hand")]
-        struct HandOf<'a> {
-            round: u32,
-            card: Option<CardOf<'a>>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            score: Option<Score>,
-        }
-        #[derive(Serialize)]
-        struct CardOf<'a> {
-            id: CardId,
-            text: &'a str,
-        }
-        let card = card.map(|(id, text)| CardOf { id, text });
-        serde_json::to_string(&HandOf { round, card, score }).unwrap_or_else(|err| {
-            format!(r#"{{"type":"error","code":"internal","message":"encoding failed: {err}"}}"#)
-        })
-    }
 }
 
 /// How far the hall is, for facilitators and the screen.
@@ -343,99 +326,7 @@ pub struct Progress {
     /// Connected participants with no card in hand this round (scoring, in a round).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sitting_out: Option<u32>,
-}
-
-/// The live ranking, facilitators only until revealed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Leaderboard {
-    pub entries: Vec<LeaderboardEntry>,
-    /// Cards a facilitator has hidden, so they can be shown again.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hidden: Vec<CardText>,
-}
-
-/// One ranked card. Ranked by mean × rounds (the total when every round scored it), then by
-/// `count`; cards with no score yet come last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaderboardEntry {
-    pub rank: u32,
-    pub card: CardId,
-    pub text: String,
-    /// The sum of its scores.
-    pub total: u32,
-    /// How many scores it has.
-    pub count: u32,
-}
-
-/// How a participant's own card did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Yours {
-    pub total: u32,
-    pub count: u32,
-    pub rank: u32,
-}
-
-/// The top `count` cards, as the facilitator reveals them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reveal {
-    pub count: u32,
-    /// While the facilitator reveals one card at a time: how many of the top `count` are
-    /// shown, from the bottom; `entries` then holds only those, so `entries[0]` is the card
-    /// revealed last.
+    /// Actions written, paired, on the wall and followed up (actions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shown: Option<u32>,
-    pub entries: Vec<LeaderboardEntry>,
-}
-
-/// A note as facilitators moderate it, in `feed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedNote {
-    pub id: NoteId,
-    pub text: String,
-    /// 0 for a note written alone.
-    pub level: u32,
-    /// The label of the group it was written in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    pub hidden: bool,
-    /// Deleted by its author: drop it (its text is gone).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub deleted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    pub pid: Pid,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoteView {
-    pub id: NoteId,
-    pub text: String,
-    pub stars: u32,
-    /// The group the note was brought in from, at level 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<GroupId>,
-    /// Who starred it at this level, so each member's phone shows their own star.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub starred_by: Vec<Pid>,
-}
-
-/// A participant's group at a level: who is in it, its label and its notes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupView {
-    pub level: u32,
-    pub id: GroupId,
-    pub label: String,
-    pub members: Vec<Member>,
-    pub notes: Vec<NoteView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PosterGroup {
-    pub id: GroupId,
-    pub label: String,
-    pub notes: Vec<NoteView>,
+    pub actions: Option<ActionsProgress>,
 }

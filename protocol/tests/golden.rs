@@ -1,5 +1,7 @@
 //! Golden tests: each frame's exact JSON, decoded to its Rust form and encoded back.
 
+use lapp_protocol::GroupingMsg;
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::*;
 use serde_json::{Value, json};
 
@@ -71,22 +73,26 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "card.write", "rid": 1, "text": "Fewer forms"}),
-        ClientFrame::new(Some(1), ClientMsg::CardWrite { text: "Fewer forms".into() }),
+        ClientFrame::new(Some(1), ClientMsg::Scoring(ScoringMsg::CardWrite { text: "Fewer forms".into() })),
     );
     check_client(
         json!({"type": "card.score", "rid": 2, "round": 3, "card": "c17", "score": 5}),
         ClientFrame::new(
             Some(2),
-            ClientMsg::CardScore { round: 3, card: CardId(17), score: Score::new(5).expect("score") },
+            ClientMsg::Scoring(ScoringMsg::CardScore {
+                round: 3,
+                card: CardId(17),
+                score: Score::new(5).expect("score"),
+            }),
         ),
     );
     check_client(
         json!({"type": "note.add", "rid": 3, "text": "Ask the users"}),
-        ClientFrame::new(Some(3), ClientMsg::NoteAdd { text: "Ask the users".into() }),
+        ClientFrame::new(Some(3), ClientMsg::Grouping(GroupingMsg::NoteAdd { text: "Ask the users".into() })),
     );
     check_client(
         json!({"type": "note.star", "rid": 4, "note": "n40", "on": true}),
-        ClientFrame::new(Some(4), ClientMsg::NoteStar { note: NoteId(40), on: true }),
+        ClientFrame::new(Some(4), ClientMsg::Grouping(GroupingMsg::NoteStar { note: NoteId(40), on: true })),
     );
     check_client(
         json!({"type": "activity.start", "rid": 5, "index": 0}),
@@ -102,15 +108,18 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "card.hide", "rid": 8, "card": "c2", "hidden": true}),
-        ClientFrame::new(Some(8), ClientMsg::CardHide { card: CardId(2), hidden: true }),
+        ClientFrame::new(Some(8), ClientMsg::Scoring(ScoringMsg::CardHide { card: CardId(2), hidden: true })),
     );
     check_client(
         json!({"type": "note.hide", "rid": 9, "note": "n2", "hidden": false}),
-        ClientFrame::new(Some(9), ClientMsg::NoteHide { note: NoteId(2), hidden: false }),
+        ClientFrame::new(
+            Some(9),
+            ClientMsg::Grouping(GroupingMsg::NoteHide { note: NoteId(2), hidden: false }),
+        ),
     );
     check_client(
         json!({"type": "reveal", "rid": 10, "count": 3}),
-        ClientFrame::new(Some(10), ClientMsg::Reveal { count: 3, shown: None }),
+        ClientFrame::new(Some(10), ClientMsg::Scoring(ScoringMsg::Reveal { count: 3, shown: None })),
     );
     check_client(json!({"type": "ping"}), ClientFrame::new(None, ClientMsg::Ping {}));
     // A facilitator's requests name the state they expect to leave.
@@ -134,11 +143,14 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "reveal", "rid": 15, "count": 10, "shown": 1}),
-        ClientFrame::new(Some(15), ClientMsg::Reveal { count: 10, shown: Some(1) }),
+        ClientFrame::new(Some(15), ClientMsg::Scoring(ScoringMsg::Reveal { count: 10, shown: Some(1) })),
     );
     check_client(
         json!({"type": "note.edit", "rid": 16, "note": "n4", "text": "Better"}),
-        ClientFrame::new(Some(16), ClientMsg::NoteEdit { note: NoteId(4), text: "Better".into() }),
+        ClientFrame::new(
+            Some(16),
+            ClientMsg::Grouping(GroupingMsg::NoteEdit { note: NoteId(4), text: "Better".into() }),
+        ),
     );
     check_client(
         json!({"type": "session.lock", "rid": 19, "locked": true}),
@@ -146,7 +158,7 @@ fn client_frames() {
     );
     check_client(
         json!({"type": "note.delete", "rid": 17, "note": "n4"}),
-        ClientFrame::new(Some(17), ClientMsg::NoteDelete { note: NoteId(4) }),
+        ClientFrame::new(Some(17), ClientMsg::Grouping(GroupingMsg::NoteDelete { note: NoteId(4) })),
     );
     check_client(
         json!({"type": "agenda.set", "rid": 18, "agenda": [{"kind": "scoring", "prompt": "Q", "rounds": 5, "top": 10, "max_chars": 280}]}),
@@ -285,6 +297,7 @@ fn server_frames() {
             notes: None,
             solo_writers: None,
             sitting_out: Some(1),
+            actions: None,
         }),
         json!({"type": "progress", "phase": "round", "round": 1, "participants": 30, "connected": 29,
                "cards": 29, "handed": 29, "scored": 12, "sitting_out": 1}),
@@ -391,11 +404,11 @@ fn server_frames() {
     );
     check_server(ServerMsg::ack(3), json!({"type": "ack", "rid": 3}));
     check_server(
-        ServerMsg::Ack { rid: 4, card: Some(CardId(17)), note: None },
+        ServerMsg::Ack { rid: 4, card: Some(CardId(17)), note: None, action: None },
         json!({"type": "ack", "rid": 4, "card": "c17"}),
     );
     check_server(
-        ServerMsg::Ack { rid: 5, card: None, note: Some(NoteId(3)) },
+        ServerMsg::Ack { rid: 5, card: None, note: Some(NoteId(3)), action: None },
         json!({"type": "ack", "rid": 5, "note": "n3"}),
     );
     check_server(
@@ -424,6 +437,7 @@ fn server_frames() {
             notes: Some(40),
             solo_writers: Some(20),
             sitting_out: None,
+            actions: None,
         }),
         json!({"type": "progress", "phase": "level", "level": 2, "participants": 23, "connected": 22,
                "cards": 0, "handed": 0, "scored": 0, "groups": 3, "groups_starred": 1, "groups_empty": 1,

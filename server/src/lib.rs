@@ -25,6 +25,7 @@ pub mod connection;
 pub mod engine;
 pub mod export;
 pub mod http;
+pub mod method;
 pub mod metrics;
 pub mod outbox;
 pub mod secret;

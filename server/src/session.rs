@@ -6,25 +6,16 @@ use std::collections::HashMap;
 
 use lapp_protocol::limits::{MAX_NAME_CHARS, MAX_TIMER_SECONDS};
 use lapp_protocol::{
-    ActivityExport, ActivityInfo, AgendaItem, CardExport, CardId, ClientMsg, ErrorCode, Expected,
-    ExportParticipant, FeedNote, GroupExport, GroupView, Hand, Join, JoinCode, Language, Leaderboard, Member,
-    Names, NoteExport, NoteId, NoteView, Phase, Pid, PosterGroup, Progress, Reveal, Role, ScoreExport,
-    SessionExport, SessionInfo, View, validate_agenda,
+    ActivityExport, ActivityInfo, AgendaItem, ClientMsg, ErrorCode, Expected, ExportParticipant, Join,
+    JoinCode, Language, Names, Phase, Pid, Progress, Role, SessionExport, SessionInfo, View, validate_agenda,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Refusal;
-use crate::engine::grouping::{Group, Grouping, GroupingEvent};
 use crate::engine::labels;
-use crate::engine::scoring::{Scoring, ScoringEvent};
+use crate::method::{Activity, Hall, Item, MethodEvent};
 use crate::secret::{Secret, SecretHash};
-
-/// How many of the latest notes a facilitator's `welcome` holds, to moderate.
-pub const FEED_NOTES: usize = 100;
-
-/// How many of the hall's most-starred notes a phone's poster shows.
-pub const POSTER_TOP: usize = 10;
 
 /// What a session is created with; its events hold everything after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,14 +65,9 @@ pub enum SessionEvent {
     TimerSet {
         timer: Option<Timer>,
     },
-    Scoring {
-        index: u32,
-        event: ScoringEvent,
-    },
-    Grouping {
-        index: u32,
-        event: GroupingEvent,
-    },
+    /// A change to one activity, made by its method.
+    #[serde(untagged)]
+    Method(MethodEvent),
 }
 
 /// A countdown shown to everyone; with `advance` the activity moves on at zero.
@@ -100,12 +86,6 @@ pub struct Participant {
     pub removed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Activity {
-    Scoring(Scoring),
-    Grouping(Grouping),
-}
-
 /// Who sent a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sender {
@@ -113,11 +93,34 @@ pub struct Sender {
     pub pid: Option<Pid>,
 }
 
+impl Sender {
+    /// The sender's pid, if a participant sent `request`.
+    pub fn participant(self, request: &str) -> Result<Pid, Refusal> {
+        match (self.role, self.pid) {
+            (Role::Participant, Some(pid)) => Ok(pid),
+            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only participants may send {request}"))),
+        }
+    }
+
+    /// Whether a facilitator sent `request`.
+    pub fn facilitator(self, request: &str) -> Result<(), Refusal> {
+        match self.role {
+            Role::Facilitator => Ok(()),
+            _ => Err(Refusal::new(ErrorCode::Forbidden, format!("only facilitators may send {request}"))),
+        }
+    }
+}
+
 /// What a command may know of the world outside the session.
 pub struct Context<'a> {
     pub now_ms: u64,
     /// Participants connected now, in pid order.
     pub present: &'a [Pid],
+}
+
+impl Context<'_> {
+    /// A context for what needs neither the time nor who is here: views of the past.
+    pub const NOBODY: Context<'static> = Context { now_ms: 0, present: &[] };
 }
 
 /// A join the session accepted.
@@ -198,17 +201,14 @@ impl Session {
         Some((index, self.activities.get(index)?.as_ref()?))
     }
 
-    pub fn scoring(&self) -> Option<(usize, &Scoring)> {
-        match self.current()? {
-            (index, Activity::Scoring(scoring)) => Some((index, scoring)),
-            _ => None,
-        }
-    }
-
-    pub fn grouping(&self) -> Option<(usize, &Grouping)> {
-        match self.current()? {
-            (index, Activity::Grouping(grouping)) => Some((index, grouping)),
-            _ => None,
+    /// What methods may know of the session: who is in it, and who is here now.
+    pub fn hall<'a>(&'a self, context: &Context<'a>, leaderboard_entries: usize) -> Hall<'a> {
+        Hall {
+            participants: &self.participants,
+            language: self.language,
+            now_ms: context.now_ms,
+            present: context.present,
+            leaderboard_entries,
         }
     }
 
@@ -292,72 +292,21 @@ impl Session {
         context: &Context<'_>,
         rng: &mut impl Rng,
     ) -> Result<Vec<SessionEvent>, Refusal> {
-        let as_participant = || match (sender.role, sender.pid) {
-            (Role::Participant, Some(pid)) => Ok(pid),
-            _ => Err(Refusal::new(
-                ErrorCode::Forbidden,
-                format!("only participants may send {}", msg.type_name()),
-            )),
-        };
-        let as_facilitator = || match sender.role {
-            Role::Facilitator => Ok(()),
-            _ => Err(Refusal::new(
-                ErrorCode::Forbidden,
-                format!("only facilitators may send {}", msg.type_name()),
-            )),
-        };
-        let scoring = || {
-            self.scoring()
-                .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no scoring activity is running"))
-        };
-        let in_scoring =
-            |index: usize, event: ScoringEvent| vec![SessionEvent::Scoring { index: index as u32, event }];
-        let grouping = || {
-            self.grouping()
-                .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no grouping activity is running"))
-        };
-        let in_grouping =
-            |index: usize, event: GroupingEvent| vec![SessionEvent::Grouping { index: index as u32, event }];
+        let as_facilitator = || sender.facilitator(msg.type_name());
         match msg {
-            ClientMsg::CardWrite { text } => {
-                let pid = as_participant()?;
-                let (index, scoring) = scoring()?;
-                let event = scoring.write(pid, text)?;
-                // The same text again changes nothing and stores nothing.
-                let unchanged = matches!(&event, ScoringEvent::CardWritten { text, .. }
-                    if scoring.mine(pid).is_some_and(|card| &card.text == text));
-                Ok(if unchanged { Vec::new() } else { in_scoring(index, event) })
-            }
-            ClientMsg::CardScore { round, card, score } => {
-                let pid = as_participant()?;
-                let (index, scoring) = scoring()?;
-                let event = scoring.score(pid, *round, *card, *score)?;
-                // The same score again changes nothing and stores nothing.
-                let unchanged = scoring.hand(pid).is_some_and(|(_, given)| given == Some(*score));
-                Ok(if unchanged { Vec::new() } else { in_scoring(index, event) })
-            }
-            ClientMsg::NoteAdd { text } => {
-                let pid = as_participant()?;
-                let (index, grouping) = grouping()?;
-                Ok(in_grouping(index, grouping.add_note(pid, text)?))
-            }
-            ClientMsg::NoteStar { note, on } => {
-                let pid = as_participant()?;
-                let (index, grouping) = grouping()?;
-                Ok(grouping.star(pid, *note, *on)?.map(|event| in_grouping(index, event)).unwrap_or_default())
-            }
-            ClientMsg::NoteEdit { note, text } => {
-                let pid = as_participant()?;
-                let (index, grouping) = grouping()?;
-                Ok(grouping
-                    .edit(pid, *note, text)?
-                    .map(|event| in_grouping(index, event))
-                    .unwrap_or_default())
-            }
-            ClientMsg::NoteDelete { note } => {
-                let pid = as_participant()?;
-                let (index, grouping) = grouping()?;
-                Ok(in_grouping(index, grouping.delete(pid, *note)?))
+            ClientMsg::Scoring(_) | ClientMsg::Grouping(_) | ClientMsg::Actions(_) => {
+                match msg.method_role() {
+                    Some(Role::Facilitator) => as_facilitator()?,
+                    _ => _ = sender.participant(msg.type_name())?,
+                }
+                let (index, activity) = self.current().ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::WrongPhase,
+                        format!("no activity is running for {}", msg.type_name()),
+                    )
+                })?;
+                let events = activity.decide(index, &self.hall(context, 0), sender, msg, rng)?;
+                Ok(events.into_iter().map(SessionEvent::Method).collect())
             }
             ClientMsg::ActivityStart { index, from } => {
                 as_facilitator()?;
@@ -380,9 +329,20 @@ impl Session {
                     vec![SessionEvent::AgendaSet { agenda: agenda.clone() }]
                 })
             }
-            ClientMsg::ParticipantRemove { card, note } => {
+            ClientMsg::ParticipantRemove { card, note, action } => {
                 as_facilitator()?;
-                self.remove_author(*card, *note)
+                let item = match (card, note, action) {
+                    (Some(card), None, None) => Item::Card(*card),
+                    (None, Some(note), None) => Item::Note(*note),
+                    (None, None, Some(action)) => Item::Action(*action),
+                    _ => {
+                        return Err(Refusal::new(
+                            ErrorCode::BadJson,
+                            "name exactly one of card, note or action",
+                        ));
+                    }
+                };
+                self.remove_author(item)
             }
             ClientMsg::SessionLock { locked } => {
                 as_facilitator()?;
@@ -400,13 +360,10 @@ impl Session {
             ClientMsg::PhaseBack { from } => {
                 as_facilitator()?;
                 self.check_from(from.as_ref())?;
-                match self.current() {
-                    None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
-                    Some((index, Activity::Scoring(scoring))) => Ok(in_scoring(index, scoring.step_back()?)),
-                    Some((index, Activity::Grouping(grouping))) => {
-                        Ok(in_grouping(index, grouping.step_back()?))
-                    }
-                }
+                let (index, activity) = self
+                    .current()
+                    .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no activity has been started"))?;
+                Ok(vec![SessionEvent::Method(activity.step_back(index)?)])
             }
             ClientMsg::TimerSet { seconds, advance } => {
                 as_facilitator()?;
@@ -428,21 +385,6 @@ impl Session {
                 });
                 Ok(vec![SessionEvent::TimerSet { timer }])
             }
-            ClientMsg::CardHide { card, hidden } => {
-                as_facilitator()?;
-                let (index, scoring) = scoring()?;
-                Ok(in_scoring(index, scoring.hide(*card, *hidden)?))
-            }
-            ClientMsg::NoteHide { note, hidden } => {
-                as_facilitator()?;
-                let (index, grouping) = grouping()?;
-                Ok(in_grouping(index, grouping.hide(*note, *hidden)?))
-            }
-            ClientMsg::Reveal { count, shown } => {
-                as_facilitator()?;
-                let (index, scoring) = scoring()?;
-                Ok(in_scoring(index, scoring.reveal(*count, *shown)?))
-            }
             ClientMsg::Join(_) | ClientMsg::Ping {} => Err(Refusal::new(
                 ErrorCode::Internal,
                 format!("{} is not a session command", msg.type_name()),
@@ -455,66 +397,35 @@ impl Session {
         (0..self.activities.len() as u32).filter(|&index| self.activities[index as usize].is_some()).collect()
     }
 
-    /// Removes the author of a card or note of the current activity, and hides everything they
-    /// wrote in every activity: a hidden card leaves every hand, a hidden note every group.
-    fn remove_author(
-        &self,
-        card: Option<CardId>,
-        note: Option<NoteId>,
-    ) -> Result<Vec<SessionEvent>, Refusal> {
-        let author = match (card, note) {
-            (Some(card), None) => {
-                self.scoring().and_then(|(_, scoring)| scoring.card(card)).map(|card| card.author)
-            }
-            (None, Some(note)) => {
-                self.grouping().and_then(|(_, grouping)| grouping.note(note)).map(|note| note.author)
-            }
-            _ => return Err(Refusal::new(ErrorCode::BadJson, "name exactly one of card or note")),
-        };
-        let pid = author.ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, "no such card or note here"))?;
+    /// Removes the author of a card, note or action of the current activity, and hides
+    /// everything they wrote in every activity: a hidden card leaves every hand, a hidden
+    /// note every group.
+    fn remove_author(&self, item: Item) -> Result<Vec<SessionEvent>, Refusal> {
+        let pid = self
+            .current()
+            .and_then(|(_, activity)| activity.author(item))
+            .ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, "no such card, note or action here"))?;
         if self.participant(pid).is_none_or(|participant| participant.removed) {
             return Err(Refusal::new(ErrorCode::UnknownItem, "its author has already been removed"));
         }
+        let hidden = self.activities.iter().enumerate().filter_map(|(index, activity)| {
+            activity.as_ref().map(|activity| activity.hide_author(index, pid))
+        });
         let mut events = vec![SessionEvent::ParticipantRemoved { pid }];
-        for (index, activity) in self.activities.iter().enumerate() {
-            let index = index as u32;
-            match activity {
-                Some(Activity::Scoring(scoring)) => {
-                    if let Some(card) = scoring.mine(pid).filter(|card| !card.hidden) {
-                        events.push(SessionEvent::Scoring {
-                            index,
-                            event: ScoringEvent::CardHidden { card: card.id, hidden: true },
-                        });
-                    }
-                }
-                Some(Activity::Grouping(grouping)) => {
-                    for note in grouping.notes().iter().filter(|note| note.author == pid && !note.gone()) {
-                        events.push(SessionEvent::Grouping {
-                            index,
-                            event: GroupingEvent::NoteHidden { note: note.id, hidden: true },
-                        });
-                    }
-                }
-                None => {}
-            }
-        }
+        events.extend(hidden.flatten().map(SessionEvent::Method));
         Ok(events)
     }
 
     /// Where the session is now, as a request's `from` would name it.
     pub fn position(&self) -> Expected {
         let Some((index, activity)) = self.current() else { return Expected::default() };
-        let (phase, round, level) = match activity {
-            Activity::Scoring(scoring) => {
-                let (phase, round) = scoring.phase();
-                (phase, round, None)
-            }
-            Activity::Grouping(grouping) => {
-                let (phase, level) = grouping.phase();
-                (phase, None, level)
-            }
-        };
-        Expected { index: Some(index as u32), phase: Some(phase), round, level }
+        let position = activity.position();
+        Expected {
+            index: Some(index as u32),
+            phase: Some(position.phase),
+            round: position.round,
+            level: position.level,
+        }
     }
 
     /// Refuses a request that expects to leave a state the session has already left.
@@ -556,19 +467,11 @@ impl Session {
         Ok(())
     }
 
-    /// A free card for a participant who arrived after the round's hand-out.
-    pub fn late_hand(&self, pid: Pid) -> Option<SessionEvent> {
-        let (index, scoring) = self.scoring()?;
-        let event = scoring.late_hand(pid)?;
-        Some(SessionEvent::Scoring { index: index as u32, event })
-    }
-
-    /// A group for a participant who arrived after the level started.
-    pub fn late_group(&self, pid: Pid) -> Option<SessionEvent> {
-        let (index, grouping) = self.grouping()?;
-        let zone = self.participant(pid).and_then(|participant| participant.zone.as_deref());
-        let event = grouping.late_join(pid, zone)?;
-        Some(SessionEvent::Grouping { index: index as u32, event })
+    /// What a participant who arrived (or came back) after the current step began is given:
+    /// a free card, a group, a buddy.
+    pub fn late_arrival(&self, pid: Pid, context: &Context<'_>) -> Option<SessionEvent> {
+        let (index, activity) = self.current()?;
+        activity.late_arrival(index, &self.hall(context, 0), pid).map(SessionEvent::Method)
     }
 
     /// After a restart nobody is connected yet: a countdown that would move the activity on
@@ -585,22 +488,10 @@ impl Session {
         context: &Context<'_>,
         rng: &mut impl Rng,
     ) -> Result<Vec<SessionEvent>, Refusal> {
-        match self.current() {
-            None => Err(Refusal::new(ErrorCode::WrongPhase, "no activity has been started")),
-            Some((index, Activity::Scoring(scoring))) => {
-                let event = scoring.next_phase(context.present, rng)?;
-                Ok(vec![SessionEvent::Scoring { index: index as u32, event }])
-            }
-            Some((index, Activity::Grouping(grouping))) => {
-                let present: Vec<(Pid, Option<String>)> = context
-                    .present
-                    .iter()
-                    .map(|&pid| (pid, self.participant(pid).and_then(|p| p.zone.clone())))
-                    .collect();
-                let event = grouping.next_phase(&present, rng)?;
-                Ok(vec![SessionEvent::Grouping { index: index as u32, event }])
-            }
-        }
+        let (index, activity) = self
+            .current()
+            .ok_or_else(|| Refusal::new(ErrorCode::WrongPhase, "no activity has been started"))?;
+        Ok(vec![SessionEvent::Method(activity.next_phase(index, &self.hall(context, 0), rng)?)])
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -622,13 +513,13 @@ impl Session {
                 self.current = Some(index);
                 self.timer = None;
                 if let Some(slot @ None) = self.activities.get_mut(index) {
-                    *slot = Some(new_activity(&self.agenda[index]));
+                    *slot = Some(Activity::new(&self.agenda[index]));
                 }
             }
             SessionEvent::ActivityReset { index } => {
                 let index = *index as usize;
                 if let Some(slot) = self.activities.get_mut(index) {
-                    *slot = (self.current == Some(index)).then(|| new_activity(&self.agenda[index]));
+                    *slot = (self.current == Some(index)).then(|| Activity::new(&self.agenda[index]));
                     if self.current == Some(index) {
                         self.timer = None;
                     }
@@ -648,20 +539,12 @@ impl Session {
             }
             SessionEvent::LockSet { locked } => self.locked = *locked,
             SessionEvent::TimerSet { timer } => self.timer = *timer,
-            SessionEvent::Scoring { index, event } => {
-                if let Some(Some(Activity::Scoring(scoring))) = self.activities.get_mut(*index as usize) {
-                    let phase_before = scoring.stage();
-                    scoring.apply(event);
-                    if scoring.stage() != phase_before {
-                        self.timer = None;
-                    }
-                }
-            }
-            SessionEvent::Grouping { index, event } => {
-                if let Some(Some(Activity::Grouping(grouping))) = self.activities.get_mut(*index as usize) {
-                    let phase_before = grouping.stage();
-                    grouping.apply(event);
-                    if grouping.stage() != phase_before {
+            SessionEvent::Method(event) => {
+                if let Some(Some(activity)) = self.activities.get_mut(event.index()) {
+                    let before = activity.position();
+                    activity.apply(event);
+                    // A countdown belongs to the step it was set in.
+                    if activity.position() != before {
                         self.timer = None;
                     }
                 }
@@ -688,17 +571,14 @@ impl Session {
     pub fn activity_info(&self, now_ms: u64) -> Option<ActivityInfo> {
         let (index, activity) = self.current()?;
         let item = &self.agenda[index];
-        let ((phase, round), level) = match activity {
-            Activity::Scoring(scoring) => (scoring.phase(), None),
-            Activity::Grouping(grouping) => ((grouping.phase().0, None), grouping.phase().1),
-        };
+        let position = activity.position();
         Some(ActivityInfo {
             index: index as u32,
             kind: item.kind(),
             prompt: item.prompt().to_owned(),
-            phase,
-            round,
-            level,
+            phase: position.phase,
+            round: position.round,
+            level: position.level,
             deadline: self.timer.map(|timer| timer.deadline_ms),
             now: self.timer.map(|_| now_ms),
         })
@@ -721,161 +601,12 @@ impl Session {
             notes: None,
             solo_writers: None,
             sitting_out: None,
+            actions: None,
         };
-        if let Some((_, scoring)) = self.scoring() {
-            (progress.phase, progress.round) = scoring.phase();
-            progress.cards = scoring.cards().len() as u32;
-            (progress.handed, progress.scored) = scoring.round_progress();
-            if progress.phase == Phase::Round {
-                progress.sitting_out =
-                    Some(present.iter().filter(|&&pid| scoring.hand(pid).is_none()).count() as u32);
-            }
-        }
-        if let Some((_, grouping)) = self.grouping() {
-            (progress.phase, progress.level) = grouping.phase();
-            let visible = || grouping.notes().iter().filter(|note| !note.gone());
-            progress.notes = Some(visible().count() as u32);
-            let mut writers: Vec<Pid> =
-                visible().filter(|note| note.level == 0).map(|note| note.author).collect();
-            writers.sort_unstable();
-            writers.dedup();
-            progress.solo_writers = Some(writers.len() as u32);
-            if let Some(level) = progress.level {
-                let (mut groups, mut starred, mut empty) = (0, 0, 0);
-                for group in grouping.groups_at(level) {
-                    // What a group shows is found once for both counts: at later levels it is
-                    // gathered from the groups it merges.
-                    let shown = grouping.shown(group);
-                    groups += 1;
-                    starred += u32::from(shown.iter().any(|shown| shown.note.stars_at(level) > 0));
-                    empty += u32::from(shown.is_empty());
-                }
-                progress.groups = Some(groups);
-                progress.groups_starred = Some(starred);
-                progress.groups_empty = Some(empty);
-            }
+        if let Some((_, activity)) = self.current() {
+            activity.progress(&self.hall(&Context { now_ms: 0, present }, 0), &mut progress);
         }
         progress
-    }
-
-    /// A note as facilitators moderate it.
-    pub fn feed_note(&self, grouping: &Grouping, note: &crate::engine::grouping::Note) -> FeedNote {
-        FeedNote {
-            id: note.id,
-            text: note.text.clone(),
-            level: note.level,
-            group: note
-                .group
-                .and_then(|id| grouping.group(id))
-                .map(|group| labels::label(group.index, self.language)),
-            hidden: note.hidden,
-            deleted: note.deleted,
-        }
-    }
-
-    /// For a facilitator to moderate, oldest first: the latest `limit` notes, and every hidden
-    /// one (so it can be shown again).
-    pub fn feed(&self, limit: usize) -> Option<Vec<FeedNote>> {
-        let (_, grouping) = self.grouping()?;
-        let notes = grouping.notes();
-        let latest_from = notes.len().saturating_sub(limit);
-        let feed = notes
-            .iter()
-            .enumerate()
-            .filter(|(at, note)| !note.deleted && (*at >= latest_from || note.hidden))
-            .map(|(_, note)| self.feed_note(grouping, note))
-            .collect();
-        Some(feed)
-    }
-
-    /// What a group's members see of it.
-    pub fn group_view(&self, grouping: &Grouping, group: &Group) -> GroupView {
-        GroupView {
-            level: group.level,
-            id: group.id,
-            label: labels::label(group.index, self.language),
-            // A removed participant's name leaves every group's screen.
-            members: group
-                .members
-                .iter()
-                .filter_map(|&pid| self.participant(pid).filter(|p| !p.removed).map(|p| (pid, p)))
-                .map(|(pid, participant)| Member { pid, name: participant.name.clone() })
-                .collect(),
-            notes: grouping
-                .shown(group)
-                .iter()
-                .map(|shown| NoteView {
-                    id: shown.note.id,
-                    text: shown.note.text.clone(),
-                    stars: shown.note.stars_at(group.level),
-                    from: shown.from,
-                    starred_by: shown.note.starred_by(group.level),
-                })
-                .collect(),
-        }
-    }
-
-    /// The poster: every final group with its starred notes, once grouping reaches it.
-    pub fn poster(&self) -> Option<Vec<PosterGroup>> {
-        let (_, grouping) = self.grouping()?;
-        if grouping.phase().0 != Phase::Poster {
-            return None;
-        }
-        let poster =
-            grouping.groups_at(grouping.levels()).map(|group| self.poster_group(grouping, group)).collect();
-        Some(poster)
-    }
-
-    /// A participant's side of the poster: their final group, and the hall's most-starred
-    /// notes, best first.
-    pub fn phone_poster(&self, pid: Pid, top: usize) -> Option<(Vec<PosterGroup>, Vec<NoteView>)> {
-        let (_, grouping) = self.grouping()?;
-        if grouping.phase().0 != Phase::Poster {
-            return None;
-        }
-        let own = grouping.group_of(pid, grouping.levels()).map(|group| self.poster_group(grouping, group));
-        Some((own.into_iter().collect(), self.poster_top(top)))
-    }
-
-    /// The poster's `limit` most-starred notes across every group, best first.
-    pub fn poster_top(&self, limit: usize) -> Vec<NoteView> {
-        let mut notes: Vec<NoteView> =
-            self.poster().unwrap_or_default().into_iter().flat_map(|group| group.notes).collect();
-        notes.sort_by(|a, b| b.stars.cmp(&a.stars).then(a.id.cmp(&b.id)));
-        notes.truncate(limit);
-        // Every phone gets these: who starred them in other groups is not theirs to see.
-        for note in &mut notes {
-            note.starred_by.clear();
-        }
-        notes
-    }
-
-    pub fn poster_group(&self, grouping: &Grouping, group: &Group) -> PosterGroup {
-        let view = self.group_view(grouping, group);
-        let notes = view.notes.into_iter().filter(|note| note.stars > 0).collect();
-        PosterGroup { id: view.id, label: view.label, notes }
-    }
-
-    /// The facilitators' live leaderboard: the best `limit` cards and the hidden ones.
-    pub fn leaderboard(&self, limit: usize) -> Option<Leaderboard> {
-        let (_, scoring) = self.scoring()?;
-        let mut entries = scoring.ranking();
-        entries.truncate(limit);
-        Some(Leaderboard { entries, hidden: scoring.hidden_cards() })
-    }
-
-    /// What screens (and, after results, participants) have been shown of the ranking.
-    pub fn reveal(&self) -> Option<Reveal> {
-        let (_, scoring) = self.scoring()?;
-        if scoring.revealed() == 0 {
-            return None;
-        }
-        let mut entries = scoring.ranking();
-        entries.truncate(scoring.revealed() as usize);
-        if let Some(shown) = scoring.shown() {
-            entries.drain(..entries.len().saturating_sub(shown as usize));
-        }
-        Some(Reveal { count: scoring.revealed(), shown: scoring.shown(), entries })
     }
 
     /// Everything `role` may see now; a client that renders it needs no history.
@@ -888,49 +619,11 @@ impl Session {
         leaderboard_limit: usize,
     ) -> View {
         let mut view = View { activity: self.activity_info(now_ms), ..View::default() };
-        match role {
-            Role::Facilitator => {
-                view.progress = Some(self.progress(present));
-                view.leaderboard = self.leaderboard(leaderboard_limit);
-                view.reveal = self.reveal();
-                view.poster = self.poster();
-                view.feed = self.feed(FEED_NOTES);
-            }
-            Role::Screen => {
-                view.progress = Some(self.progress(present));
-                view.reveal = self.reveal();
-                view.poster = self.poster();
-            }
-            Role::Participant => {
-                if let (Some(pid), Some((_, scoring))) = (pid, self.scoring()) {
-                    view.mine = scoring.mine(pid).map(card_text);
-                    if let (Phase::Round, Some(round)) = scoring.phase() {
-                        let (card, score) =
-                            scoring.hand(pid).map_or((None, None), |(card, score)| (Some(card), score));
-                        view.hand = Some(Hand { round, card: card.map(card_text), score });
-                    }
-                    if scoring.phase().0 == Phase::Results {
-                        view.results = scoring.yours(pid, &scoring.ranking());
-                        view.reveal = self.reveal();
-                    }
-                }
-                if let (Some(pid), Some((_, grouping))) = (pid, self.grouping()) {
-                    match grouping.phase() {
-                        (Phase::Solo, _) => view.notes = Some(note_views(grouping.solo_notes(pid))),
-                        (Phase::Level, _) => {
-                            view.group =
-                                grouping.current_group(pid).map(|group| self.group_view(grouping, group));
-                        }
-                        (Phase::Poster, _) => {
-                            if let Some((own, top)) = self.phone_poster(pid, POSTER_TOP) {
-                                view.poster = Some(own);
-                                view.top = Some(top);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
+        if role != Role::Participant {
+            view.progress = Some(self.progress(present));
+        }
+        if let Some((_, activity)) = self.current() {
+            activity.view(&self.hall(&Context { now_ms, present }, leaderboard_limit), role, pid, &mut view);
         }
         view
     }
@@ -952,39 +645,10 @@ impl Session {
                     cards: Vec::new(),
                     groups: Vec::new(),
                     notes: Vec::new(),
+                    actions: Vec::new(),
                 };
-                match activity.as_ref()? {
-                    Activity::Scoring(scoring) => {
-                        export.cards = scoring.cards().iter().map(card_export).collect();
-                    }
-                    Activity::Grouping(grouping) => {
-                        export.groups = grouping
-                            .groups()
-                            .iter()
-                            .map(|group| GroupExport {
-                                id: group.id,
-                                level: group.level,
-                                label: labels::label(group.index, self.language),
-                                members: group.members.clone(),
-                                merged: group.merged.clone(),
-                            })
-                            .collect();
-                        export.notes = grouping
-                            .notes()
-                            .iter()
-                            .map(|note| NoteExport {
-                                id: note.id,
-                                author: note.author,
-                                text: note.text.clone(),
-                                level: note.level,
-                                group: note.group,
-                                hidden: note.hidden,
-                                deleted: note.deleted,
-                                stars: note.stars.iter().map(|stars| stars.len() as u32).collect(),
-                            })
-                            .collect();
-                    }
-                }
+                let hall = self.hall(&Context::NOBODY, 0);
+                activity.as_ref()?.export(&hall, &mut export);
                 Some(export)
             })
             .collect();
@@ -1007,43 +671,6 @@ impl Session {
     }
 }
 
-/// An activity as it is before it starts.
-fn new_activity(item: &AgendaItem) -> Activity {
-    match item {
-        AgendaItem::Scoring { config, .. } => Activity::Scoring(Scoring::new(*config)),
-        AgendaItem::Grouping { config, .. } => Activity::Grouping(Grouping::new(config.clone())),
-    }
-}
-
-fn card_export(card: &crate::engine::scoring::Card) -> CardExport {
-    CardExport {
-        id: card.id,
-        author: card.author,
-        text: card.text.clone(),
-        hidden: card.hidden,
-        total: card.total,
-        count: card.count(),
-        scores: card.scores.iter().map(|&(round, pid, score)| ScoreExport { round, pid, score }).collect(),
-    }
-}
-
-/// Notes as their writer sees them.
-pub fn note_views<'a>(notes: impl Iterator<Item = &'a crate::engine::grouping::Note>) -> Vec<NoteView> {
-    notes
-        .map(|note| NoteView {
-            id: note.id,
-            text: note.text.clone(),
-            stars: 0,
-            from: None,
-            starred_by: Vec::new(),
-        })
-        .collect()
-}
-
-pub fn card_text(card: &crate::engine::scoring::Card) -> lapp_protocol::CardText {
-    lapp_protocol::CardText { id: card.id, text: card.text.clone() }
-}
-
 /// A name or zone as people typed it, trimmed and bounded; blank means none.
 fn clean_label(text: Option<&str>) -> Option<String> {
     let cleaned: String = text?.chars().filter(|&c| c != '\n' && crate::engine::is_allowed_char(c)).collect();
@@ -1053,7 +680,7 @@ fn clean_label(text: Option<&str>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use lapp_protocol::{CardId, GroupingConfig, NoteId, Score, ScoringConfig};
+    use lapp_protocol::{CardId, GroupingConfig, GroupingMsg, NoteId, Score, ScoringConfig, ScoringMsg};
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -1196,7 +823,7 @@ mod tests {
                             }
                             Step::Back => (facilitator, ClientMsg::PhaseBack { from: Some(live.position()) }),
                             Step::Lock(locked) => (facilitator, ClientMsg::SessionLock { locked }),
-                            Step::Remove(card) => (facilitator, ClientMsg::ParticipantRemove { card: Some(CardId(card)), note: None }),
+                            Step::Remove(card) => (facilitator, ClientMsg::ParticipantRemove { card: Some(CardId(card)), note: None, action: None }),
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();
@@ -1207,35 +834,35 @@ mod tests {
                             }
                             Step::Note(pick) => {
                                 let Some(pid) = participant(pick) else { continue };
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteAdd { text: format!("note {at}") })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Grouping(GroupingMsg::NoteAdd { text: format!("note {at}") }))
                             }
                             Step::NoteEdit(pick, note) => {
                                 let Some(pid) = participant(pick) else { continue };
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteEdit { note: NoteId(note), text: format!("edited {at}") })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Grouping(GroupingMsg::NoteEdit { note: NoteId(note), text: format!("edited {at}") }))
                             }
                             Step::NoteDelete(pick, note) => {
                                 let Some(pid) = participant(pick) else { continue };
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::NoteDelete { note: NoteId(note) })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Grouping(GroupingMsg::NoteDelete { note: NoteId(note) }))
                             }
                             Step::Timer(seconds) => (facilitator, ClientMsg::TimerSet { seconds, advance: seconds % 2 == 0 }),
-                            Step::Hide(card, hidden) => (facilitator, ClientMsg::CardHide { card: CardId(card), hidden }),
-                            Step::Reveal(count, shown) => (facilitator, ClientMsg::Reveal { count, shown }),
+                            Step::Hide(card, hidden) => (facilitator, ClientMsg::Scoring(ScoringMsg::CardHide { card: CardId(card), hidden })),
+                            Step::Reveal(count, shown) => (facilitator, ClientMsg::Scoring(ScoringMsg::Reveal { count, shown })),
                             Step::Write(pick) => {
                                 let Some(pid) = participant(pick) else { continue };
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardWrite { text: format!("card {at}") })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {at}") }))
                             }
                             Step::Score(pick, score) => {
                                 let Some(pid) = participant(pick) else { continue };
-                                let Some((_, scoring)) = live.scoring() else { continue };
+                                let Some((_, Activity::Scoring(scoring))) = live.current() else { continue };
                                 let (Phase::Round, Some(round)) = scoring.phase() else { continue };
                                 let Some((card, _)) = scoring.hand(pid) else { continue };
                                 let score = Score::new(score).expect("1..=5");
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round, card: card.id, score })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Scoring(ScoringMsg::CardScore { round, card: card.id, score }))
                             }
                             Step::ScoreAny(pick, card, score) => {
                                 let Some(pid) = participant(pick) else { continue };
                                 let Some(score) = Score::new(score) else { continue };
-                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::CardScore { round: 1, card: CardId(card), score })
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card: CardId(card), score }))
                             }
                             Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
                         };

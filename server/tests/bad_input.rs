@@ -5,6 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{CardId, ClientMsg, ErrorCode, Join, Phase, Pid, Role, Score, ServerMsg};
 use support::{Client, TestServer};
 
@@ -128,7 +129,9 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
 
     let mut authors: HashMap<CardId, Pid> = HashMap::new();
     for (client, pid) in &mut people {
-        let ack = client.request(ClientMsg::CardWrite { text: format!("card of {pid}") }).await;
+        let ack = client
+            .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card of {pid}") }))
+            .await;
         let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         authors.insert(card, *pid);
     }
@@ -198,7 +201,11 @@ async fn every_bad_frame_gets_its_code_and_the_session_goes_on() {
             };
             let score = (i as u8 % 5) + 1;
             let ack = client
-                .request(ClientMsg::CardScore { round, card, score: Score::new(score).expect("score") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round,
+                    card,
+                    score: Score::new(score).expect("score"),
+                }))
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             let entry = expected.entry(card).or_default();
@@ -313,7 +320,7 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
     for (i, person) in people.iter_mut().enumerate() {
         // Control characters and direction overrides are taken out of what people write.
         let text = format!("\u{202E}card {i}\u{7}");
-        let ack = person.request(ClientMsg::CardWrite { text }).await;
+        let ack = person.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text })).await;
         let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         own.push(card);
         let mine = person
@@ -589,7 +596,11 @@ async fn hostile_inputs_each_get_their_answer_and_the_session_completes() {
             };
             let value = 1 + i as u8;
             let ack = person
-                .request(ClientMsg::CardScore { round, card, score: Score::new(value).expect("score") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round,
+                    card,
+                    score: Score::new(value).expect("score"),
+                }))
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             let entry = expected.entry(card).or_default();

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{
     CardId, ClientMsg, ErrorCode, Join, JoinCode, Phase, Pid, Role, Score, ServerMsg, SessionCreated,
     SessionExport, Welcome,
@@ -98,7 +99,7 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
     for i in 0..PARTICIPANTS {
         let (mut client, welcome) = join(addr, code, Role::Participant, None, None).await;
         let text = format!("Challenge {i}");
-        let ack = client.request(ClientMsg::CardWrite { text: text.clone() }).await;
+        let ack = client.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: text.clone() })).await;
         let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         people.push(Person {
             pid: welcome.you.pid.expect("pid"),
@@ -117,7 +118,11 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             let card = hand_of(client, round).await.expect("40 writers: everyone holds a card");
             let score = rng.random_range(1..=5u8);
             let ack = client
-                .request(ClientMsg::CardScore { round, card, score: Score::new(score).expect("score") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round,
+                    card,
+                    score: Score::new(score).expect("score"),
+                }))
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             acked.lock().expect("lock").insert((round, person.pid), (card, score));
@@ -135,7 +140,11 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             (person.pid, Arc::clone(&acked), rng.random_range(0..60u64), rng.random_range(1..=5u8));
         scorers.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            let msg = ClientMsg::CardScore { round: 3, card, score: Score::new(score).expect("score") };
+            let msg = ClientMsg::Scoring(ScoringMsg::CardScore {
+                round: 3,
+                card,
+                score: Score::new(score).expect("score"),
+            });
             if let Some(Ok(_)) = client.try_request(msg).await {
                 acked.lock().expect("lock").insert((3, pid), (card, score));
             }
@@ -177,7 +186,11 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
             // Not acknowledged before the crash: score it now.
             let card = held.expect("a card");
             let ack = client
-                .request(ClientMsg::CardScore { round: 3, card, score: Score::new(2).expect("score") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round: 3,
+                    card,
+                    score: Score::new(2).expect("score"),
+                }))
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             acked.lock().expect("lock").insert((3, person.pid), (card, 2));
@@ -193,7 +206,11 @@ async fn a_kill_9_loses_no_acknowledged_card_or_score() {
                 continue;
             };
             let ack = client
-                .request(ClientMsg::CardScore { round, card, score: Score::new(4).expect("score") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round,
+                    card,
+                    score: Score::new(4).expect("score"),
+                }))
                 .await;
             assert!(ack.is_ok(), "{ack:?}");
             acked.lock().expect("lock").insert((round, person.pid), (card, 4));
@@ -284,7 +301,12 @@ async fn a_graceful_shutdown_loses_nothing_acknowledged() {
     let mut clients = Vec::new();
     for i in 0..12 {
         let (mut client, welcome) = join(addr, code, Role::Participant, None, None).await;
-        assert!(client.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+        assert!(
+            client
+                .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {i}") }))
+                .await
+                .is_ok()
+        );
         clients.push((client, welcome.you.pid.expect("pid")));
     }
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
@@ -296,7 +318,9 @@ async fn a_graceful_shutdown_loses_nothing_acknowledged() {
         scorers.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(i as u64 * 3)).await;
             let score = Score::new(1 + (i % 5) as u8).expect("score");
-            if let Some(Ok(_)) = client.try_request(ClientMsg::CardScore { round: 1, card, score }).await {
+            if let Some(Ok(_)) =
+                client.try_request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card, score })).await
+            {
                 acked.lock().expect("lock").insert((1, pid), (card, score.get()));
             }
             client.closed_with().await

@@ -4,6 +4,8 @@
 
 mod support;
 
+use lapp_protocol::GroupingMsg;
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{
     AgendaItem, ClientFrame, ClientMsg, ErrorCode, Expected, NoteId, Phase, Role, Score, ServerMsg,
 };
@@ -46,7 +48,12 @@ async fn in_round_one(
     );
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for (i, person) in people.iter_mut().enumerate() {
-        assert!(person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+        assert!(
+            person
+                .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {i}") }))
+                .await
+                .is_ok()
+        );
     }
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for person in &mut people {
@@ -105,7 +112,12 @@ async fn a_step_back_reopens_the_round_with_its_hands_and_scores() {
             .await;
         let score = (i < 4).then(|| Score::new(i as u8 + 1).expect("1..=5"));
         if let (Some(card), Some(score)) = (card, score) {
-            assert!(person.request(ClientMsg::CardScore { round: 2, card, score }).await.is_ok());
+            assert!(
+                person
+                    .request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 2, card, score }))
+                    .await
+                    .is_ok()
+            );
         }
         round_two.push((card, score));
     }
@@ -119,7 +131,12 @@ async fn a_step_back_reopens_the_round_with_its_hands_and_scores() {
         .await;
     if let Some(card) = hand.card {
         let score = Score::new(5).expect("5");
-        assert!(people[0].request(ClientMsg::CardScore { round: 3, card: card.id, score }).await.is_ok());
+        assert!(
+            people[0]
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 3, card: card.id, score }))
+                .await
+                .is_ok()
+        );
     }
     assert!(facilitator.request(ClientMsg::PhaseBack { from: at_round(3) }).await.is_ok());
     // A second click on "back" names round 3, which is gone: refused.
@@ -221,18 +238,27 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
-    let add = |text: &str| ClientMsg::NoteAdd { text: text.into() };
+    let add = |text: &str| ClientMsg::Grouping(GroupingMsg::NoteAdd { text: text.into() });
     let note_of = |ack: ServerMsg| match ack {
         ServerMsg::Ack { note: Some(note), .. } => note,
         other => panic!("no note in {other:?}"),
     };
     let alone = note_of(kari.request(add("Ask teh users")).await.expect("added"));
-    assert!(kari.request(ClientMsg::NoteEdit { note: alone, text: "Ask the users".into() }).await.is_ok());
+    assert!(
+        kari.request(ClientMsg::Grouping(GroupingMsg::NoteEdit {
+            note: alone,
+            text: "Ask the users".into()
+        }))
+        .await
+        .is_ok()
+    );
     let other = note_of(kari.request(add("Delete me")).await.expect("added"));
-    assert!(kari.request(ClientMsg::NoteDelete { note: other }).await.is_ok());
+    assert!(kari.request(ClientMsg::Grouping(GroupingMsg::NoteDelete { note: other })).await.is_ok());
     // Someone else's note is not theirs to change.
     let olas = note_of(ola.request(add("Fewer meetings")).await.expect("added"));
-    let refused = kari.request(ClientMsg::NoteEdit { note: olas, text: "mine now".into() }).await;
+    let refused = kari
+        .request(ClientMsg::Grouping(GroupingMsg::NoteEdit { note: olas, text: "mine now".into() }))
+        .await;
     assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
 
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
@@ -246,14 +272,19 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
     texts.sort_unstable();
     assert_eq!(texts, ["Ask the users", "Fewer meetings"], "the edit shows, the deleted note does not");
     // A note written alone can no longer be changed once the groups formed.
-    let late = kari.request(ClientMsg::NoteEdit { note: alone, text: "too late".into() }).await;
+    let late = kari
+        .request(ClientMsg::Grouping(GroupingMsg::NoteEdit { note: alone, text: "too late".into() }))
+        .await;
     assert_eq!(late.map_err(|err| err.0).err(), Some(ErrorCode::WrongPhase));
     // At the level, an edit reaches the other members.
     let in_group = note_of(kari.request(add("Start small")).await.expect("added"));
     assert!(
-        kari.request(ClientMsg::NoteEdit { note: in_group, text: "Start with one team".into() })
-            .await
-            .is_ok()
+        kari.request(ClientMsg::Grouping(GroupingMsg::NoteEdit {
+            note: in_group,
+            text: "Start with one team".into()
+        }))
+        .await
+        .is_ok()
     );
     ola.until(|msg| match msg {
         ServerMsg::Group(group) if group.notes.iter().any(|note| note.text == "Start with one team") => {
@@ -264,8 +295,17 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
     .await;
     // Stars were given to the old words: an edit takes them away.
     let starred = note_of(kari.request(add("Pilot it")).await.expect("added"));
-    assert!(ola.request(ClientMsg::NoteStar { note: starred, on: true }).await.is_ok());
-    assert!(kari.request(ClientMsg::NoteEdit { note: starred, text: "Pilot it twice".into() }).await.is_ok());
+    assert!(
+        ola.request(ClientMsg::Grouping(GroupingMsg::NoteStar { note: starred, on: true })).await.is_ok()
+    );
+    assert!(
+        kari.request(ClientMsg::Grouping(GroupingMsg::NoteEdit {
+            note: starred,
+            text: "Pilot it twice".into()
+        }))
+        .await
+        .is_ok()
+    );
     ola.until(|msg| match msg {
         ServerMsg::Group(group) => group
             .notes
@@ -275,7 +315,7 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         _ => None,
     })
     .await;
-    assert!(kari.request(ClientMsg::NoteDelete { note: in_group }).await.is_ok());
+    assert!(kari.request(ClientMsg::Grouping(GroupingMsg::NoteDelete { note: in_group })).await.is_ok());
     ola.until(|msg| match msg {
         ServerMsg::Group(group) if group.notes.iter().all(|note| note.id != in_group) => Some(()),
         _ => None,
@@ -305,7 +345,12 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         .expect("a feed on activity.start");
     assert_eq!(whole, [alone, olas, starred]);
     // A note hidden before a facilitator's page reloads is in the new welcome, to show again.
-    assert!(facilitator.request(ClientMsg::NoteHide { note: olas, hidden: true }).await.is_ok());
+    assert!(
+        facilitator
+            .request(ClientMsg::Grouping(GroupingMsg::NoteHide { note: olas, hidden: true }))
+            .await
+            .is_ok()
+    );
     let (_, welcome) = server.join(code, Role::Facilitator, None, Some(key)).await;
     let feed = welcome.view.feed.expect("a grouping activity's feed");
     assert!(feed.iter().any(|note| note.id == olas && note.hidden), "{feed:?}");
@@ -326,7 +371,12 @@ async fn a_card_hidden_in_the_results_loses_its_rank_on_its_authors_phone() {
             })
             .expect("everyone holds a card");
         let score = Score::new(3).expect("3");
-        assert!(person.request(ClientMsg::CardScore { round: 1, card: hand.id, score }).await.is_ok());
+        assert!(
+            person
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card: hand.id, score }))
+                .await
+                .is_ok()
+        );
     }
     assert!(facilitator.request(ClientMsg::PhaseNext { from: at_round(1) }).await.is_ok());
     let mine = people[0]
@@ -344,7 +394,12 @@ async fn a_card_hidden_in_the_results_loses_its_rank_on_its_authors_phone() {
         })
         .await;
     assert!(ranked.is_some(), "ranked before it is hidden");
-    assert!(facilitator.request(ClientMsg::CardHide { card: mine, hidden: true }).await.is_ok());
+    assert!(
+        facilitator
+            .request(ClientMsg::Scoring(ScoringMsg::CardHide { card: mine, hidden: true }))
+            .await
+            .is_ok()
+    );
     let after = people[0]
         .until(|msg| match msg {
             ServerMsg::Results { yours } => Some(*yours),
@@ -423,7 +478,10 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut cards = Vec::new();
     for (i, (person, _)) in people.iter_mut().enumerate() {
-        let ack = person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.expect("written");
+        let ack = person
+            .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {i}") }))
+            .await
+            .expect("written");
         let ServerMsg::Ack { card: Some(card), .. } = ack else { panic!("no card in {ack:?}") };
         cards.push(card);
     }
@@ -431,7 +489,10 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
     // The facilitator removes the author of card 0 by naming the card, mid-round.
     let offending = cards[0];
     assert!(
-        facilitator.request(ClientMsg::ParticipantRemove { card: Some(offending), note: None }).await.is_ok()
+        facilitator
+            .request(ClientMsg::ParticipantRemove { card: Some(offending), note: None, action: None })
+            .await
+            .is_ok()
     );
     let (removed, removed_welcome) = &mut people[0];
     assert_eq!(removed.closed_with().await, 4005, "the removed phone is closed with 4005");
@@ -464,9 +525,12 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
         .collect();
     assert_eq!(hidden, [true, false, false, false, false], "only the removed author's card is hidden");
     // Naming a card whose author is gone already, or nothing, changes nothing.
-    let again = facilitator.request(ClientMsg::ParticipantRemove { card: Some(offending), note: None }).await;
+    let again = facilitator
+        .request(ClientMsg::ParticipantRemove { card: Some(offending), note: None, action: None })
+        .await;
     assert_eq!(again.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
-    let neither = facilitator.request(ClientMsg::ParticipantRemove { card: None, note: None }).await;
+    let neither =
+        facilitator.request(ClientMsg::ParticipantRemove { card: None, note: None, action: None }).await;
     assert_eq!(neither.map_err(|err| err.0).err(), Some(ErrorCode::BadJson));
     server.shut_down().await;
 }

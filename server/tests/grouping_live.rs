@@ -6,6 +6,8 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use lapp_protocol::GroupingMsg;
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{
     ActivityKind, ClientMsg, GroupId, GroupView, Join, NoteId, Phase, Pid, PosterGroup, Role, ServerMsg,
 };
@@ -87,7 +89,7 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
         assert!(
             person
                 .client
-                .request(ClientMsg::CardWrite { text: format!("card {}", person.pid) })
+                .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {}", person.pid) }))
                 .await
                 .is_ok()
         );
@@ -112,7 +114,10 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     next_phase(&mut facilitator).await;
     for person in &mut people {
         phase(&mut person.client, Phase::Solo).await;
-        let ack = person.client.request(ClientMsg::NoteAdd { text: format!("idea of {}", person.pid) }).await;
+        let ack = person
+            .client
+            .request(ClientMsg::Grouping(GroupingMsg::NoteAdd { text: format!("idea of {}", person.pid) }))
+            .await;
         let Ok(ServerMsg::Ack { note: Some(note), .. }) = ack else { panic!("note.add: {ack:?}") };
         person.solo_note = note;
     }
@@ -151,7 +156,13 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
         let first = view.members[0].pid;
         let note = view.notes[0].id;
         let person = people.iter_mut().find(|p| p.pid == first).expect("member");
-        assert!(person.client.request(ClientMsg::NoteStar { note, on: true }).await.is_ok());
+        assert!(
+            person
+                .client
+                .request(ClientMsg::Grouping(GroupingMsg::NoteStar { note, on: true }))
+                .await
+                .is_ok()
+        );
         starred_one.insert(view.id, note);
     }
     for person in &mut people {
@@ -223,7 +234,13 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
         let first = view.members[0].pid;
         let note = view.notes[0].id;
         let person = people.iter_mut().find(|p| p.pid == first).expect("member");
-        assert!(person.client.request(ClientMsg::NoteStar { note, on: true }).await.is_ok());
+        assert!(
+            person
+                .client
+                .request(ClientMsg::Grouping(GroupingMsg::NoteStar { note, on: true }))
+                .await
+                .is_ok()
+        );
         final_stars.insert(view.id, note);
     }
     next_phase(&mut facilitator).await;
@@ -243,7 +260,12 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     }
     // Moderation: a hidden note leaves the poster.
     let (&hidden_group, &hidden_note) = final_stars.iter().next().expect("a starred note");
-    assert!(facilitator.request(ClientMsg::NoteHide { note: hidden_note, hidden: true }).await.is_ok());
+    assert!(
+        facilitator
+            .request(ClientMsg::Grouping(GroupingMsg::NoteHide { note: hidden_note, hidden: true }))
+            .await
+            .is_ok()
+    );
     let poster = screen
         .until(|msg| match msg {
             ServerMsg::Poster { groups, .. } => Some(groups.clone()),

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{ClientMsg, Phase, Role, ServerMsg};
 use lapp_server::Limits;
 use support::TestServer;
@@ -87,7 +88,12 @@ async fn a_hidden_card_leaves_the_hand_and_the_leaderboard() {
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for (i, person) in people.iter_mut().enumerate() {
-        assert!(person.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+        assert!(
+            person
+                .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {i}") }))
+                .await
+                .is_ok()
+        );
     }
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let hand = people[0]
@@ -97,7 +103,9 @@ async fn a_hidden_card_leaves_the_hand_and_the_leaderboard() {
         })
         .await;
     let card = hand.card.expect("three writers: a card in every hand").id;
-    assert!(facilitator.request(ClientMsg::CardHide { card, hidden: true }).await.is_ok());
+    assert!(
+        facilitator.request(ClientMsg::Scoring(ScoringMsg::CardHide { card, hidden: true })).await.is_ok()
+    );
     let emptied = people[0]
         .until(|msg| match msg {
             ServerMsg::Hand(hand) => Some(hand.clone()),
@@ -113,7 +121,9 @@ async fn a_hidden_card_leaves_the_hand_and_the_leaderboard() {
         .await;
     assert!(board.entries.iter().all(|entry| entry.card != card));
     assert_eq!(board.hidden.iter().map(|c| c.id).collect::<Vec<_>>(), vec![card]);
-    assert!(facilitator.request(ClientMsg::CardHide { card, hidden: false }).await.is_ok());
+    assert!(
+        facilitator.request(ClientMsg::Scoring(ScoringMsg::CardHide { card, hidden: false })).await.is_ok()
+    );
     let board = facilitator
         .until(|msg| match msg {
             ServerMsg::Leaderboard(board) if board.hidden.is_empty() => Some(board.clone()),
@@ -143,7 +153,7 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     let mut own = Vec::new();
     for (client, _) in &mut people {
-        let ack = client.request(ClientMsg::CardWrite { text: "card".into() }).await;
+        let ack = client.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: "card".into() })).await;
         let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else { panic!("{ack:?}") };
         own.push(card);
     }
@@ -169,7 +179,7 @@ async fn a_phone_back_after_the_hand_out_gets_a_free_card() {
     }
     assert!(!held.contains(&card), "a card is in one hand only");
     let score = lapp_protocol::Score::new(5).expect("score");
-    assert!(back.request(ClientMsg::CardScore { round: 1, card, score }).await.is_ok());
+    assert!(back.request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card, score })).await.is_ok());
 }
 
 /// When the store cannot take a change, nobody is told it happened: the request gets
@@ -186,7 +196,7 @@ async fn a_failed_commit_acknowledges_nothing_and_clients_resume_to_the_stored_s
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
 
     store.failing.store(true, std::sync::atomic::Ordering::SeqCst);
-    let refused = writer.request(ClientMsg::CardWrite { text: "lost".into() }).await;
+    let refused = writer.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: "lost".into() })).await;
     assert_eq!(refused.map_err(|(code, _)| code).err(), Some(lapp_protocol::ErrorCode::Internal));
     assert_eq!(writer.closed_with().await, 1011);
     assert_eq!(facilitator.closed_with().await, 1011);
@@ -195,7 +205,7 @@ async fn a_failed_commit_acknowledges_nothing_and_clients_resume_to_the_stored_s
     let (mut back, resumed) = server.resume(created.code, &welcome).await;
     assert_eq!(resumed.view.mine, None, "the card that was not stored is not there");
     assert_eq!(resumed.view.activity.map(|a| a.phase), Some(Phase::Writing));
-    let ack = back.request(ClientMsg::CardWrite { text: "kept".into() }).await;
+    let ack = back.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: "kept".into() })).await;
     assert!(matches!(ack, Ok(ServerMsg::Ack { card: Some(_), .. })), "{ack:?}");
 }
 

@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{
     CardId, ClientMsg, ErrorCode, Hand, Leaderboard, Phase, Pid, Progress, Role, Score, ServerMsg,
 };
@@ -72,7 +73,9 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
         if i == NON_WRITER {
             continue;
         }
-        let ack = client.request(ClientMsg::CardWrite { text: format!("Challenge {i}") }).await;
+        let ack = client
+            .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("Challenge {i}") }))
+            .await;
         let Ok(ServerMsg::Ack { card: Some(card), .. }) = ack else {
             panic!("card.write not acked: {ack:?}")
         };
@@ -123,14 +126,22 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
             }
             let score = rng.random_range(1..=5u8);
             let ack = client
-                .request(ClientMsg::CardScore { round, card, score: Score::new(score).expect("1..=5") })
+                .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                    round,
+                    card,
+                    score: Score::new(score).expect("1..=5"),
+                }))
                 .await;
             assert!(ack.is_ok(), "score refused: {ack:?}");
             let mut kept = score;
             if rng.random_range(0..4) == 0 {
                 kept = rng.random_range(1..=5u8);
                 let ack = client
-                    .request(ClientMsg::CardScore { round, card, score: Score::new(kept).expect("1..=5") })
+                    .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+                        round,
+                        card,
+                        score: Score::new(kept).expect("1..=5"),
+                    }))
                     .await;
                 assert!(ack.is_ok(), "changed score refused: {ack:?}");
             }
@@ -153,7 +164,11 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
         .client
         .as_mut()
         .expect("connected")
-        .request(ClientMsg::CardScore { round, card, score: Score::new(1).expect("score") })
+        .request(ClientMsg::Scoring(ScoringMsg::CardScore {
+            round,
+            card,
+            score: Score::new(1).expect("score"),
+        }))
         .await;
     assert_eq!(late.map_err(|(code, _)| code).err(), Some(ErrorCode::WrongPhase));
 
@@ -237,7 +252,9 @@ async fn a_whole_25_10_with_a_leaver_a_late_joiner_and_a_non_writer() {
     }
 
     // The screen sees the top three once the facilitator reveals them, and nothing before.
-    assert!(facilitator.request(ClientMsg::Reveal { count: 3, shown: None }).await.is_ok());
+    assert!(
+        facilitator.request(ClientMsg::Scoring(ScoringMsg::Reveal { count: 3, shown: None })).await.is_ok()
+    );
     let reveal = screen
         .until(|msg| match msg {
             ServerMsg::Reveal(reveal) if reveal.count > 0 => Some(reveal.clone()),
@@ -298,7 +315,9 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     next_phase(&mut facilitator).await;
     for (client, _) in &mut people {
-        assert!(client.request(ClientMsg::CardWrite { text: "card".into() }).await.is_ok());
+        assert!(
+            client.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: "card".into() })).await.is_ok()
+        );
     }
     next_phase(&mut facilitator).await;
     let (client, welcome) = &mut people[0];
@@ -310,7 +329,12 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
         .await;
     let card = hand.card.expect("four writers: everyone holds a card").id;
     let four = Score::new(4).expect("score");
-    assert!(client.request(ClientMsg::CardScore { round: 1, card, score: four }).await.is_ok());
+    assert!(
+        client
+            .request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card, score: four }))
+            .await
+            .is_ok()
+    );
 
     let (mut again, resumed) = server.resume(created.code, welcome).await;
     assert_eq!(resumed.you.pid, welcome.you.pid);
@@ -320,7 +344,9 @@ async fn resuming_mid_round_keeps_the_hand_and_score() {
     assert!(resumed.view.mine.is_some(), "the own card comes back");
     assert_eq!(client.closed_with().await, 4002, "the older connection is replaced");
     let two = Score::new(2).expect("score");
-    assert!(again.request(ClientMsg::CardScore { round: 1, card, score: two }).await.is_ok());
+    assert!(
+        again.request(ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card, score: two })).await.is_ok()
+    );
     next_phase(&mut facilitator).await;
     let board = facilitator
         .until(|msg| match msg {

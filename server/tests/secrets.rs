@@ -3,6 +3,7 @@
 
 mod support;
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{ClientMsg, Join, Role};
 use support::{CapturedLogs, TestServer};
 
@@ -30,7 +31,9 @@ async fn no_secret_is_ever_logged() {
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
     for person in &mut people {
-        assert!(person.request(ClientMsg::CardWrite { text: "card".into() }).await.is_ok());
+        assert!(
+            person.request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: "card".into() })).await.is_ok()
+        );
     }
     // A resume, a foreign token and a wrong key.
     let mut again = server.connect().await;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use lapp_protocol::ScoringMsg;
 use lapp_protocol::{ClientMsg, Join, Role, ServerMsg};
 use lapp_server::Limits;
 use support::{Client, TestServer};
@@ -28,7 +29,12 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
     let mut readers = Vec::new();
     for i in 0..PARTICIPANTS - 1 {
         let (mut client, welcome) = server.join(code, Role::Participant, None, None).await;
-        assert!(client.request(ClientMsg::CardWrite { text: format!("card {i}") }).await.is_ok());
+        assert!(
+            client
+                .request(ClientMsg::Scoring(ScoringMsg::CardWrite { text: format!("card {i}") }))
+                .await
+                .is_ok()
+        );
         let pid = welcome.you.pid.expect("pid");
         readers.push(tokio::spawn(async move {
             let hand = client

@@ -42,7 +42,11 @@ async fn metrics_show_what_the_server_does() {
     let server = TestServer::start().await;
     let created = server.scoring_session(5).await;
     let (mut participant, _) = server.join(created.code, lapp_protocol::Role::Participant, None, None).await;
-    let refused = participant.request(lapp_protocol::ClientMsg::CardWrite { text: "too early".into() }).await;
+    let refused = participant
+        .request(lapp_protocol::ClientMsg::Scoring(lapp_protocol::ScoringMsg::CardWrite {
+            text: "too early".into(),
+        }))
+        .await;
     assert!(refused.is_err());
     participant.assert_open().await;
     let text = reqwest::get(server.url("/metrics")).await.expect("GET /metrics").text().await.expect("body");

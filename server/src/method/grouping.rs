@@ -1,0 +1,378 @@
+//! The 1-3-9 as a method: its requests, views, export and what each change tells whom, over
+//! the pure engine in `engine::grouping`.
+
+use std::collections::HashSet;
+
+use lapp_protocol::{
+    ActivityExport, FeedNote, GroupExport, GroupView, GroupingMsg, Member, NoteExport, NoteView, Phase, Pid,
+    PosterGroup, Progress, Role, ServerMsg, View,
+};
+use rand::Rng;
+
+use super::{Hall, Item, Method, Named, Pending, Position};
+use crate::actor::{Fanout, Frame, Target};
+use crate::engine::Refusal;
+use crate::engine::grouping::{Group, Grouping, GroupingEvent, Note};
+use crate::engine::labels;
+use crate::session::Sender;
+
+/// How many of the latest notes a facilitator's `welcome` holds, to moderate.
+pub const FEED_NOTES: usize = 100;
+
+/// How many of the hall's most-starred notes a phone's poster shows.
+pub const POSTER_TOP: usize = 10;
+
+impl Method for Grouping {
+    type Event = GroupingEvent;
+    type Msg = GroupingMsg;
+
+    fn decide(
+        &self,
+        _hall: &Hall<'_>,
+        sender: Sender,
+        msg: &GroupingMsg,
+        _rng: &mut impl Rng,
+    ) -> Result<Vec<GroupingEvent>, Refusal> {
+        let name = msg.type_name();
+        match msg {
+            GroupingMsg::NoteAdd { text } => Ok(vec![self.add_note(sender.participant(name)?, text)?]),
+            GroupingMsg::NoteStar { note, on } => {
+                Ok(self.star(sender.participant(name)?, *note, *on)?.into_iter().collect())
+            }
+            GroupingMsg::NoteEdit { note, text } => {
+                Ok(self.edit(sender.participant(name)?, *note, text)?.into_iter().collect())
+            }
+            GroupingMsg::NoteDelete { note } => Ok(vec![self.delete(sender.participant(name)?, *note)?]),
+            GroupingMsg::NoteHide { note, hidden } => {
+                sender.facilitator(name)?;
+                Ok(vec![self.hide(*note, *hidden)?])
+            }
+        }
+    }
+
+    fn apply(&mut self, event: &GroupingEvent) {
+        Grouping::apply(self, event);
+    }
+
+    fn next_phase(&self, hall: &Hall<'_>, rng: &mut impl Rng) -> Result<GroupingEvent, Refusal> {
+        let present: Vec<(Pid, Option<String>)> =
+            hall.present.iter().map(|&pid| (pid, hall.zone(pid).map(str::to_owned))).collect();
+        Grouping::next_phase(self, &present, rng)
+    }
+
+    fn step_back(&self) -> Result<GroupingEvent, Refusal> {
+        Grouping::step_back(self)
+    }
+
+    fn position(&self) -> Position {
+        let (phase, level) = self.phase();
+        Position { phase, round: None, level }
+    }
+
+    fn late_arrival(&self, hall: &Hall<'_>, pid: Pid) -> Option<GroupingEvent> {
+        self.late_join(pid, hall.zone(pid))
+    }
+
+    fn author(&self, item: Item) -> Option<Pid> {
+        match item {
+            Item::Note(note) => self.note(note).map(|note| note.author),
+            _ => None,
+        }
+    }
+
+    fn hide_author(&self, pid: Pid) -> Vec<GroupingEvent> {
+        self.notes()
+            .iter()
+            .filter(|note| note.author == pid && !note.gone())
+            .map(|note| GroupingEvent::NoteHidden { note: note.id, hidden: true })
+            .collect()
+    }
+
+    fn named(&self, _pid: Option<Pid>, _msg: &GroupingMsg, events: &[GroupingEvent]) -> Named {
+        let note = events.iter().find_map(|event| match event {
+            GroupingEvent::NoteAdded { note, .. } => Some(*note),
+            _ => None,
+        });
+        Named { note, ..Named::default() }
+    }
+
+    fn progress(&self, _hall: &Hall<'_>, progress: &mut Progress) {
+        (progress.phase, progress.level) = self.phase();
+        let visible = || self.notes().iter().filter(|note| !note.gone());
+        progress.notes = Some(visible().count() as u32);
+        let mut writers: Vec<Pid> =
+            visible().filter(|note| note.level == 0).map(|note| note.author).collect();
+        writers.sort_unstable();
+        writers.dedup();
+        progress.solo_writers = Some(writers.len() as u32);
+        if let Some(level) = progress.level {
+            let (mut groups, mut starred, mut empty) = (0, 0, 0);
+            for group in self.groups_at(level) {
+                // What a group shows is found once for both counts: at later levels it is
+                // gathered from the groups it merges.
+                let shown = self.shown(group);
+                groups += 1;
+                starred += u32::from(shown.iter().any(|shown| shown.note.stars_at(level) > 0));
+                empty += u32::from(shown.is_empty());
+            }
+            progress.groups = Some(groups);
+            progress.groups_starred = Some(starred);
+            progress.groups_empty = Some(empty);
+        }
+    }
+
+    fn view(&self, hall: &Hall<'_>, role: Role, pid: Option<Pid>, view: &mut View) {
+        match role {
+            Role::Facilitator => {
+                view.poster = poster(self, hall);
+                view.feed = Some(feed(self, hall, FEED_NOTES));
+            }
+            Role::Screen => view.poster = poster(self, hall),
+            Role::Participant => {
+                let Some(pid) = pid else { return };
+                match self.phase() {
+                    (Phase::Solo, _) => view.notes = Some(note_views(self.solo_notes(pid))),
+                    (Phase::Level, _) => {
+                        view.group = self.current_group(pid).map(|group| group_view(self, hall, group));
+                    }
+                    (Phase::Poster, _) => {
+                        let own =
+                            self.group_of(pid, self.levels()).map(|group| poster_group(self, hall, group));
+                        view.poster = Some(own.into_iter().collect());
+                        view.top = Some(poster_top(self, hall, POSTER_TOP));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn export(&self, hall: &Hall<'_>, export: &mut ActivityExport) {
+        export.groups = self
+            .groups()
+            .iter()
+            .map(|group| GroupExport {
+                id: group.id,
+                level: group.level,
+                label: labels::label(group.index, hall.language),
+                members: group.members.clone(),
+                merged: group.merged.clone(),
+            })
+            .collect();
+        export.notes = self
+            .notes()
+            .iter()
+            .map(|note| NoteExport {
+                id: note.id,
+                author: note.author,
+                text: note.text.clone(),
+                level: note.level,
+                group: note.group,
+                hidden: note.hidden,
+                deleted: note.deleted,
+                stars: note.stars.iter().map(|stars| stars.len() as u32).collect(),
+            })
+            .collect();
+    }
+
+    fn announce(&self, hall: &Hall<'_>, event: &GroupingEvent, _affected: Option<Pid>, out: &mut Fanout<'_>) {
+        match event {
+            GroupingEvent::SoloOpened => out.send_activity(Target::Everyone),
+            GroupingEvent::LevelStarted { level, .. } => {
+                out.send_activity(Target::Everyone);
+                send_groups(self, hall, out, |group| group.level == *level);
+            }
+            GroupingEvent::MemberJoined { group, .. } => {
+                send_groups(self, hall, out, |candidate| candidate.id == *group)
+            }
+            GroupingEvent::GroupOpened { group, .. } => {
+                send_groups(self, hall, out, |candidate| candidate.id == group.id);
+            }
+            GroupingEvent::NoteAdded { note, group, .. } => {
+                if let Some(group) = group {
+                    send_groups(self, hall, out, |candidate| candidate.id == *group);
+                }
+                out.pending.notes.push(*note);
+            }
+            GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
+                // A note changes only while its level is open: it shows in its own group.
+                if let Some(group) = self.note(*note).and_then(|note| note.group) {
+                    send_groups(self, hall, out, |candidate| candidate.id == group);
+                }
+                out.pending.notes.push(*note);
+            }
+            GroupingEvent::NoteStarred { pid, level, .. } => {
+                let starred_in = self.group_of(*pid, *level).map(|group| group.id);
+                send_groups(self, hall, out, |candidate| Some(candidate.id) == starred_in);
+            }
+            GroupingEvent::NoteHidden { note, .. } => {
+                // A note may be shown in several groups: everyone at the current level gets
+                // their group again, and the poster is sent again.
+                let level = self.phase().1;
+                send_groups(self, hall, out, |candidate| Some(candidate.level) == level);
+                send_posters(self, hall, out);
+                out.pending.notes.push(*note);
+            }
+            GroupingEvent::PosterReached => {
+                out.send_activity(Target::Everyone);
+                send_posters(self, hall, out);
+            }
+            GroupingEvent::SteppedBack => {
+                out.send_activity(Target::Everyone);
+                let level = self.phase().1;
+                send_groups(self, hall, out, |candidate| Some(candidate.level) == level);
+            }
+        }
+        out.pending.progress = true;
+    }
+
+    fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>) {
+        let activity = out.activity();
+        out.bring_up_to_date(activity.as_ref(), true, |_| None);
+        if let Some(level) = self.phase().1 {
+            send_groups(self, hall, out, |group| group.level == level);
+        }
+        send_posters(self, hall, out);
+        // Facilitators moderate this activity's notes: all they need, as a `welcome` has it.
+        out.pending.notes.clear();
+        out.send(Target::Facilitators, &ServerMsg::Feed { notes: feed(self, hall, FEED_NOTES) });
+    }
+
+    fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
+        if pending.notes.is_empty() {
+            return;
+        }
+        let mut ids = std::mem::take(&mut pending.notes);
+        ids.sort_unstable();
+        ids.dedup();
+        let notes =
+            ids.into_iter().filter_map(|id| self.note(id)).map(|note| feed_note(self, hall, note)).collect();
+        out.send(Target::Facilitators, &ServerMsg::Feed { notes });
+    }
+}
+
+/// Each group that `which` picks, encoded once and sent to its connected members.
+fn send_groups(grouping: &Grouping, hall: &Hall<'_>, out: &mut Fanout<'_>, which: impl Fn(&Group) -> bool) {
+    for group in grouping.groups().iter().filter(|group| which(group)) {
+        let frame = Frame::of(&ServerMsg::Group(group_view(grouping, hall, group)));
+        for &pid in &group.members {
+            out.send_frame(Target::Participant(pid), &frame);
+        }
+    }
+}
+
+/// At the poster: the whole poster to facilitators and screens, and to each phone its own
+/// final group with the hall's most-starred notes (each group's frame encoded once).
+fn send_posters(grouping: &Grouping, hall: &Hall<'_>, out: &mut Fanout<'_>) {
+    let Some(groups) = poster(grouping, hall) else { return };
+    let top = poster_top(grouping, hall, POSTER_TOP);
+    out.send(Target::Watchers, &ServerMsg::Poster { groups, top: Vec::new() });
+    let mut placed = HashSet::new();
+    for group in grouping.groups_at(grouping.levels()) {
+        let own = poster_group(grouping, hall, group);
+        let frame = Frame::of(&ServerMsg::Poster { groups: vec![own], top: top.clone() });
+        for &pid in &group.members {
+            out.send_frame(Target::Participant(pid), &frame);
+            placed.insert(pid);
+        }
+    }
+    let without_group = Frame::of(&ServerMsg::Poster { groups: Vec::new(), top });
+    for pid in out.connected().into_iter().filter(|pid| !placed.contains(pid)) {
+        out.send_frame(Target::Participant(pid), &without_group);
+    }
+}
+
+/// A note as facilitators moderate it.
+fn feed_note(grouping: &Grouping, hall: &Hall<'_>, note: &Note) -> FeedNote {
+    FeedNote {
+        id: note.id,
+        text: note.text.clone(),
+        level: note.level,
+        group: note
+            .group
+            .and_then(|id| grouping.group(id))
+            .map(|group| labels::label(group.index, hall.language)),
+        hidden: note.hidden,
+        deleted: note.deleted,
+    }
+}
+
+/// For a facilitator to moderate, oldest first: the latest `limit` notes, and every hidden
+/// one (so it can be shown again).
+fn feed(grouping: &Grouping, hall: &Hall<'_>, limit: usize) -> Vec<FeedNote> {
+    let notes = grouping.notes();
+    let latest_from = notes.len().saturating_sub(limit);
+    notes
+        .iter()
+        .enumerate()
+        .filter(|(at, note)| !note.deleted && (*at >= latest_from || note.hidden))
+        .map(|(_, note)| feed_note(grouping, hall, note))
+        .collect()
+}
+
+/// What a group's members see of it.
+fn group_view(grouping: &Grouping, hall: &Hall<'_>, group: &Group) -> GroupView {
+    GroupView {
+        level: group.level,
+        id: group.id,
+        label: labels::label(group.index, hall.language),
+        // A removed participant's name leaves every group's screen.
+        members: group
+            .members
+            .iter()
+            .filter_map(|&pid| hall.participant(pid).filter(|p| !p.removed).map(|p| (pid, p)))
+            .map(|(pid, participant)| Member { pid, name: participant.name.clone() })
+            .collect(),
+        notes: grouping
+            .shown(group)
+            .iter()
+            .map(|shown| NoteView {
+                id: shown.note.id,
+                text: shown.note.text.clone(),
+                stars: shown.note.stars_at(group.level),
+                from: shown.from,
+                starred_by: shown.note.starred_by(group.level),
+            })
+            .collect(),
+    }
+}
+
+/// The poster: every final group with its starred notes, once grouping reaches it.
+pub fn poster(grouping: &Grouping, hall: &Hall<'_>) -> Option<Vec<PosterGroup>> {
+    if grouping.phase().0 != Phase::Poster {
+        return None;
+    }
+    Some(grouping.groups_at(grouping.levels()).map(|group| poster_group(grouping, hall, group)).collect())
+}
+
+/// The poster's `limit` most-starred notes across every group, best first.
+fn poster_top(grouping: &Grouping, hall: &Hall<'_>, limit: usize) -> Vec<NoteView> {
+    let mut notes: Vec<NoteView> =
+        poster(grouping, hall).unwrap_or_default().into_iter().flat_map(|group| group.notes).collect();
+    notes.sort_by(|a, b| b.stars.cmp(&a.stars).then(a.id.cmp(&b.id)));
+    notes.truncate(limit);
+    // Every phone gets these: who starred them in other groups is not theirs to see.
+    for note in &mut notes {
+        note.starred_by.clear();
+    }
+    notes
+}
+
+fn poster_group(grouping: &Grouping, hall: &Hall<'_>, group: &Group) -> PosterGroup {
+    let view = group_view(grouping, hall, group);
+    let notes = view.notes.into_iter().filter(|note| note.stars > 0).collect();
+    PosterGroup { id: view.id, label: view.label, notes }
+}
+
+/// Notes as their writer sees them.
+fn note_views<'a>(notes: impl Iterator<Item = &'a Note>) -> Vec<NoteView> {
+    notes
+        .map(|note| NoteView {
+            id: note.id,
+            text: note.text.clone(),
+            stars: 0,
+            from: None,
+            starred_by: Vec::new(),
+        })
+        .collect()
+}
