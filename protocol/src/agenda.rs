@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::ActionsConfig;
 use crate::grouping::GroupingConfig;
 use crate::ids::JoinCode;
-use crate::limits::{MAX_AGENDA_ITEMS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use crate::limits::{
+    MAX_AGENDA_ITEMS, MAX_FOLLOW_UP_DAY, MAX_FOLLOW_UP_DAYS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+};
 use crate::scoring::ScoringConfig;
 
 /// What kind of method an activity runs.
@@ -30,6 +34,11 @@ pub enum AgendaItem {
         #[serde(flatten)]
         config: GroupingConfig,
     },
+    Actions {
+        prompt: String,
+        #[serde(flatten)]
+        config: ActionsConfig,
+    },
 }
 
 impl AgendaItem {
@@ -37,12 +46,15 @@ impl AgendaItem {
         match self {
             AgendaItem::Scoring { .. } => ActivityKind::Scoring,
             AgendaItem::Grouping { .. } => ActivityKind::Grouping,
+            AgendaItem::Actions { .. } => ActivityKind::Actions,
         }
     }
 
     pub fn prompt(&self) -> &str {
         match self {
-            AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } => prompt,
+            AgendaItem::Scoring { prompt, .. }
+            | AgendaItem::Grouping { prompt, .. }
+            | AgendaItem::Actions { prompt, .. } => prompt,
         }
     }
 }
@@ -137,6 +149,20 @@ pub fn validate_agenda(agenda: &[AgendaItem]) -> Result<(), String> {
                 }
                 if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
                     return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+            }
+            AgendaItem::Actions { config, .. } => {
+                if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                    return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+                let days = &config.follow_up_days;
+                let days_ok = days.len() <= MAX_FOLLOW_UP_DAYS
+                    && days.iter().all(|day| (1..=MAX_FOLLOW_UP_DAY).contains(day))
+                    && days.windows(2).all(|pair| pair[0] < pair[1]);
+                if !days_ok {
+                    return Err(format!(
+                        "agenda[{index}].follow_up_days must be at most {MAX_FOLLOW_UP_DAYS} growing days of 1 to {MAX_FOLLOW_UP_DAY}"
+                    ));
                 }
             }
         }

@@ -151,6 +151,10 @@ pub struct Welcome {
     /// Send it back as `join.resume` to come back as the same participant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
+    /// A participant's follow-up link token: `/a/{code}#{follow_up}` shows their actions and
+    /// buddies from any device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<String>,
     pub session: SessionInfo,
     pub view: View,
     /// The web client this server serves (a hash of its files): a page loaded from another

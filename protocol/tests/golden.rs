@@ -207,6 +207,7 @@ fn server_frames() {
         ServerMsg::Welcome(Box::new(Welcome {
             you: You { pid: Some(Pid(12)), name: Some("Kari".into()), role: Role::Participant },
             resume: Some("0123456789abcdef0123456789abcdef".into()),
+            follow_up: None,
             session: SessionInfo {
                 code: code(),
                 title: "Dagen".into(),

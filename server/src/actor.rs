@@ -67,9 +67,16 @@ pub enum ToActor {
     Leave {
         conn: ConnId,
     },
-    /// Everything the session holds, as committed.
-    Export {
-        reply: oneshot::Sender<SessionExport>,
+    /// The session as committed: for its export, summary and follow-up views.
+    Snapshot {
+        reply: oneshot::Sender<Box<Session>>,
+    },
+    /// A follow-up link's owner sets a status (`set`) or only looks; answered with their pid
+    /// once what they set is committed.
+    FollowUp {
+        token: String,
+        set: Option<(usize, ClientMsg)>,
+        reply: oneshot::Sender<Result<Pid, Refusal>>,
     },
     /// Erase the session: its clients are closed with 4003 and the actor stops.
     Delete {
@@ -102,13 +109,18 @@ impl SessionHandle {
         self.inbox.send(msg).await.is_ok()
     }
 
-    /// Everything the session holds; `None` if the session is gone or could not commit.
-    pub async fn export(&self) -> Option<SessionExport> {
+    /// The session as committed; `None` if it is gone or could not commit.
+    pub async fn snapshot(&self) -> Option<Box<Session>> {
         let (reply, answer) = oneshot::channel();
-        if !self.send(ToActor::Export { reply }).await {
+        if !self.send(ToActor::Snapshot { reply }).await {
             return None;
         }
         answer.await.ok()
+    }
+
+    /// Everything the session holds; `None` if the session is gone or could not commit.
+    pub async fn export(&self) -> Option<SessionExport> {
+        Some(self.snapshot().await?.export())
     }
 
     /// Erases the session; its clients are closed with 4003.
@@ -165,6 +177,7 @@ pub fn spawn(
         pending: Pending { progress: true, leaderboard: true, notes: Vec::new() },
         client_version,
         exports: Vec::new(),
+        follow_ups: Vec::new(),
         deletion: None,
         present: Vec::new(),
         present_stale: false,
@@ -215,8 +228,9 @@ struct Actor {
     pending: Pending,
     /// The web client's version, told in every `welcome`.
     client_version: Arc<str>,
-    /// Exports asked for in this batch, answered once it is committed.
-    exports: Vec<oneshot::Sender<SessionExport>>,
+    /// Snapshots and follow-ups asked for in this batch, answered once it is committed.
+    exports: Vec<oneshot::Sender<Box<Session>>>,
+    follow_ups: Vec<(oneshot::Sender<Result<Pid, Refusal>>, Pid)>,
     /// A deletion asked for in this batch, carried out once it is committed.
     deletion: Option<oneshot::Sender<Result<(), StoreError>>>,
     /// The connected participants in pid order, as the engines want them; rebuilt when stale.
@@ -400,7 +414,27 @@ impl Actor {
                 let _gone = joined.send(accepted);
             }
             ToActor::Request { conn, rid, msg, received } => self.request(conn, rid, &msg, received),
-            ToActor::Export { reply } => self.exports.push(reply),
+            ToActor::Snapshot { reply } => self.exports.push(reply),
+            ToActor::FollowUp { token, set, reply } => {
+                let Some(pid) = self.session.follow_up(&token) else {
+                    let _gone =
+                        reply.send(Err(Refusal::new(ErrorCode::UnknownItem, "no such follow-up link")));
+                    return;
+                };
+                let sender = Sender { role: Role::Participant, pid: Some(pid) };
+                let context = Context { now_ms: now_ms(), present: &[] };
+                let decided = set
+                    .map(|(index, msg)| self.session.decide_in(index, sender, &msg, &context, &mut self.rng));
+                match decided.transpose() {
+                    Ok(events) => events.into_iter().flatten().for_each(|event| self.record(event)),
+                    Err(refusal) => {
+                        // Whoever asked may have gone; then nobody needs the answer.
+                        let _gone = reply.send(Err(refusal));
+                        return;
+                    }
+                }
+                self.follow_ups.push((reply, pid));
+            }
             ToActor::Delete { reply } => self.deletion = Some(reply),
             ToActor::Leave { conn } => self.forget(conn),
         }
@@ -462,6 +496,7 @@ impl Actor {
         let participant = pid.and_then(|pid| self.session.participant(pid));
         ServerMsg::Welcome(Box::new(Welcome {
             you: You { pid, name: participant.and_then(|p| p.name.clone()), role },
+            follow_up: resume.as_ref().map(|secret| secret.follow_up().to_hex()),
             resume: resume.map(|secret| secret.to_hex()),
             session: self.session.info(),
             view: self.session.view(role, pid, &self.present, now_ms(), self.limits.leaderboard_entries),
@@ -554,14 +589,14 @@ impl Actor {
     fn record(&mut self, event: SessionEvent) {
         let affected = match (&event, self.session.current()) {
             (SessionEvent::Method(method_event), Some((_, activity))) => activity.affected(method_event),
-            _ => None,
+            _ => Vec::new(),
         };
         self.session.apply(&event);
         self.announce(&event, affected);
         self.events.push(event);
     }
 
-    fn announce(&mut self, event: &SessionEvent, affected: Option<Pid>) {
+    fn announce(&mut self, event: &SessionEvent, affected: Vec<Pid>) {
         match event {
             SessionEvent::ParticipantJoined { .. } => self.pending.progress = true,
             SessionEvent::ActivityStarted { .. } => {
@@ -688,7 +723,10 @@ impl Actor {
         }
         for reply in self.exports.drain(..) {
             // Whoever asked may have given up; the export is simply not needed then.
-            let _unwanted = reply.send(self.session.export());
+            let _unwanted = reply.send(Box::new(self.session.clone()));
+        }
+        for (reply, pid) in self.follow_ups.drain(..) {
+            let _unwanted = reply.send(Ok(pid));
         }
         for (id, frames) in held {
             if let Some(conn) = self.conns.get(&id) {
@@ -722,6 +760,7 @@ impl Actor {
         self.held.clear();
         self.unreachable.clear();
         self.exports.clear();
+        self.follow_ups.clear();
         for (conn, rid, _) in self.answered.drain(..) {
             if let Some(conn) = self.conns.get(&conn) {
                 let error =

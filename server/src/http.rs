@@ -32,12 +32,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{code}", get(session_summary).delete(delete_session))
         .route("/api/sessions/{code}/export", get(export_session))
         .route("/api/sessions/{code}/qr.svg", get(web::qr))
+        .route("/api/sessions/{code}/summary", get(crate::followup::summary))
+        .route(
+            "/api/sessions/{code}/follow-up/{token}",
+            get(crate::followup::show).post(crate::followup::set_status),
+        )
+        .route("/api/sessions/{code}/follow-up/{token}/calendar.ics", get(crate::followup::calendar))
         .route("/api/about", get(about))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(crate::metrics::render))
         .route("/", get(web::page))
         .route("/j/{code}", get(web::page))
         .route("/f/{code}", get(web::page))
+        .route("/a/{code}", get(web::page))
         .route("/screen/{code}", get(web::page))
         .route("/privacy", get(web::page))
         .route("/assets/{*path}", get(web::asset))
@@ -135,7 +142,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError { status, body: HttpError { code, message: message.into() } }
     }
 }
@@ -245,7 +252,7 @@ async fn create_session(
 }
 
 /// The session named in the path, if the request carries its key as `Bearer`.
-fn authorized(
+pub fn authorized(
     state: &AppState,
     address: IpAddr,
     code: &str,

@@ -24,6 +24,7 @@ pub mod actor;
 pub mod connection;
 pub mod engine;
 pub mod export;
+pub mod followup;
 pub mod http;
 pub mod method;
 pub mod metrics;

@@ -26,6 +26,17 @@ impl Secret {
         to_hex(&self.0)
     }
 
+    /// The follow-up token of a participant with this resume token: a secret of its own,
+    /// which the server can make again whenever the participant comes back, so it keeps only
+    /// its hash; knowing it tells nothing of the resume token.
+    pub fn follow_up(&self) -> Secret {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new().chain_update(b"lapp follow-up\0").chain_update(self.0).finalize();
+        let mut token = [0; 16];
+        token.copy_from_slice(&digest[..16]);
+        Secret(token)
+    }
+
     /// Whether `offered` is this secret, in time that does not depend on where they differ.
     pub fn matches(&self, offered: &str) -> bool {
         // Parsing looks only at the offered text, so an early return there tells nothing of ours.

@@ -41,6 +41,9 @@ pub enum SessionEvent {
         name: Option<String>,
         zone: Option<String>,
         resume: SecretHash,
+        /// The hash of their follow-up token (see [`Secret::follow_up`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        follow_up: Option<SecretHash>,
     },
     ActivityStarted {
         index: u32,
@@ -147,6 +150,7 @@ pub struct Session {
     /// Indexed by `pid.index() - 1`.
     participants: Vec<Participant>,
     resume: HashMap<SecretHash, Pid>,
+    follow_ups: HashMap<SecretHash, Pid>,
     current: Option<usize>,
     activities: Vec<Option<Activity>>,
     timer: Option<Timer>,
@@ -167,6 +171,7 @@ impl Session {
             names,
             participants: Vec::new(),
             resume: HashMap::new(),
+            follow_ups: HashMap::new(),
             current: None,
             activities,
             timer: None,
@@ -268,6 +273,7 @@ impl Session {
                     name,
                     zone: clean_label(join.zone.as_deref()),
                     resume: SecretHash::of(&resume),
+                    follow_up: Some(SecretHash::of(&resume.follow_up())),
                 };
                 Ok(Admitted {
                     role: Role::Participant,
@@ -277,6 +283,16 @@ impl Session {
                 })
             }
         }
+    }
+
+    /// Whose follow-up link `token` is.
+    pub fn follow_up(&self, token: &str) -> Option<Pid> {
+        self.follow_ups.get(&SecretHash::of_offered(token)?).copied()
+    }
+
+    /// The activities that have started, with their agenda index.
+    pub fn activities(&self) -> impl Iterator<Item = (usize, &Activity)> {
+        self.activities.iter().enumerate().filter_map(|(index, activity)| Some((index, activity.as_ref()?)))
     }
 
     pub fn participant(&self, pid: Pid) -> Option<&Participant> {
@@ -299,14 +315,13 @@ impl Session {
                     Some(Role::Facilitator) => as_facilitator()?,
                     _ => _ = sender.participant(msg.type_name())?,
                 }
-                let (index, activity) = self.current().ok_or_else(|| {
+                let index = self.current.ok_or_else(|| {
                     Refusal::new(
                         ErrorCode::WrongPhase,
                         format!("no activity is running for {}", msg.type_name()),
                     )
                 })?;
-                let events = activity.decide(index, &self.hall(context, 0), sender, msg, rng)?;
-                Ok(events.into_iter().map(SessionEvent::Method).collect())
+                self.decide_in(index, sender, msg, context, rng)
             }
             ClientMsg::ActivityStart { index, from } => {
                 as_facilitator()?;
@@ -390,6 +405,23 @@ impl Session {
                 format!("{} is not a session command", msg.type_name()),
             )),
         }
+    }
+
+    /// A method's request to the activity at `index` (the current one, or an earlier one a
+    /// follow-up link names).
+    pub fn decide_in(
+        &self,
+        index: usize,
+        sender: Sender,
+        msg: &ClientMsg,
+        context: &Context<'_>,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<SessionEvent>, Refusal> {
+        let activity = self.activities.get(index).and_then(Option::as_ref).ok_or_else(|| {
+            Refusal::new(ErrorCode::UnknownItem, format!("activity {index} has not started"))
+        })?;
+        let events = activity.decide(index, &self.hall(context, 0), sender, msg, rng)?;
+        Ok(events.into_iter().map(SessionEvent::Method).collect())
     }
 
     /// The agenda items that have been started.
@@ -498,7 +530,8 @@ impl Session {
 
     pub fn apply(&mut self, event: &SessionEvent) {
         match event {
-            SessionEvent::ParticipantJoined { pid, name, zone, resume } => {
+            SessionEvent::ParticipantJoined { pid, name, zone, resume, follow_up } => {
+                self.follow_ups.extend(follow_up.map(|hash| (hash, *pid)));
                 self.participants.push(Participant {
                     pid: *pid,
                     name: name.clone(),

@@ -7,6 +7,7 @@
 import { h, header, fill, say, clock, field, errKey, points } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
 import { follow, saved, draft } from './socket.js';
+import * as acts from './participant-actions.js';
 
 let root;
 let code;
@@ -56,6 +57,7 @@ function go(who) {
   fresh = !who.resume;
   if (fresh) localStorage.removeItem(`lapp.n.${code}`); // a new participant has written nothing
   fill(root, h('p', { t: 'connecting' }));
+  acts.bind({ S, send: (type, fields) => sock.send(type, fields), render, item, title, prompt, wait, counted, code });
   // An open note editor is not kept over an upgrade's reload (the new boxes are): wait for it.
   sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced, busy: () => !!editing }, S);
 }
@@ -76,7 +78,7 @@ function welcome(w) {
   if (fresh && a?.phase === 'round' && !v.hand?.card) S.lateIn = a.round;
   fresh = false;
   Object.assign(S, { you: w.you, mine: v.mine, hand: v.hand, results: v.results, reveal: v.reveal, group: v.group, notes: v.notes || [],
-    poster: posterOf(v.poster, v.top), flash: null });
+    poster: posterOf(v.poster, v.top), flash: null, action: v.action, wall: v.wall, followUp: w.follow_up });
   if (v.notes) v.notes.forEach((note) => wrote(note.id, 0));
   render();
 }
@@ -85,7 +87,7 @@ function frame(m, news) {
   const { type } = m;
   if (type === 'activity') {
     // A new activity, or this one reset to its lobby: nothing shown of it before stays.
-    if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null });
+    if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null, action: null, wall: null });
     if (S.group && S.group.level !== m.level) Object.assign(S, { before: S.group.label, group: null });
     editing = null;
     S.flash = null;
@@ -99,6 +101,7 @@ function frame(m, news) {
   else if (type === 'reveal') S.reveal = m.count ? m : null;
   else if (type === 'error') S.flash = m.code;
   else if (type === 'poster') S.poster = posterOf(m.groups, m.top);
+  else if (type === 'action' || type === 'wall') acts.frame(m);
   else if (type === 'hand' || type === 'group') S[type] = m;
   render(); // also for `agenda`: socket.js has put the new agenda into S.session
   if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
@@ -122,7 +125,7 @@ function render() {
     clock,
     !a ? [title('welcome'), S.you.name && h('p', { t: ['youAre', S.you] }), wait('waitStart')]
       : a.phase === 'lobby' ? [title('getReady'), prompt(), wait('waitWriting')]
-      : a.kind === 'scoring' ? scoring(a) : grouping(a),
+      : a.kind === 'actions' ? acts.view(a) : a.kind === 'scoring' ? scoring(a) : grouping(a),
   ]);
 }
 

@@ -5,6 +5,7 @@
 //! applying events is deterministic, which is what makes the engines property-testable and
 //! their event logs replayable.
 
+pub mod actions;
 pub mod grouping;
 pub mod labels;
 pub mod scoring;

@@ -175,7 +175,7 @@ impl Method for Grouping {
             .collect();
     }
 
-    fn announce(&self, hall: &Hall<'_>, event: &GroupingEvent, _affected: Option<Pid>, out: &mut Fanout<'_>) {
+    fn announce(&self, hall: &Hall<'_>, event: &GroupingEvent, _affected: Vec<Pid>, out: &mut Fanout<'_>) {
         match event {
             GroupingEvent::SoloOpened => out.send_activity(Target::Everyone),
             GroupingEvent::LevelStarted { level, .. } => {

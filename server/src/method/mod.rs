@@ -4,6 +4,7 @@
 //! dispatches to them; adding a method adds a module, a variant to [`Activity`] and
 //! [`MethodEvent`], and its messages in `lapp_protocol`.
 
+pub mod actions;
 pub mod grouping;
 pub mod scoring;
 
@@ -18,6 +19,7 @@ use crate::actor::Fanout;
 use crate::engine::Refusal;
 use crate::session::{Participant, Sender};
 
+pub use self::actions::{Actions, ActionsEvent};
 pub use crate::engine::grouping::{Grouping, GroupingEvent};
 pub use crate::engine::scoring::{Scoring, ScoringEvent};
 
@@ -106,12 +108,13 @@ pub trait Method {
     fn progress(&self, hall: &Hall<'_>, progress: &mut Progress);
     fn view(&self, hall: &Hall<'_>, role: Role, pid: Option<Pid>, view: &mut View);
     fn export(&self, hall: &Hall<'_>, export: &mut ActivityExport);
-    /// Who an event concerns that applying it hides (the holder of a card being hidden).
-    fn affected(&self, _event: &Self::Event) -> Option<Pid> {
-        None
+    /// Who an event concerns that applying it hides (the holder of a card being hidden, who
+    /// had been asked by someone now paired).
+    fn affected(&self, _event: &Self::Event) -> Vec<Pid> {
+        Vec::new()
     }
     /// Tells everyone what `event`, just applied, changed for them.
-    fn announce(&self, hall: &Hall<'_>, event: &Self::Event, affected: Option<Pid>, out: &mut Fanout<'_>);
+    fn announce(&self, hall: &Hall<'_>, event: &Self::Event, affected: Vec<Pid>, out: &mut Fanout<'_>);
     /// Shows the whole activity to everyone, after it started or was reset.
     fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>);
     /// Sends what was left for the tick.
@@ -123,6 +126,7 @@ pub trait Method {
 pub enum Activity {
     Scoring(Scoring),
     Grouping(Grouping),
+    Actions(Actions),
 }
 
 /// A method's event, stored with the index of the activity it belongs to. Its JSON is that of
@@ -132,6 +136,7 @@ pub enum Activity {
 pub enum MethodEvent {
     Scoring { index: u32, event: ScoringEvent },
     Grouping { index: u32, event: GroupingEvent },
+    Actions { index: u32, event: ActionsEvent },
 }
 
 /// The event of method `$variant` inside a [`MethodEvent`], if it is one.
@@ -150,6 +155,7 @@ macro_rules! with_method {
         match $activity {
             Activity::Scoring($method) => $body,
             Activity::Grouping($method) => $body,
+            Activity::Actions($method) => $body,
         }
     };
 }
@@ -161,6 +167,7 @@ macro_rules! with_event {
         match ($activity, $event) {
             (Activity::Scoring($method), MethodEvent::Scoring { event: $typed, .. }) => Some($body),
             (Activity::Grouping($method), MethodEvent::Grouping { event: $typed, .. }) => Some($body),
+            (Activity::Actions($method), MethodEvent::Actions { event: $typed, .. }) => Some($body),
             _ => None,
         }
     };
@@ -169,7 +176,9 @@ macro_rules! with_event {
 impl MethodEvent {
     pub fn index(&self) -> usize {
         match self {
-            MethodEvent::Scoring { index, .. } | MethodEvent::Grouping { index, .. } => *index as usize,
+            MethodEvent::Scoring { index, .. }
+            | MethodEvent::Grouping { index, .. }
+            | MethodEvent::Actions { index, .. } => *index as usize,
         }
     }
 }
@@ -180,6 +189,7 @@ impl Activity {
         match item {
             AgendaItem::Scoring { config, .. } => Activity::Scoring(Scoring::new(*config)),
             AgendaItem::Grouping { config, .. } => Activity::Grouping(Grouping::new(config.clone())),
+            AgendaItem::Actions { config, .. } => Activity::Actions(Actions::new(config.clone())),
         }
     }
 
@@ -204,6 +214,11 @@ impl Activity {
                 .into_iter()
                 .map(|event| MethodEvent::Grouping { index, event })
                 .collect()),
+            (Activity::Actions(method), ClientMsg::Actions(msg)) => Ok(method
+                .decide(hall, sender, msg, rng)?
+                .into_iter()
+                .map(|event| MethodEvent::Actions { index, event })
+                .collect()),
             _ => Err(not_running(msg)),
         }
     }
@@ -221,6 +236,7 @@ impl Activity {
         self.wrap(index, |activity| match activity {
             Activity::Scoring(method) => Method::next_phase(method, hall, rng).map(Typed::Scoring),
             Activity::Grouping(method) => Method::next_phase(method, hall, rng).map(Typed::Grouping),
+            Activity::Actions(method) => Method::next_phase(method, hall, rng).map(Typed::Actions),
         })
     }
 
@@ -228,6 +244,7 @@ impl Activity {
         self.wrap(index, |activity| match activity {
             Activity::Scoring(method) => Method::step_back(method).map(Typed::Scoring),
             Activity::Grouping(method) => Method::step_back(method).map(Typed::Grouping),
+            Activity::Actions(method) => Method::step_back(method).map(Typed::Actions),
         })
     }
 
@@ -236,6 +253,7 @@ impl Activity {
             match activity {
                 Activity::Scoring(method) => Method::late_arrival(method, hall, pid).map(Typed::Scoring),
                 Activity::Grouping(method) => Method::late_arrival(method, hall, pid).map(Typed::Grouping),
+                Activity::Actions(method) => Method::late_arrival(method, hall, pid).map(Typed::Actions),
             }
             .ok_or(())
         })
@@ -252,6 +270,10 @@ impl Activity {
             Activity::Grouping(method) => Method::hide_author(method, pid)
                 .into_iter()
                 .map(|event| MethodEvent::Grouping { index, event })
+                .collect(),
+            Activity::Actions(method) => Method::hide_author(method, pid)
+                .into_iter()
+                .map(|event| MethodEvent::Actions { index, event })
                 .collect(),
         }
     }
@@ -286,21 +308,19 @@ impl Activity {
                 let events: Vec<_> = events.iter().filter_map(|e| typed!(e, Grouping)).cloned().collect();
                 Method::named(method, pid, msg, &events)
             }
+            (Activity::Actions(method), ClientMsg::Actions(msg)) => {
+                let events: Vec<_> = events.iter().filter_map(|e| typed!(e, Actions)).cloned().collect();
+                Method::named(method, pid, msg, &events)
+            }
             _ => Named::default(),
         }
     }
 
-    pub fn affected(&self, event: &MethodEvent) -> Option<Pid> {
-        with_event!(self, event, method, event => Method::affected(method, event)).flatten()
+    pub fn affected(&self, event: &MethodEvent) -> Vec<Pid> {
+        with_event!(self, event, method, event => Method::affected(method, event)).unwrap_or_default()
     }
 
-    pub fn announce(
-        &self,
-        hall: &Hall<'_>,
-        event: &MethodEvent,
-        affected: Option<Pid>,
-        out: &mut Fanout<'_>,
-    ) {
+    pub fn announce(&self, hall: &Hall<'_>, event: &MethodEvent, affected: Vec<Pid>, out: &mut Fanout<'_>) {
         with_event!(self, event, method, event => Method::announce(method, hall, event, affected, out));
     }
 
@@ -322,6 +342,7 @@ impl Activity {
         Ok(match typed(self)? {
             Typed::Scoring(event) => MethodEvent::Scoring { index, event },
             Typed::Grouping(event) => MethodEvent::Grouping { index, event },
+            Typed::Actions(event) => MethodEvent::Actions { index, event },
         })
     }
 }
@@ -330,6 +351,7 @@ impl Activity {
 enum Typed {
     Scoring(ScoringEvent),
     Grouping(GroupingEvent),
+    Actions(ActionsEvent),
 }
 
 fn not_running(msg: &ClientMsg) -> Refusal {

@@ -135,17 +135,17 @@ impl Method for Scoring {
         export.cards = self.cards().iter().map(card_export).collect();
     }
 
-    fn affected(&self, event: &ScoringEvent) -> Option<Pid> {
+    fn affected(&self, event: &ScoringEvent) -> Vec<Pid> {
         match event {
             // Who holds a card being hidden is known only before it leaves their hand.
             ScoringEvent::CardHidden { card, hidden: true } => {
-                self.hands().find(|&(_, held)| held == *card).map(|(pid, _)| pid)
+                self.hands().filter(|&(_, held)| held == *card).map(|(pid, _)| pid).collect()
             }
-            _ => None,
+            _ => Vec::new(),
         }
     }
 
-    fn announce(&self, _hall: &Hall<'_>, event: &ScoringEvent, affected: Option<Pid>, out: &mut Fanout<'_>) {
+    fn announce(&self, _hall: &Hall<'_>, event: &ScoringEvent, affected: Vec<Pid>, out: &mut Fanout<'_>) {
         match event {
             ScoringEvent::WritingOpened => {
                 out.send_activity(Target::Everyone);
@@ -194,9 +194,7 @@ impl Method for Scoring {
                 out.pending.leaderboard = true;
             }
             ScoringEvent::CardHidden { .. } => {
-                if let Some(pid) = affected
-                    && let (Phase::Round, Some(round)) = self.phase()
-                {
+                if let (Some(&pid), (Phase::Round, Some(round))) = (affected.first(), self.phase()) {
                     out.send(
                         Target::Participant(pid),
                         &ServerMsg::Hand(Hand { round, card: None, score: None }),

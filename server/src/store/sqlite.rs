@@ -258,6 +258,7 @@ mod tests {
                 name: Some("Kari".into()),
                 zone: None,
                 resume: SecretHash::of(&Secret::generate(&mut rand::rngs::StdRng::seed_from_u64(9))),
+                follow_up: None,
             },
             SessionEvent::ActivityStarted { index: 0 },
         ];

@@ -336,6 +336,12 @@ impl Client {
         self.log
     }
 
+    /// Every frame received so far, read or not.
+    #[allow(dead_code)] // not every test binary looks at the whole log
+    pub fn log(&self) -> &[ServerMsg] {
+        &self.log
+    }
+
     /// Reads whatever arrives within `wait` into the log, without expecting anything.
     pub async fn drain_for(&mut self, wait: Duration) {
         let _ = tokio::time::timeout(wait, async { while self.receive().await.is_some() {} }).await;
