@@ -173,6 +173,12 @@ impl ClientMsg {
         }
     }
 
+    /// Whether a refusal of this request as `unknown_item` is a wrong guess (a buddy code),
+    /// which the server allows only so often.
+    pub fn is_guess(&self) -> bool {
+        matches!(self, ClientMsg::Actions(ActionsMsg::BuddyAsk { .. }))
+    }
+
     /// The wire name of this request, as in its `type` field.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -154,3 +154,25 @@ mod tests {
         assert!(!budget.spend());
     }
 }
+
+/// One participant's wrong guesses, counted in windows of a minute from the first.
+#[derive(Debug, Default)]
+pub struct Misses {
+    since: Option<Instant>,
+    count: u32,
+}
+
+impl Misses {
+    /// Whether another guess may be tried: fewer than `limit` missed this minute.
+    pub fn allowed(&mut self, limit: u32) -> bool {
+        if self.since.is_some_and(|since| since.elapsed() >= Duration::from_secs(60)) {
+            *self = Misses::default();
+        }
+        self.count < limit
+    }
+
+    pub fn missed(&mut self) {
+        self.since.get_or_insert_with(Instant::now);
+        self.count += 1;
+    }
+}

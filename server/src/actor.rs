@@ -32,6 +32,9 @@ use crate::secret::{Secret, SecretHash};
 use crate::session::{Context, Sender, Session, SessionEvent};
 use crate::store::{Store, StoreError};
 
+/// Wrong guesses (buddy codes) a participant may make in a minute.
+const GUESSES_PER_MINUTE: u32 = 10;
+
 /// Most requests decided in one batch, so one batch's frames stay bounded.
 const MAX_BATCH: usize = 512;
 
@@ -182,6 +185,7 @@ pub fn spawn(
         present: Vec::new(),
         present_stale: false,
         unreachable: Vec::new(),
+        guesses: HashMap::new(),
     };
     tracker.spawn(tracing::Instrument::instrument(
         actor.run(inbox, shutdown),
@@ -238,6 +242,8 @@ struct Actor {
     present_stale: bool,
     /// Connections a send failed on in this batch: closed, or too slow and being closed.
     unreachable: Vec<ConnId>,
+    /// Each participant's wrong guesses this minute.
+    guesses: HashMap<Pid, crate::abuse::Misses>,
 }
 
 fn now_ms() -> u64 {
@@ -522,7 +528,12 @@ impl Actor {
         };
         self.refresh_present();
         let context = Context { now_ms: now_ms(), present: &self.present };
-        match self.session.decide(sender, msg, &context, &mut self.rng) {
+        let guessing = sender.pid.and_then(|pid| self.guesses.get_mut(&pid)).filter(|_| msg.is_guess());
+        let decided = match guessing.is_some_and(|misses| !misses.allowed(GUESSES_PER_MINUTE)) {
+            true => Err(Refusal::new(ErrorCode::RateLimited, "too many wrong codes: try again in a minute")),
+            false => self.session.decide(sender, msg, &context, &mut self.rng),
+        };
+        match decided {
             Ok(events) => {
                 let events: Vec<_> = events.into_iter().inspect(|event| self.record(event.clone())).collect();
                 // A step reopened is dealt as it was; whoever arrived since then and holds
@@ -549,6 +560,9 @@ impl Actor {
                 }
             }
             Err(Refusal { code, message }) => {
+                if let (true, ErrorCode::UnknownItem, Some(pid)) = (msg.is_guess(), code, sender.pid) {
+                    self.guesses.entry(pid).or_default().missed();
+                }
                 tracing::debug!(%code, request = msg.type_name(), "refused");
                 self.emit(Target::Conn(conn), &encode(&ServerMsg::error(rid, code, message)));
             }

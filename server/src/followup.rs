@@ -23,6 +23,18 @@ use crate::session::{Context, Session};
 
 const DAY_MS: u64 = 86_400_000;
 
+/// Until when a session must be kept for its follow-ups, whatever `--retention-days` says:
+/// a week after the last follow-up day of every actions activity with an action in it.
+pub fn kept_until(session: &Session) -> u64 {
+    let last_day = session.activities().filter_map(|(_, activity)| match activity {
+        Activity::Actions(actions) if !actions.actions().is_empty() => {
+            actions.config().follow_up_days.last().copied()
+        }
+        _ => None,
+    });
+    last_day.max().map_or(0, |day| session.created_at_ms + u64::from(day + 7) * DAY_MS)
+}
+
 /// What a follow-up link shows its owner.
 pub fn view(session: &Session, pid: Pid) -> FollowUp {
     let hall = session.hall(&Context::NOBODY, 0);
@@ -250,8 +262,8 @@ pub async fn summary(
             Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown(&blocks)).into_response())
         }
         "html" => {
-            Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html(&session, &blocks))
-                .into_response())
+            let page = html(&session, &blocks, &base_url(&state, &headers));
+            Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
         }
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -391,16 +403,18 @@ fn markdown(blocks: &[Block]) -> String {
     out
 }
 
-fn html(session: &Session, blocks: &[Block]) -> String {
+/// A printable page. Its style is a file of the client's, named by its whole address: the page
+/// may be opened from a `blob:` address, and no inline style passes the content policy.
+fn html(session: &Session, blocks: &[Block], base: &str) -> String {
     let escape = |text: &str| {
         text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
     };
     let language = if session.language == Language::English { "en" } else { "nb" };
     let mut out = format!(
         "<!doctype html>\n<html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{}</title>\
-         <style>@page{{size:A4;margin:2cm}}body{{font:12pt/1.5 system-ui,sans-serif;max-width:45em;margin:auto;color:#000}}\
-         h2{{break-after:avoid;border-bottom:1px solid #888}}li{{break-inside:avoid}}</style></head><body>\n",
-        escape(&session.title)
+         <link rel=\"stylesheet\" href=\"{}/assets/summary.css\"></head><body>\n",
+        escape(&session.title),
+        escape(base)
     );
     for block in blocks {
         let _ = match block {

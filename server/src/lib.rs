@@ -254,6 +254,10 @@ pub async fn run(
 fn restore_sessions(state: &AppState, retention: Duration) -> Result<usize, store::StoreError> {
     let cutoff = now_ms().saturating_sub(retention.as_millis() as u64);
     for code in state.store.created_before(cutoff)? {
+        let kept = state.store.load(code)?.map(|(record, events)| session::Session::replay(record, &events));
+        if kept.is_some_and(|session| followup::kept_until(&session) > now_ms()) {
+            continue;
+        }
         state.store.delete(code)?;
         tracing::info!(%code, "expired session deleted");
     }
@@ -295,7 +299,13 @@ async fn expire_daily(state: AppState, retention: Duration) {
         };
         for code in expired {
             let deleted = match state.registry.get(&code).map(|entry| entry.value().clone()) {
-                Some(handle) => delete_session(&state, code, &handle).await,
+                Some(handle) => {
+                    let session = handle.snapshot().await;
+                    if session.is_some_and(|session| followup::kept_until(&session) > now_ms()) {
+                        continue;
+                    }
+                    delete_session(&state, code, &handle).await
+                }
                 None => state.store.delete(code),
             };
             match deleted {

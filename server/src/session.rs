@@ -713,7 +713,9 @@ fn clean_label(text: Option<&str>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use lapp_protocol::{CardId, GroupingConfig, GroupingMsg, NoteId, Score, ScoringConfig, ScoringMsg};
+    use lapp_protocol::{
+        ActionsMsg, CardId, GroupingConfig, GroupingMsg, NoteId, Score, ScoringConfig, ScoringMsg,
+    };
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -745,6 +747,13 @@ mod tests {
         NoteDelete(usize, u32),
         Lock(bool),
         Remove(u32),
+        Act(usize),
+        Ask(usize, usize),
+        Answer(usize, usize, bool),
+        Contact(usize),
+        Wall(usize, bool),
+        Status(usize),
+        Undo(usize),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -752,7 +761,7 @@ mod tests {
             3 => Just(Step::Join),
             1 => any::<usize>().prop_map(Step::Leave),
             1 => any::<usize>().prop_map(Step::Return),
-            1 => (0..3u32).prop_map(Step::Start),
+            1 => (0..4u32).prop_map(Step::Start),
             3 => Just(Step::Next),
             1 => (0..100u32).prop_map(Step::Timer),
             4 => any::<usize>().prop_map(Step::Write),
@@ -762,13 +771,20 @@ mod tests {
             1 => (0..12u32, prop::option::of(0..12u32)).prop_map(|(count, shown)| Step::Reveal(count, shown)),
             1 => Just(Step::DoubleNext),
             1 => Just(Step::Back),
-            1 => (0..3u32).prop_map(Step::Reset),
-            1 => (0..3u32).prop_map(Step::Edit),
+            1 => (0..4u32).prop_map(Step::Reset),
+            1 => (0..4u32).prop_map(Step::Edit),
             2 => any::<usize>().prop_map(Step::Note),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteEdit(who, note)),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteDelete(who, note)),
             1 => any::<bool>().prop_map(Step::Lock),
             1 => (1..12u32).prop_map(Step::Remove),
+            3 => any::<usize>().prop_map(Step::Act),
+            3 => (any::<usize>(), any::<usize>()).prop_map(|(who, whom)| Step::Ask(who, whom)),
+            3 => (any::<usize>(), any::<usize>(), any::<bool>()).prop_map(|(who, whom, yes)| Step::Answer(who, whom, yes)),
+            1 => any::<usize>().prop_map(Step::Contact),
+            1 => (any::<usize>(), any::<bool>()).prop_map(|(who, shown)| Step::Wall(who, shown)),
+            1 => any::<usize>().prop_map(Step::Status),
+            1 => any::<usize>().prop_map(Step::Undo),
         ]
     }
 
@@ -788,7 +804,12 @@ mod tests {
             code: JoinCode::from_number(123_456).expect("code"),
             title: "Day".into(),
             key: SecretHash::of(&Secret::generate(&mut StdRng::seed_from_u64(1))),
-            agenda: vec![scoring(3), scoring(2), grouping()],
+            agenda: vec![
+                scoring(3),
+                scoring(2),
+                grouping(),
+                AgendaItem::Actions { prompt: "A".into(), config: lapp_protocol::ActionsConfig::default() },
+            ],
             created_at_ms: 1_000,
             language: Language::Bokmal,
             names: Names::Free,
@@ -860,7 +881,7 @@ mod tests {
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();
-                                if let Some(AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. }) = agenda.get_mut(index as usize) {
+                                if let Some(AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } | AgendaItem::Actions { prompt, .. }) = agenda.get_mut(index as usize) {
                                     prompt.push('!');
                                 }
                                 (facilitator, ClientMsg::AgendaSet { agenda })
@@ -896,6 +917,37 @@ mod tests {
                                 let Some(pid) = participant(pick) else { continue };
                                 let Some(score) = Score::new(score) else { continue };
                                 (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Scoring(ScoringMsg::CardScore { round: 1, card: CardId(card), score }))
+                            }
+                            Step::Act(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::ActionWrite { text: format!("I will {at}") }))
+                            }
+                            Step::Ask(pick, whom) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let Some((_, Activity::Actions(actions))) = live.current() else { continue };
+                                let code = participant(whom).and_then(|whom| actions.code(whom)).unwrap_or(0);
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::BuddyAsk { code: format!("{code:04}") }))
+                            }
+                            Step::Answer(pick, whom, accept) => {
+                                let (Some(pid), Some(from)) = (participant(pick), participant(whom)) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::BuddyAnswer { pid: from, accept }))
+                            }
+                            Step::Contact(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::ContactSet { text: format!("me{at}@example.no") }))
+                            }
+                            Step::Wall(pick, shown) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::ActionWall { shown }))
+                            }
+                            Step::Status(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let msg = ActionsMsg::ActionStatus { status: lapp_protocol::Status::Started, note: Some(format!("day {at}")) };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(msg))
+                            }
+                            Step::Undo(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::BuddyUndo {}))
                             }
                             Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
                         };

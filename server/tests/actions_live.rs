@@ -107,6 +107,14 @@ async fn a_hall_pairs_up_and_follows_up_after_a_restart() {
     people[0].0.request(ask(&codes[1])).await.expect("asked a third time");
     people[1].0.request(act(ActionsMsg::BuddyAnswer { pid: from, accept: true })).await.expect("accepted");
     assert_eq!(refused(people[2].0.request(ask(&codes[1])).await), Some(ErrorCode::Taken));
+    // Codes guessed over and over: ten wrong ones a minute, then even a right one waits.
+    let wrong: Vec<String> =
+        (0..10_000).map(|n| format!("{n:04}")).filter(|code| !codes.contains(code)).take(10).collect();
+    for code in &wrong {
+        assert_eq!(refused(people[6].0.request(ask(code)).await), Some(ErrorCode::UnknownItem));
+    }
+    assert_eq!(refused(people[6].0.request(ask(&codes[7])).await), Some(ErrorCode::RateLimited));
+    assert_eq!(refused(people[8].0.request(ask(&codes[7])).await), None, "others may still ask");
     // Two who ask each other are paired at once.
     people[3].0.request(ask(&codes[4])).await.expect("asked");
     people[4].0.request(ask(&codes[3])).await.expect("asked back");
@@ -226,5 +234,77 @@ async fn a_hall_pairs_up_and_follows_up_after_a_restart() {
     let no_key =
         http.get(server.url(&format!("/api/sessions/{code}/summary"))).send().await.expect("summary");
     assert_eq!(no_key.status(), 403);
+    server.shut_down().await;
+}
+
+/// A session whose actions are followed up is kept past `--retention-days` until a week after
+/// its last follow-up day; an old session without any action is not.
+#[tokio::test]
+async fn follow_ups_outlive_the_retention() {
+    use lapp_protocol::{ActionId, AgendaItem, JoinCode, Language, Names};
+    use lapp_server::engine::actions::ActionsEvent;
+    use lapp_server::method::MethodEvent;
+    use lapp_server::secret::{Secret, SecretHash};
+    use lapp_server::session::{SessionEvent, SessionRecord};
+    use rand::SeedableRng;
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let day = 86_400_000;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+    let record = |code, agenda: serde_json::Value, days_ago: u64| SessionRecord {
+        code: JoinCode::from_number(code).expect("code"),
+        title: "Long ago".into(),
+        key: SecretHash::of(&Secret::generate(&mut rand::rngs::StdRng::seed_from_u64(code.into()))),
+        agenda: serde_json::from_value::<Vec<AgendaItem>>(agenda).expect("agenda"),
+        created_at_ms: now - days_ago * day,
+        language: Language::English,
+        names: Names::Free,
+    };
+    // 35 days old: past the 30 days' retention, within 30 + 7 days of follow-ups.
+    let actions_agenda = || json!([{"kind": "actions", "prompt": "Tomorrow?", "follow_up_days": [30]}]);
+    let followed = record(111_111, actions_agenda(), 35);
+    let forgotten = record(222_222, json!([{"kind": "scoring", "prompt": "Why?"}]), 40);
+    let over = record(333_333, actions_agenda(), 35);
+    let long_over = record(444_444, actions_agenda(), 38);
+    for stored in [&followed, &forgotten, &over, &long_over] {
+        store.create(stored).expect("create");
+    }
+    let actions =
+        |index| SessionEvent::Method(MethodEvent::Actions { index, event: ActionsEvent::WritingOpened });
+    let written = SessionEvent::Method(MethodEvent::Actions {
+        index: 0,
+        event: ActionsEvent::ActionWritten {
+            pid: Pid(1),
+            action: ActionId(1),
+            text: "I will".into(),
+            code: 1234,
+        },
+    });
+    let joined = SessionEvent::ParticipantJoined {
+        pid: Pid(1),
+        name: None,
+        zone: None,
+        resume: SecretHash::of(&Secret::generate(&mut rng)),
+        follow_up: None,
+    };
+    let events = [SessionEvent::ActivityStarted { index: 0 }, actions(0), joined, written];
+    store.append(followed.code, &events).expect("append");
+    store.append(long_over.code, &events).expect("append");
+    // An actions activity in which nobody wrote anything has nothing to follow up.
+    let mut over_events = events.to_vec();
+    over_events.truncate(3);
+    store.append(over.code, &over_events).expect("append");
+
+    let server = server_on(store).await;
+    let status = |code: JoinCode| {
+        let url = server.url(&format!("/api/sessions/{code}"));
+        async move { reqwest::get(url).await.expect("GET").status().as_u16() }
+    };
+    assert_eq!(status(followed.code).await, 200, "followed up for another week");
+    assert_eq!(status(forgotten.code).await, 404, "past its retention");
+    assert_eq!(status(over.code).await, 404, "no action was written, so nothing to follow up");
+    assert_eq!(status(long_over.code).await, 404, "a week past its last follow-up day");
     server.shut_down().await;
 }
