@@ -1,11 +1,13 @@
 // /f/{code}#key=…: the facilitator's laptop. The key, from the address fragment, goes only
 // into the join frame and the Authorization header. Invite, run and edit the agenda (next,
-// back, reset, timer, reveal), watch progress, the leaderboard or poster and the new notes,
-// moderate, export, delete. Every move names the step it leaves (`from`), so a double click
-// or a second tab moves the session once; its button is disabled until the answer comes.
+// back, reset, timer, reveal), watch progress, the leaderboard, poster or wall of micro-actions
+// (facilitator-actions.js) and the new notes, moderate, export, sum up, delete. Every move
+// names the step it leaves (`from`), so a double click or a second tab moves the session
+// once; its button is disabled until the answer comes.
 import { h, header, fill, say, clock, bar, phase, field, errKey, tx, gone, points } from './ui.js';
 import { t } from './i18n.js';
 import { follow, kept, keep } from './socket.js';
+import * as actions from './facilitator-actions.js';
 
 let code;
 let key;
@@ -22,7 +24,7 @@ export function start(root, joinCode) {
   for (const name of ['now', 'progress', 'board', 'agenda', 'boardTitle', 'feed', 'lock']) part[name] = h(name === 'boardTitle' ? 'h2' : 'div', { id: name });
   const section = (titleKey, ...kids) => h('section', { class: 'panel', 'aria-labelledby': `${titleKey}h` }, h('h2', { id: `${titleKey}h`, t: titleKey }), kids);
   sock = follow(root, { code, role: 'facilitator', key }, { welcome: (w) => {
-    Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, feed: new Map() });
+    Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, wall: w.view.wall, feed: new Map() });
     // A facilitator link opened on this device is remembered on its home page too.
     const list = kept();
     const mine = { code, title: w.session.title, key, url: location.href, created: Date.now() };
@@ -51,7 +53,7 @@ function renderAll() {
 
 function frame(m, news) {
   // A new activity, or this one reset to its lobby: nothing shown of it before stays.
-  if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, feed: new Map(), asking: null });
+  if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, wall: null, feed: new Map(), asking: null });
   if (news) {
     say(t(...phase(m, S.session.agenda)));
     if (S.asking?.on === 'now') S.asking = null;
@@ -59,6 +61,7 @@ function frame(m, news) {
   if (m.type === 'progress') return renderProgress(S.progress = m);
   if (m.type === 'leaderboard') return renderBoard(S.board = m);
   if (m.type === 'poster') return renderBoard(S.poster = m.groups);
+  if (m.type === 'wall') return renderBoard(S.wall = m.actions);
   if (m.type === 'feed') { feed(m.notes); renderBoard(); return renderFeed(); }
   if (m.type === 'agenda') return renderAgenda();
   if (m.type === 'lock') { // from this tab's click or another's: said either way
@@ -171,8 +174,9 @@ function renderNow() {
   fill(part.now, (() => {
     if (!a) return h('p', { t: 'noActivity' });
     const it = S.session.agenda[a.index];
-    const next = nextLabel(a, it);
-    const back = backLabel(a, it);
+    const mine = a.kind === 'actions' ? actions : { nextLabel, backLabel };
+    const next = mine.nextLabel(a, it);
+    const back = mine.backLabel(a, it);
     // A new activity starts with its own settings, not the last one's "move on at zero".
     if (settingsFor !== a.index) { settingsFor = a.index; count.value = it.top || 10; advance.checked = false; }
     return [
@@ -200,7 +204,8 @@ function renderProgress() {
   fill(part.progress, [
     h('dl', { class: 'stats' }, stat('joined', p.participants), stat('connected', p.connected),
       S.activity?.kind === 'scoring' && stat('cards', p.cards), stat('sittingOut', p.sitting_out),
-      grouping && [stat('notesN', p.notes), stat('soloWriters', p.solo_writers)], stat('groups', p.groups), stat('groupsEmpty', p.groups_empty)),
+      grouping && [stat('notesN', p.notes), stat('soloWriters', p.solo_writers)], stat('groups', p.groups), stat('groupsEmpty', p.groups_empty),
+      S.activity?.kind === 'actions' && actions.stats(p.actions, stat)),
     p.phase === 'round' && [h('p', { t: ['scoredOf', p] }), bar(p.scored, p.handed, 'scoredBar')],
     p.groups != null && [h('p', { t: ['starredOf', p] }), bar(p.groups_starred, p.groups, 'starredBar')],
   ]);
@@ -225,7 +230,9 @@ const hideNote = (id, hidden) => ask('note.hide', { note: id, hidden });
 
 function renderBoard() {
   const grouping = S.activity?.kind === 'grouping';
-  tx(part.boardTitle, [grouping ? 'ph_poster' : 'boardTitle']);
+  const wall = S.activity?.kind === 'actions';
+  tx(part.boardTitle, [grouping ? 'ph_poster' : wall ? 'actWallTitle' : 'boardTitle']);
+  if (wall) return fill(part.board, actions.wall(S.wall, ask, removal));
   const b = S.board || { entries: [] };
   const rounds = S.activity && S.session.agenda[S.activity.index].rounds;
   const hidden = grouping ? [...S.feed.values()].filter((n) => n.hidden).map((n) => item(n.id, n.text, null, 'unhide', () => hideNote(n.id, false)))
@@ -295,7 +302,7 @@ function renderAgenda() {
     return h('li', { class: running && 'running' },
       h('p', { class: 'eyebrow', t: [`kind_${it.kind}`] }),
       S.editing === i ? editForm(it, i) : h('p', { id: `a${i}` }, it.prompt),
-      h('p', { class: 'muted', t: it.sizes ? ['groupingSettings', { sizes: it.sizes.join('-') }] : ['scoringSettings', it] }),
+      h('p', { class: 'muted', t: it.kind === 'actions' ? actions.settings(it) : it.sizes ? ['groupingSettings', { sizes: it.sizes.join('-') }] : ['scoringSettings', it] }),
       running ? h('p', { class: 'badge', t: 'running' }) : started(i) && h('p', { class: 'muted', t: 'startedBefore' }),
       h('div', { class: 'row' },
         !running && h('button', { 'data-k': `s${i}`, 'aria-describedby': `a${i}`, t: started(i) ? 'resumeActivity' : 'startActivity', disabled: S.busy, onclick: () => startActivity(i) }),
@@ -319,12 +326,14 @@ function editForm(it, i) {
     h('button', { type: 'button', t: 'cancel', onclick: () => { S.editing = null; renderAgenda(); } })));
 }
 
-const addKind = h('select', { 'data-k': 'addk' }, h('option', { value: 'scoring', t: 'kind_scoring' }), h('option', { value: 'grouping', t: 'kind_grouping' }));
 const addPrompt = h('textarea', { 'data-k': 'addp', rows: 2, maxlength: 500, required: true });
+// Micro-actions come with the question they are known by, to keep or change.
+const addKind = h('select', { 'data-k': 'addk', onchange: () => { if (addKind.value === 'actions' && !addPrompt.value.trim()) addPrompt.value = t('actPromptDefault'); } },
+  ['scoring', 'grouping', 'actions'].map((kind) => h('option', { value: kind, t: `kind_${kind}` })));
 function addForm() {
   return h('form', { onsubmit: (e) => {
     e.preventDefault();
-    const item = addKind.value === 'scoring' ? { kind: 'scoring', prompt: addPrompt.value.trim() } : { kind: 'grouping', prompt: addPrompt.value.trim() };
+    const item = { kind: addKind.value, prompt: addPrompt.value.trim() };
     addPrompt.value = '';
     setAgenda([...S.session.agenda, item], 'agendaSaved');
   } }, h('fieldset', {}, h('legend', { t: 'addActivity' }), field('kind', addKind), field('prompt', addPrompt), h('button', { t: 'add' })));
@@ -380,6 +389,6 @@ function data() {
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 9000);
   };
-  return [h('div', { class: 'row' }, h('button', { t: 'exportJson', onclick: () => download('json') }), h('button', { t: 'exportCsv', onclick: () => download('csv') })),
-    askDelete, confirm, status];
+  return [h('div', { class: 'row' }, h('button', { t: 'exportJson', onclick: () => download('json') }), h('button', { t: 'exportCsv', onclick: () => download('csv') }),
+    actions.summary(code, auth, () => (status.textContent = t('err_generic')))), askDelete, confirm, status];
 }

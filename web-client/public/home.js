@@ -12,13 +12,18 @@ const TOKEN = 'lapp.createToken';
 const num = (name, max, value) => h('input', { name, type: 'number', min: 1, max, value, required: true });
 
 function activity(list) {
-  const kind = h('select', { name: 'kind' }, h('option', { value: 'scoring', t: 'kind_scoring' }), h('option', { value: 'grouping', t: 'kind_grouping' }));
+  const kind = h('select', { name: 'kind' }, ['scoring', 'grouping', 'actions'].map((k) => h('option', { value: k, t: `kind_${k}` })));
+  const prompt = h('textarea', { name: 'prompt', rows: 2, required: true, maxlength: 500 });
   const scoring = h('div', { class: 'row' }, field('rounds', num('rounds', 10, 5)), field('top', num('top', 100, 10)));
   const grouping = h('div', { class: 'row', hidden: true },
     field('sizes', h('select', { name: 'sizes' }, ['3-9', '3-6', '2-4'].map((sizes) => h('option', { value: sizes }, `1-${sizes}`)))));
-  kind.onchange = () => { scoring.hidden = kind.value !== 'scoring'; grouping.hidden = !scoring.hidden; };
-  return h('fieldset', {}, h('legend'), field('kind', kind),
-    field('prompt', h('textarea', { name: 'prompt', rows: 2, required: true, maxlength: 500 })), scoring, grouping,
+  // Days as "7, 30": each buddy gets a calendar reminder on each.
+  const actions = h('div', { hidden: true }, field('followUpDays', h('input', { name: 'days', value: '7, 30', pattern: '[0-9 ,]*' }), 'followUpDaysHint'));
+  kind.onchange = () => {
+    [scoring, grouping, actions].forEach((row, i) => { row.hidden = kind.value !== ['scoring', 'grouping', 'actions'][i]; });
+    if (kind.value === 'actions' && !prompt.value.trim()) prompt.value = t('actPromptDefault');
+  };
+  return h('fieldset', {}, h('legend'), field('kind', kind), field('prompt', prompt), scoring, grouping, actions,
     field('maxChars', num('max_chars', 1000, 280)),
     h('button', { type: 'button', t: 'removeActivity', onclick: (e) => { e.target.parentNode.remove(); number(list); } }));
 }
@@ -34,6 +39,7 @@ function agenda(list) {
   return [...list.children].map((item) => {
     const get = (name) => item.querySelector(`[name=${name}]`).value;
     const base = { kind: get('kind'), prompt: get('prompt').trim(), max_chars: +get('max_chars') };
+    if (base.kind === 'actions') return { ...base, follow_up_days: get('days').split(',').map(Number).filter(Boolean) };
     return base.kind === 'scoring' ? { ...base, rounds: +get('rounds'), top: +get('top') } : { ...base, sizes: get('sizes').split('-').map(Number) };
   });
 }

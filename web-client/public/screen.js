@@ -2,10 +2,11 @@
 // a hall. The join panel (a big QR; a corner strip while results or the poster are up); the
 // prompt, phase and a large countdown; the top cards fitted to the screen, #1 largest, or one
 // at a time; the 1-3-9 poster: the hall's most starred notes, then every group a screenful at
-// a time.
+// a time; the micro-actions (screen-actions.js), their wall paged like the poster.
 import { h, header, fill, clock, bar, phase, tx, points } from './ui.js';
 import { onLang } from './i18n.js';
 import { follow } from './socket.js';
+import * as actions from './screen-actions.js';
 
 const S = {};
 let seen = new Set(); // cards already revealed, so only new ones arrive (lowest rank first)
@@ -16,7 +17,8 @@ const joined = h('p', { class: 'count' });
 // The join panel's heading: where to join, or, while the session is closed to new
 // participants, that it is (the QR code is dimmed then; those already in come back by it).
 const joinAt = h('h2', { id: 'jh' });
-// The poster's groups, a screenful a page: `cuts` are the index of each page's first group.
+// The poster's groups or the wall's actions, a screenful a page: `cuts` are the index of each
+// page's first one.
 const TURN_MS = 12000;
 const pages = { cuts: [0], at: 0, paused: matchMedia('(prefers-reduced-motion: reduce)').matches, timer: null };
 
@@ -25,18 +27,19 @@ export function start(root, code) {
   const main = h('div', { class: 'main' });
   follow(root, { code, role: 'screen' }, {
     welcome(w) {
-      Object.assign(S, { progress: w.view.progress, reveal: w.view.reveal, poster: w.view.poster });
+      Object.assign(S, { progress: w.view.progress, reveal: w.view.reveal, poster: w.view.poster, wall: w.view.wall });
       fill(root, h('div', { class: 'stage' }, main, h('aside', { class: 'join', 'aria-labelledby': 'jh' }, joinAt,
         h('p', { class: 'code-big' }, h('span', { class: 'sr', t: 'codeWord' }), code),
         h('img', { class: 'qr', src: `/api/sessions/${code}/qr.svg`, width: 240, height: 240, alt: ['qrAlt', { code }] }), joined)));
       render();
     },
     frame(m, news) {
-      if (news === 'activity') Object.assign(S, { reveal: null, poster: null });
+      if (news === 'activity') Object.assign(S, { reveal: null, poster: null, wall: null });
       if (m.type === 'progress') return renderLive(S.progress = m);
       if (m.type === 'lock') { renderJoin(); return layout(); }
       if (m.type === 'reveal') S.reveal = m.count ? m : null;
       if (m.type === 'poster') S.poster = m.groups;
+      if (m.type === 'wall') S.wall = m.actions.filter((x) => !x.hidden);
       render();
     },
   }, S);
@@ -44,14 +47,15 @@ export function start(root, code) {
   function render() {
     const a = S.activity;
     const reveal = a && a.phase === 'results' && S.reveal?.entries.length ? S.reveal : null;
-    const busy = a && (a.phase === 'poster' || reveal);
+    const busy = a && (a.phase === 'poster' || a.phase === 'wall' || reveal);
     if (!reveal) seen = new Set();
-    if (!(a && a.phase === 'poster' && S.poster)) Object.assign(pages, { cuts: [0], at: 0 });
+    if (!paged()) Object.assign(pages, { cuts: [0], at: 0 });
     main.parentNode.classList.toggle('busy', !!busy);
     document.body.classList.toggle('fit', !!busy); // one screenful, no scrolling (app.css)
     fill(main, (!a ? [h('h1', {}, S.session.title), h('p', { class: 'big', t: 'screenWelcome' })] : [
       h('div', { class: 'head' }, h('p', { class: 'eyebrow', t: phase(a, S.session.agenda) }), h(busy ? 'p' : 'h1', { class: 'prompt' }, a.prompt), clock),
-      a.phase === 'poster' ? poster()
+      a.kind === 'actions' ? actions.body(S, live, pager)
+        : a.phase === 'poster' ? poster()
         : reveal ? revealed(reveal)
           : [h('p', { class: 'big', t: `screen_${a.phase}` }), live],
     ]));
@@ -73,7 +77,7 @@ function renderLive() {
   const a = S.activity || {};
   const p = S.progress;
   tx(joined, ['joinedN', { n: p.participants }]);
-  fill(live, [
+  fill(live, a.kind === 'actions' ? actions.counts(a.phase, p.actions) : [
     a.phase === 'writing' && h('p', { class: 'count', t: ['cardsN', { n: p.cards }] }),
     a.phase === 'round' && [bar(p.scored, p.handed, 'scoredBar'), h('p', { class: 'count', t: ['scoredOf', p] })],
     a.phase === 'level' && p.groups != null && [bar(p.groups_starred, p.groups, 'starredBar'), h('p', { class: 'count', t: ['starredOf', p] })],
@@ -87,13 +91,17 @@ function layout() {
   const list = document.querySelector('.countdown');
   if (list) fit(list, Math.min(innerHeight / 16, innerWidth / 20));
   const poster = document.querySelector('.stage .poster');
-  if (!poster || !S.poster) return;
+  if (!poster || !paged()) return;
   // The hall's most starred notes only when the groups need more than one page: else every
   // note is in view already.
   const first = pages.cuts[pages.at] || 0;
   poster.querySelector('.best')?.remove();
   poster.classList.remove('two');
+  const page = poster.querySelector('.page');
+  page.style.fontSize = '';
   paginate(first);
+  // A wall that fits on one page grows to fill it, to be read from the back of the hall.
+  if (S.activity.kind === 'actions') return pages.cuts.length === 1 && getComputedStyle(page).overflowY === 'hidden' && fit(page, Math.min(innerHeight / 12, innerWidth / 24));
   const best = pages.cuts.length > 1 && hallBest();
   if (!best) return;
   poster.prepend(best);
@@ -145,15 +153,24 @@ function revealed(r) {
 
 function poster() {
   if (!S.poster) return h('p', { class: 'big', t: 'posterLater' });
+  return [h('h1', { class: 'sr', t: 'ph_poster' }), pager('scrAllGroups')];
+}
+
+// What is paged now, [items, how one is shown], or nothing.
+const paged = () => (S.activity?.phase === 'poster' && S.poster ? [S.poster, group]
+  : S.activity?.phase === 'wall' && S.wall?.length ? [S.wall, actions.card] : null);
+
+// A list shown a page at a time (layout() cuts the pages), turned by hand or by the clock.
+function pager(titleKey, kind = '') {
   const turn = (by) => () => { show(pages.at + by); cycle(); };
-  return [h('h1', { class: 'sr', t: 'ph_poster' }), h('div', { class: 'poster' },
+  return h('div', { class: `poster ${kind}` },
     h('section', { class: 'pages', 'aria-labelledby': 'gh' },
-      h('div', { class: 'pager' }, h('h2', { id: 'gh', t: 'scrAllGroups' }), h('p', { id: 'pageof' }),
+      h('div', { class: 'pager' }, h('h2', { id: 'gh', t: titleKey }), h('p', { id: 'pageof' }),
         h('button', { class: 'link', 'data-k': 'prev', label: 'scrPrev', onclick: turn(-1) }, '‹'),
         h('button', { class: 'link', 'data-k': 'pause', 'aria-pressed': String(pages.paused), t: 'scrPause',
           onclick: (ev) => { pages.paused = !pages.paused; ev.currentTarget.setAttribute('aria-pressed', pages.paused); cycle(); } }),
         h('button', { class: 'link', 'data-k': 'next', label: 'scrNext', onclick: turn(1) }, '›')),
-      h('div', { class: 'page' })))];
+      h('div', { class: 'page' })));
 }
 
 // The ten notes with the most stars in the whole hall, with their group (layout() adds it).
@@ -184,8 +201,9 @@ function paginate(first) {
   const list = h('div', { class: 'groups', role: 'list' });
   fill(box, list);
   pages.cuts = [0];
-  S.poster.forEach((g, i) => {
-    const card = group(g);
+  const [items, shown] = paged();
+  items.forEach((g, i) => {
+    const card = shown(g);
     list.append(card);
     if (list.children.length > 1 && (fixed ? list.offsetHeight > box.clientHeight + 1 : list.children.length > PAGE_SIZE)) {
       list.replaceChildren(card);
@@ -200,7 +218,8 @@ function show(at) {
   if (!box) return;
   const n = pages.cuts.length;
   pages.at = ((at % n) + n) % n;
-  fill(box, h('div', { class: 'groups', role: 'list' }, S.poster.slice(pages.cuts[pages.at], pages.cuts[pages.at + 1]).map(group)));
+  const [items, shown] = paged();
+  fill(box, h('div', { class: 'groups', role: 'list' }, items.slice(pages.cuts[pages.at], pages.cuts[pages.at + 1]).map(shown)));
   tx(document.getElementById('pageof'), ['scrPageOf', { page: pages.at + 1, pages: n }]);
   document.querySelector('.pager').classList.toggle('single', n === 1);
 }
