@@ -74,12 +74,13 @@ pub enum ToActor {
     Snapshot {
         reply: oneshot::Sender<Box<Session>>,
     },
-    /// A follow-up link's owner sets a status (`set`) or only looks; answered with their pid
-    /// once what they set is committed.
-    FollowUp {
-        token: String,
-        set: Option<(usize, ClientMsg)>,
-        reply: oneshot::Sender<Result<Pid, Refusal>>,
+    /// A request from outside any connection (a follow-up link) to the activity at `index`,
+    /// answered once it is committed.
+    Command {
+        sender: Sender,
+        index: usize,
+        msg: ClientMsg,
+        reply: oneshot::Sender<Result<(), Refusal>>,
     },
     /// Erase the session: its clients are closed with 4003 and the actor stops.
     Delete {
@@ -180,7 +181,7 @@ pub fn spawn(
         pending: Pending { progress: true, leaderboard: true, notes: Vec::new() },
         client_version,
         exports: Vec::new(),
-        follow_ups: Vec::new(),
+        commands: Vec::new(),
         deletion: None,
         present: Vec::new(),
         present_stale: false,
@@ -234,7 +235,7 @@ struct Actor {
     client_version: Arc<str>,
     /// Snapshots and follow-ups asked for in this batch, answered once it is committed.
     exports: Vec<oneshot::Sender<Box<Session>>>,
-    follow_ups: Vec<(oneshot::Sender<Result<Pid, Refusal>>, Pid)>,
+    commands: Vec<oneshot::Sender<Result<(), Refusal>>>,
     /// A deletion asked for in this batch, carried out once it is committed.
     deletion: Option<oneshot::Sender<Result<(), StoreError>>>,
     /// The connected participants in pid order, as the engines want them; rebuilt when stale.
@@ -421,25 +422,16 @@ impl Actor {
             }
             ToActor::Request { conn, rid, msg, received } => self.request(conn, rid, &msg, received),
             ToActor::Snapshot { reply } => self.exports.push(reply),
-            ToActor::FollowUp { token, set, reply } => {
-                let Some(pid) = self.session.follow_up(&token) else {
-                    let _gone =
-                        reply.send(Err(Refusal::new(ErrorCode::UnknownItem, "no such follow-up link")));
-                    return;
-                };
-                let sender = Sender { role: Role::Participant, pid: Some(pid) };
+            ToActor::Command { sender, index, msg, reply } => {
                 let context = Context { now_ms: now_ms(), present: &[] };
-                let decided = set
-                    .map(|(index, msg)| self.session.decide_in(index, sender, &msg, &context, &mut self.rng));
-                match decided.transpose() {
-                    Ok(events) => events.into_iter().flatten().for_each(|event| self.record(event)),
-                    Err(refusal) => {
-                        // Whoever asked may have gone; then nobody needs the answer.
-                        let _gone = reply.send(Err(refusal));
-                        return;
+                match self.session.decide_in(index, sender, &msg, &context, &mut self.rng) {
+                    Ok(events) => {
+                        events.into_iter().for_each(|event| self.record(event));
+                        self.commands.push(reply);
                     }
+                    // Whoever asked may have gone; then nobody needs the answer.
+                    Err(refusal) => drop(reply.send(Err(refusal))),
                 }
-                self.follow_ups.push((reply, pid));
             }
             ToActor::Delete { reply } => self.deletion = Some(reply),
             ToActor::Leave { conn } => self.forget(conn),
@@ -739,8 +731,8 @@ impl Actor {
             // Whoever asked may have given up; the export is simply not needed then.
             let _unwanted = reply.send(Box::new(self.session.clone()));
         }
-        for (reply, pid) in self.follow_ups.drain(..) {
-            let _unwanted = reply.send(Ok(pid));
+        for reply in self.commands.drain(..) {
+            let _unwanted = reply.send(Ok(()));
         }
         for (id, frames) in held {
             if let Some(conn) = self.conns.get(&id) {
@@ -774,7 +766,7 @@ impl Actor {
         self.held.clear();
         self.unreachable.clear();
         self.exports.clear();
-        self.follow_ups.clear();
+        self.commands.clear();
         for (conn, rid, _) in self.answered.drain(..) {
             if let Some(conn) = self.conns.get(&conn) {
                 let error =

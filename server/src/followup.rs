@@ -11,15 +11,15 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lapp_protocol::{
-    ActionsMsg, ClientMsg, ErrorCode, FollowUp, FollowUpItem, Language, Phase, Pid, SetStatus,
+    ActionsMsg, ClientMsg, ErrorCode, FollowUp, FollowUpItem, Language, Phase, Pid, Role, SetStatus,
 };
 
 use crate::AppState;
-use crate::actor::SessionHandle;
+use crate::actor::{SessionHandle, ToActor};
 use crate::engine::actions::Actions;
 use crate::http::{ApiError, authorized, base_url, client_address, failed_lookup, find_session};
 use crate::method::{Activity, Method};
-use crate::session::{Context, Session};
+use crate::session::{Context, Sender, Session};
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -62,32 +62,33 @@ pub fn view(session: &Session, pid: Pid) -> FollowUp {
     }
 }
 
-/// The session a follow-up link names, and its owner; a wrong link counts as a failed lookup.
+/// The session a follow-up link names as it is now, with the link's owner, after what `set`
+/// asks of its activity is committed; a wrong link counts as a failed lookup.
 async fn owner(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    code: &str,
-    token: &str,
+    (code, token): (&str, &str),
     set: Option<(usize, ClientMsg)>,
-) -> Result<(SessionHandle, Pid), ApiError> {
+) -> Result<(Box<Session>, Pid), ApiError> {
     let address = client_address(&state.trusted_proxies, peer.ip(), headers);
     let (_, handle) = find_session(state, address, code)?;
+    let session = snapshot(&handle).await?;
+    let Some(pid) = session.follow_up(token) else {
+        failed_lookup(state, address);
+        return Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownItem, "no such follow-up link"));
+    };
+    let Some((index, msg)) = set else { return Ok((session, pid)) };
     let (reply, answer) = tokio::sync::oneshot::channel();
-    let asked = crate::actor::ToActor::FollowUp { token: token.to_owned(), set, reply };
-    if !handle.send(asked).await {
+    let sender = Sender { role: Role::Participant, pid: Some(pid) };
+    if !handle.send(ToActor::Command { sender, index, msg, reply }).await {
         return Err(unavailable());
     }
-    match answer.await.map_err(|_| unavailable())? {
-        Ok(pid) => Ok((handle, pid)),
-        Err(refusal)
-            if refusal.code == ErrorCode::UnknownItem && refusal.message.contains("follow-up link") =>
-        {
-            failed_lookup(state, address);
-            Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownItem, refusal.message))
-        }
-        Err(refusal) => Err(ApiError::new(StatusCode::BAD_REQUEST, refusal.code, refusal.message)),
-    }
+    answer
+        .await
+        .map_err(|_| unavailable())?
+        .map_err(|refusal| ApiError::new(StatusCode::BAD_REQUEST, refusal.code, refusal.message))?;
+    Ok((snapshot(&handle).await?, pid))
 }
 
 fn unavailable() -> ApiError {
@@ -105,8 +106,8 @@ pub async fn show(
     Path((code, token)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<FollowUp>, ApiError> {
-    let (handle, pid) = owner(&state, peer, &headers, &code, &token, None).await?;
-    Ok(Json(view(&*snapshot(&handle).await?, pid)))
+    let (session, pid) = owner(&state, peer, &headers, (&code, &token), None).await?;
+    Ok(Json(view(&session, pid)))
 }
 
 /// `POST /api/sessions/{code}/follow-up/{token}`: the owner sets how an action is going.
@@ -120,8 +121,8 @@ pub async fn set_status(
     let Json(SetStatus { index, status, note }) =
         body.map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, err.body_text()))?;
     let msg = ClientMsg::Actions(ActionsMsg::ActionStatus { status, note });
-    let (handle, pid) = owner(&state, peer, &headers, &code, &token, Some((index as usize, msg))).await?;
-    Ok(Json(view(&*snapshot(&handle).await?, pid)))
+    let (session, pid) = owner(&state, peer, &headers, (&code, &token), Some((index as usize, msg))).await?;
+    Ok(Json(view(&session, pid)))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -138,8 +139,7 @@ pub async fn calendar(
     Query(query): Query<CalendarQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (handle, pid) = owner(&state, peer, &headers, &code, &token, None).await?;
-    let session = snapshot(&handle).await?;
+    let (session, pid) = owner(&state, peer, &headers, (&code, &token), None).await?;
     let item =
         view(&session, pid).actions.into_iter().find(|item| item.index as usize == query.index).ok_or_else(
             || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownItem, "no action of yours there"),
