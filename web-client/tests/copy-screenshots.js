@@ -9,7 +9,9 @@ import { OUTPUT } from './helpers.js';
 const DOCS = path.resolve(OUTPUT, '../../docs/screenshots');
 const PICKED = ['home-sessions-phone', 'participant-round-phone', 'participant-level-2-phone',
   'facilitator-back-projector', 'facilitator-agenda-projector', 'screen-reveal-top10-projector',
-  'screen-reveal-one-at-a-time-projector', 'screen-poster-150-projector', 'participant-poster-phone'];
+  'screen-reveal-one-at-a-time-projector', 'screen-poster-150-projector', 'participant-poster-phone',
+  'participant-actions-request-phone', 'participant-actions-paired-phone', 'facilitator-actions-wall-projector',
+  'screen-actions-wall-projector'];
 
 fs.mkdirSync(DOCS, { recursive: true });
 for (const name of PICKED) {
