@@ -11,14 +11,14 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lapp_protocol::{
-    ActionsMsg, ClientMsg, ErrorCode, FollowUp, FollowUpItem, Language, Phase, Pid, Role, SetStatus,
+    ActionsMsg, ClientMsg, ErrorCode, FollowUp, FollowUpItem, Language, Pid, Role, SetStatus,
 };
 
 use crate::AppState;
 use crate::actor::{SessionHandle, ToActor};
 use crate::engine::actions::Actions;
 use crate::http::{ApiError, authorized, base_url, client_address, failed_lookup, find_session};
-use crate::method::{Activity, Method};
+use crate::method::Activity;
 use crate::session::{Context, Sender, Session};
 
 const DAY_MS: u64 = 86_400_000;
@@ -335,32 +335,7 @@ fn outcome(session: &Session) -> Vec<Block> {
 }
 
 fn actions_outcome(actions: &Actions, english: bool, blocks: &mut Vec<Block>) {
-    let mut progress = lapp_protocol::Progress {
-        phase: Phase::Lobby,
-        round: None,
-        level: None,
-        participants: 0,
-        connected: 0,
-        cards: 0,
-        handed: 0,
-        scored: 0,
-        groups: None,
-        groups_starred: None,
-        groups_empty: None,
-        notes: None,
-        solo_writers: None,
-        sitting_out: None,
-        actions: None,
-    };
-    let session_less = crate::method::Hall {
-        participants: &[],
-        language: Language::English,
-        now_ms: 0,
-        present: &[],
-        leaderboard_entries: 0,
-    };
-    Method::progress(actions, &session_less, &mut progress);
-    let counts = progress.actions.unwrap_or_default();
+    let counts = crate::method::actions::counts(actions);
     let mut text = String::new();
     let paired = counts.paired_chosen + counts.paired_random;
     if english {

@@ -110,19 +110,7 @@ impl Method for Actions {
 
     fn progress(&self, _hall: &Hall<'_>, progress: &mut Progress) {
         progress.phase = self.position().phase;
-        let mut counts =
-            ActionsProgress { written: self.actions().len() as u32, ..ActionsProgress::default() };
-        for buddies in self.all_buddies() {
-            let paired = if buddies.random { &mut counts.paired_random } else { &mut counts.paired_chosen };
-            *paired += buddies.members.len() as u32;
-        }
-        for action in self.actions() {
-            counts.on_wall += u32::from(action.wall && !action.hidden);
-            counts.started += u32::from(action.status() == Status::Started);
-            counts.done += u32::from(action.status() == Status::Done);
-        }
-        counts.asking = self.requests() as u32;
-        progress.actions = Some(counts);
+        progress.actions = Some(counts(self));
     }
 
     fn view(&self, hall: &Hall<'_>, role: Role, pid: Option<Pid>, view: &mut View) {
@@ -235,6 +223,23 @@ impl Method for Actions {
         send_wall(self, out);
         out.pending.progress = true;
     }
+}
+
+/// How many actions were written, paired (by choice and at random), shown and followed up.
+pub fn counts(actions: &Actions) -> ActionsProgress {
+    let mut counts =
+        ActionsProgress { written: actions.actions().len() as u32, ..ActionsProgress::default() };
+    for buddies in actions.all_buddies() {
+        let paired = if buddies.random { &mut counts.paired_random } else { &mut counts.paired_chosen };
+        *paired += buddies.members.len() as u32;
+    }
+    for action in actions.actions() {
+        counts.on_wall += u32::from(action.wall && !action.hidden);
+        counts.started += u32::from(action.status() == Status::Started);
+        counts.done += u32::from(action.status() == Status::Done);
+    }
+    counts.asking = actions.requests() as u32;
+    counts
 }
 
 /// Those connected now, with their zones, as the engine pairs them.
