@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`scoring`]: whole 25/10 activities, room by room, checked against the export.
 //! - [`grouping`]: whole 1-3-9 activities, room by room, checked against the export.
+//! - [`actions`]: whole micro-actions (write, pair by code, close, statuses), room by room,
+//!   checked against the export.
 //! - [`idle`]: many joined connections that only hold, for memory per connection.
 //! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
 //! - [`crash`]: a server killed mid-round and started again, phones coming back with backoff,
@@ -16,6 +18,7 @@
 //! - [`report`]: latency histograms and the report (a table on stdout, JSON on request).
 //! - [`windows`]: each round's fan-out window on the monotonic clock, for a profiler.
 
+mod actions;
 mod baseline;
 mod client;
 mod crash;
@@ -67,6 +70,9 @@ enum Scenario {
     Scoring(scoring::Args),
     /// Play whole 1-3-9 activities and check every acknowledged note and star, and the groups.
     Grouping(grouping::Args),
+    /// Play whole micro-actions and check every acknowledged action, pairing and status, and
+    /// the buddies.
+    Actions(actions::Args),
     /// Open connections that join and then hold, and measure their cost.
     Idle(idle::Args),
     /// Measure the same fan-out against a bare tokio-tungstenite broadcast server.
@@ -79,7 +85,7 @@ impl Scenario {
         match self {
             Scenario::Scoring(args) => args.trials,
             Scenario::Grouping(args) => args.trials,
-            Scenario::Idle(_) | Scenario::Baseline(_) => 1,
+            Scenario::Actions(_) | Scenario::Idle(_) | Scenario::Baseline(_) => 1,
         }
     }
 }
@@ -88,6 +94,7 @@ async fn run(scenario: &Scenario) -> anyhow::Result<report::Report> {
     match scenario {
         Scenario::Scoring(args) => scoring::run(args).await,
         Scenario::Grouping(args) => grouping::run(args).await,
+        Scenario::Actions(args) => actions::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Baseline(args) => baseline::run(args).await,
     }

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::actions::ActionsFigures;
 use crate::client::Traffic;
 use crate::crash::CrashFigures;
 use crate::flood::FloodFigures;
@@ -115,6 +116,8 @@ pub struct Report {
     pub crash: Option<CrashFigures>,
     /// With `scoring --flood`: the bots, the lock, and the fan-out while they came.
     pub flood: Option<FloodFigures>,
+    /// With `actions`: what was made, the acks by request, and the checks' counts.
+    pub actions: Option<ActionsFigures>,
     pub problems: Problems,
 }
 
@@ -157,6 +160,7 @@ impl Report {
             && self.errors == 0
             && self.crash.as_ref().is_none_or(CrashFigures::passed)
             && self.flood.as_ref().is_none_or(FloodFigures::passed)
+            && self.actions.as_ref().is_none_or(ActionsFigures::passed)
     }
 
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
@@ -171,6 +175,12 @@ impl Report {
             "baseline" => {
                 format!("{} rooms x {} listeners, {} rounds", self.rooms, self.participants, self.rounds)
             }
+            "actions" => format!(
+                "{} rooms x {} participants, {} zones",
+                self.rooms,
+                self.participants,
+                self.actions.as_ref().map_or(0, |actions| actions.zones)
+            ),
             "grouping" => format!(
                 "{} rooms x {} participants, {} levels, churn {:.2}",
                 self.rooms, self.participants, self.rounds, self.churn
@@ -183,11 +193,16 @@ impl Report {
         println!("lapp-load {}: {shape}, {:.1} s", self.subcommand, self.duration_s);
         println!("{:<22}{:>10}{:>10}{:>10}{:>10}", "latency (ms)", "p50", "p95", "p99", "max");
         let grouping = self.subcommand == "grouping";
+        let (fanout, ack) = match self.subcommand {
+            "grouping" => ("level fan-out", "note/star -> ack"),
+            "actions" => ("pairing close fan-out", "any request -> ack"),
+            _ => ("round fan-out", "score -> ack"),
+        };
         let rows = [
             ("connect", &self.connect_ms),
             ("reconnect (churn)", &self.reconnect_ms),
-            (if grouping { "level fan-out" } else { "round fan-out" }, &self.fanout_ms),
-            (if grouping { "note/star -> ack" } else { "score -> ack" }, &self.ack_ms),
+            (fanout, &self.fanout_ms),
+            (ack, &self.ack_ms),
             ("leaderboard lag", &self.leaderboard_lag_ms),
             ("bare fan-out", &self.baseline_fanout_ms),
         ];
@@ -201,6 +216,9 @@ impl Report {
                 cell("p99"),
                 cell("max")
             );
+        }
+        if let Some(actions) = &self.actions {
+            actions.print();
         }
         if let Some(crash) = &self.crash {
             crash.print();
@@ -219,12 +237,13 @@ impl Report {
         if let Some(bytes) = self.bytes_per_idle_conn {
             println!("{:<22}{bytes:.0} bytes of server memory each", "idle connections");
         }
-        let lost = match grouping {
-            true => format!(
+        let lost = match (grouping, &self.actions) {
+            (_, Some(actions)) => actions.checks(),
+            (true, None) => format!(
                 "lost notes {}, duplicate notes {}, lost stars {}, duplicate stars {}",
                 self.lost_notes, self.duplicate_notes, self.lost_stars, self.duplicate_stars
             ),
-            false => format!(
+            (false, None) => format!(
                 "lost scores {}, duplicate scores {}, lost cards {}",
                 self.lost_scores, self.duplicate_scores, self.lost_cards
             ),

@@ -117,7 +117,8 @@ impl Api {
         self.create_session(title, AgendaItem::Grouping { prompt: PROMPT.to_owned(), config }).await
     }
 
-    async fn create_session(&self, title: &str, activity: AgendaItem) -> anyhow::Result<SessionCreated> {
+    /// `POST /api/sessions` with `activity` alone on the agenda.
+    pub async fn create_session(&self, title: &str, activity: AgendaItem) -> anyhow::Result<SessionCreated> {
         let body = CreateSession {
             title: title.to_owned(),
             agenda: vec![activity],

@@ -52,8 +52,16 @@ pub enum ServerMsg {
     Reveal(Reveal),
     #[serde(rename = "action")]
     Action(OwnAction),
+    /// The wall; with `update`, only what changed since the last `wall`: `actions` to add or
+    /// replace (by id) and `removed` to take away.
     #[serde(rename = "wall")]
-    Wall { actions: Vec<WallEntry> },
+    Wall {
+        actions: Vec<WallEntry>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<ActionId>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        update: bool,
+    },
     #[serde(rename = "ack")]
     Ack {
         rid: u64,

@@ -178,7 +178,7 @@ pub fn spawn(
         held: HashMap::new(),
         frames_out: FrameCounts::default(),
         answered: Vec::new(),
-        pending: Pending { progress: true, leaderboard: true, notes: Vec::new() },
+        pending: Pending { progress: true, board: true, changed: Vec::new() },
         client_version,
         exports: Vec::new(),
         commands: Vec::new(),
@@ -679,7 +679,7 @@ impl Actor {
         self.share(Target::Everyone, Some(ServerMsg::Reveal(Reveal::none())));
         self.with_fanout(|hall, activity, out| activity.show_afresh(hall, out));
         self.pending.progress = true;
-        self.pending.leaderboard = true;
+        self.pending.board = true;
     }
 
     /// Sends one frame, encoded once, to many: the same bytes go to all.

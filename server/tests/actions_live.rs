@@ -165,13 +165,33 @@ async fn a_hall_pairs_up_and_follows_up_after_a_restart() {
 
     // The wall: shown by choice, anonymous, and a facilitator can take one off.
     people[2].0.request(act(ActionsMsg::ActionWall { shown: true })).await.expect("shown");
-    let wall = screen.until(|msg| match msg {
-        ServerMsg::Wall { actions } if !actions.is_empty() => Some(actions.clone()),
-        _ => None,
-    });
-    let wall = wall.await;
-    assert_eq!(wall.len(), 1);
-    assert_eq!(wall[0].text, "I will try thing 2");
+    // The screen is told only what changed, once a tick.
+    let (shown, update) = screen
+        .until(|msg| match msg {
+            ServerMsg::Wall { actions, update, .. } if !actions.is_empty() => {
+                Some((actions.clone(), *update))
+            }
+            _ => None,
+        })
+        .await;
+    assert!(update);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].text, "I will try thing 2");
+    facilitator
+        .request(act(ActionsMsg::ActionHide { action: shown[0].id, hidden: true }))
+        .await
+        .expect("hidden");
+    let removed = screen
+        .until(|msg| match msg {
+            ServerMsg::Wall { removed, update: true, .. } if !removed.is_empty() => Some(removed.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(removed, vec![shown[0].id]);
+    facilitator
+        .request(act(ActionsMsg::ActionHide { action: shown[0].id, hidden: false }))
+        .await
+        .expect("shown again");
 
     // The follow-up link works without joining, and a forged one is refused.
     let token = people[0].1.follow_up.clone().expect("a follow-up token");
@@ -307,4 +327,81 @@ async fn follow_ups_outlive_the_retention() {
     assert_eq!(status(over.code).await, 404, "no action was written, so nothing to follow up");
     assert_eq!(status(long_over.code).await, 404, "a week past its last follow-up day");
     server.shut_down().await;
+}
+
+/// Every acknowledged action, pairing, contact line and status survives `kill -9` of the real
+/// binary on SQLite, and the follow-up link still works after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_loses_no_acknowledged_action_pairing_or_status() {
+    use support::LappProcess;
+
+    let data = tempfile::tempdir().expect("temp dir");
+    let addr = LappProcess::free_addr();
+    let mut lapp = LappProcess::start(data.path(), addr).await;
+    let http = reqwest::Client::new();
+    let body = json!({"title": "Crash day", "agenda": [{"kind": "actions", "prompt": "Tomorrow?"}]});
+    let created: SessionCreated = http
+        .post(lapp.url("/api/sessions"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("created");
+    let code = created.code;
+    let connect = |join: Join| async move {
+        let mut client = Client::connect(addr).await;
+        let welcome = client.join(join).await.expect("joined");
+        (client, welcome)
+    };
+    let (mut facilitator, _) =
+        connect(Join { key: Some(created.key.clone()), ..Join::new(code, Role::Facilitator) }).await;
+    facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.expect("started");
+    facilitator.request(ClientMsg::PhaseNext { from: None }).await.expect("writing");
+    let mut people = Vec::new();
+    for index in 0..6 {
+        let (mut client, welcome) = connect(Join::new(code, Role::Participant)).await;
+        client
+            .request(act(ActionsMsg::ActionWrite { text: format!("I will {index}") }))
+            .await
+            .expect("written");
+        people.push((client, welcome));
+    }
+    facilitator.request(ClientMsg::PhaseNext { from: None }).await.expect("pairing");
+    let code_of = |own: OwnAction| own.code.expect("a code");
+    let second = code_of(latest(&mut people[1].0).await);
+    people[0].0.request(act(ActionsMsg::BuddyAsk { code: second })).await.expect("asked");
+    let first = people[0].1.you.pid.expect("pid");
+    people[1].0.request(act(ActionsMsg::BuddyAnswer { pid: first, accept: true })).await.expect("paired");
+    for (client, _) in people.iter_mut().take(2) {
+        client.request(act(ActionsMsg::ContactSet { text: "call me".into() })).await.expect("contact");
+    }
+    let status = ActionsMsg::ActionStatus { status: Status::Started, note: Some("begun".into()) };
+    people[0].0.request(act(status)).await.expect("status");
+    facilitator.request(ClientMsg::PhaseNext { from: None }).await.expect("wall");
+    let before = latest(&mut people[2].0).await.buddies;
+    assert_eq!(before.len(), 1, "paired at random when pairing closed");
+
+    lapp.kill();
+    let lapp = LappProcess::start(data.path(), addr).await;
+    let (_, welcome) =
+        connect(Join { resume: people[0].1.resume.clone(), ..Join::new(code, Role::Participant) }).await;
+    let own = welcome.view.action.expect("the action");
+    assert_eq!(own.text.as_deref(), Some("I will 0"));
+    assert_eq!((own.status, own.buddies.len()), (Status::Started, 1));
+    assert_eq!(own.buddies[0].contact.as_deref(), Some("call me"), "the contact line, mutual, kept");
+    let (_, welcome) =
+        connect(Join { resume: people[2].1.resume.clone(), ..Join::new(code, Role::Participant) }).await;
+    assert_eq!(welcome.view.action.expect("the action").buddies, before, "the random pairing kept");
+    let token = people[0].1.follow_up.clone().expect("token");
+    let view: FollowUp = http
+        .get(lapp.url(&format!("/api/sessions/{code}/follow-up/{token}")))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!((view.actions[0].status, view.actions[0].note.as_deref()), (Status::Started, Some("begun")));
 }

@@ -54,6 +54,7 @@ export function follow(root, opts, view, S) {
         if (role === 'participant') save(code, { ...saved(code), name: opts.name, zone: opts.zone, resume: m.resume });
         S.session = m.session;
         S.activity = m.view.activity || null;
+        wall = m.view.wall || [];
         setTimer(S.activity);
         document.title = `${m.session.title} – Lapp`;
         header([h('span', { class: 'title' }, m.session.title), ' ', h('span', { class: 'muted', t: ['codeIs', { code }] })]);
@@ -79,11 +80,12 @@ export function follow(root, opts, view, S) {
         // A round's first hand stands for its activity, with no timer (docs/protocol.md).
         const a = S.activity || {};
         if (m.type === 'hand' && a.round !== m.round) activity({ ...a, phase: 'round', round: m.round, deadline: 0 });
-        view.frame(m);
+        view.frame(m.type === 'wall' ? { type: 'wall', actions: (wall = walled(wall, m)) } : m);
       }
     };
   }
 
+  let wall = []; // the wall as last told: a `wall` with `update` says only what changed
   function activity(m) {
     const old = S.activity || {};
     S.activity = m;
@@ -137,6 +139,14 @@ export function follow(root, opts, view, S) {
     reopen() { stopped = false; tries = 0; open(); },
     stop,
   };
+}
+
+// The wall after a `wall` frame: the whole of it, or (`update`) the old one with the changed
+// actions put in place and the removed taken away, in the order they were written.
+function walled(old, m) {
+  if (!m.update) return m.actions;
+  const gone = new Set([...(m.removed || []), ...m.actions.map((x) => x.id)]);
+  return [...old.filter((x) => !gone.has(x.id)), ...m.actions].sort((a, b) => a.id.slice(1) - b.id.slice(1));
 }
 
 // Upgrades. The page's version is its first welcome's; a later welcome (after a reconnect)

@@ -3,12 +3,12 @@
 //! left one too, and never exported.
 
 use lapp_protocol::{
-    ActionExport, ActionsMsg, ActionsProgress, ActivityExport, Buddy, OwnAction, Person, Phase, Pid,
-    Progress, Role, ServerMsg, Status, StatusExport, View, WallEntry,
+    ActionExport, ActionId, ActionsMsg, ActionsProgress, ActivityExport, Buddy, OwnAction, Person, Phase,
+    Pid, Progress, Role, ServerMsg, Status, StatusExport, View, WallEntry,
 };
 use rand::Rng;
 
-use super::{Hall, Item, Method, Named, Position};
+use super::{Hall, Item, Method, Named, Pending, Position};
 use crate::actor::{Fanout, Frame, Target};
 use crate::engine::Refusal;
 use crate::engine::actions::Stage;
@@ -188,19 +188,15 @@ impl Method for Actions {
                 self.show_afresh(hall, out);
                 return;
             }
-            ActionsEvent::ActionWritten { pid, .. } => {
+            ActionsEvent::ActionWritten { pid, action, .. } => {
                 tell(out, &mut with_buddies(*pid));
-                if self.mine(*pid).is_some_and(|action| action.wall) {
-                    send_wall(self, out);
-                } else {
-                    out.send(Target::Facilitators, &ServerMsg::Wall { actions: wall(self, true) });
-                }
+                out.pending.changed.push(action.0);
             }
             ActionsEvent::WallSet { pid, .. } => {
                 tell(out, &mut std::iter::once(*pid));
-                send_wall(self, out);
+                out.pending.changed.extend(self.mine(*pid).map(|action| action.id.0));
             }
-            ActionsEvent::ActionHidden { .. } => send_wall(self, out),
+            ActionsEvent::ActionHidden { action, .. } => out.pending.changed.push(action.0),
             ActionsEvent::BuddyAsked { pid, to } => tell(out, &mut [*pid, *to].into_iter().chain(affected)),
             ActionsEvent::BuddyWithdrawn { pid } => tell(out, &mut std::iter::once(*pid).chain(affected)),
             ActionsEvent::BuddyDeclined { pid, from } => tell(out, &mut [*pid, *from].into_iter()),
@@ -214,9 +210,19 @@ impl Method for Actions {
         out.pending.progress = true;
     }
 
+    fn send_pending(&self, _hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
+        let mut changed = std::mem::take(&mut pending.changed);
+        changed.sort_unstable();
+        changed.dedup();
+        if !changed.is_empty() {
+            send_wall_changes(self, &changed, out);
+        }
+    }
+
     fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>) {
         let activity = out.activity();
         let lobby = self.stage() == Stage::Lobby;
+        out.pending.changed.clear();
         out.bring_up_to_date(activity.as_ref(), true, |pid| {
             (!lobby).then(|| Frame::of(&ServerMsg::Action(own_action(self, hall, pid))))
         });
@@ -249,9 +255,35 @@ fn present_with_zones(hall: &Hall<'_>) -> Vec<(Pid, Option<String>)> {
 
 /// The wall to facilitators always, and to screens and phones once the activity is at it.
 fn send_wall(actions: &Actions, out: &mut Fanout<'_>) {
-    out.send(Target::Facilitators, &ServerMsg::Wall { actions: wall(actions, true) });
+    out.send(
+        Target::Facilitators,
+        &ServerMsg::Wall { actions: wall(actions, true), removed: Vec::new(), update: false },
+    );
     if actions.stage() == Stage::Wall {
-        out.send(Target::Audience, &ServerMsg::Wall { actions: wall(actions, false) });
+        out.send(
+            Target::Audience,
+            &ServerMsg::Wall { actions: wall(actions, false), removed: Vec::new(), update: false },
+        );
+    }
+}
+
+/// What changed on the wall since the last tick: with many people choosing at once, each
+/// phone gets one small frame a tick rather than the whole wall for each choice.
+fn send_wall_changes(actions: &Actions, changed: &[u32], out: &mut Fanout<'_>) {
+    let changes = |with_hidden: bool| {
+        let (mut shown, mut removed) = (Vec::new(), Vec::new());
+        for action in changed.iter().filter_map(|&id| actions.action(ActionId(id))) {
+            if action.wall && (with_hidden || !action.hidden) {
+                shown.push(WallEntry { id: action.id, text: action.text.clone(), hidden: action.hidden });
+            } else {
+                removed.push(action.id);
+            }
+        }
+        ServerMsg::Wall { actions: shown, removed, update: true }
+    };
+    out.send(Target::Facilitators, &changes(true));
+    if actions.stage() == Stage::Wall {
+        out.send(Target::Audience, &changes(false));
     }
 }
 

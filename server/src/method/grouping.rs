@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use lapp_protocol::{
-    ActivityExport, FeedNote, GroupExport, GroupView, GroupingMsg, Member, NoteExport, NoteView, Phase, Pid,
-    PosterGroup, Progress, Role, ServerMsg, View,
+    ActivityExport, FeedNote, GroupExport, GroupView, GroupingMsg, Member, NoteExport, NoteId, NoteView,
+    Phase, Pid, PosterGroup, Progress, Role, ServerMsg, View,
 };
 use rand::Rng;
 
@@ -192,14 +192,14 @@ impl Method for Grouping {
                 if let Some(group) = group {
                     send_groups(self, hall, out, |candidate| candidate.id == *group);
                 }
-                out.pending.notes.push(*note);
+                out.pending.changed.push(note.0);
             }
             GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
                 // A note changes only while its level is open: it shows in its own group.
                 if let Some(group) = self.note(*note).and_then(|note| note.group) {
                     send_groups(self, hall, out, |candidate| candidate.id == group);
                 }
-                out.pending.notes.push(*note);
+                out.pending.changed.push(note.0);
             }
             GroupingEvent::NoteStarred { pid, level, .. } => {
                 let starred_in = self.group_of(*pid, *level).map(|group| group.id);
@@ -211,7 +211,7 @@ impl Method for Grouping {
                 let level = self.phase().1;
                 send_groups(self, hall, out, |candidate| Some(candidate.level) == level);
                 send_posters(self, hall, out);
-                out.pending.notes.push(*note);
+                out.pending.changed.push(note.0);
             }
             GroupingEvent::PosterReached => {
                 out.send_activity(Target::Everyone);
@@ -234,19 +234,22 @@ impl Method for Grouping {
         }
         send_posters(self, hall, out);
         // Facilitators moderate this activity's notes: all they need, as a `welcome` has it.
-        out.pending.notes.clear();
+        out.pending.changed.clear();
         out.send(Target::Facilitators, &ServerMsg::Feed { notes: feed(self, hall, FEED_NOTES) });
     }
 
     fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
-        if pending.notes.is_empty() {
+        if pending.changed.is_empty() {
             return;
         }
-        let mut ids = std::mem::take(&mut pending.notes);
+        let mut ids = std::mem::take(&mut pending.changed);
         ids.sort_unstable();
         ids.dedup();
-        let notes =
-            ids.into_iter().filter_map(|id| self.note(id)).map(|note| feed_note(self, hall, note)).collect();
+        let notes = ids
+            .into_iter()
+            .filter_map(|id| self.note(NoteId(id)))
+            .map(|note| feed_note(self, hall, note))
+            .collect();
         out.send(Target::Facilitators, &ServerMsg::Feed { notes });
     }
 }

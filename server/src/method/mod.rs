@@ -73,9 +73,11 @@ pub struct Named {
 #[derive(Debug, Default)]
 pub struct Pending {
     pub progress: bool,
-    pub leaderboard: bool,
-    /// Notes added or changed, for the facilitators' moderation feed.
-    pub notes: Vec<NoteId>,
+    /// The method's board changed: a 25/10's leaderboard.
+    pub board: bool,
+    /// The method's items changed since the last tick, by the number of their id: a 1-3-9's
+    /// notes for the moderation feed, the micro-actions of the wall.
+    pub changed: Vec<u32>,
 }
 
 /// The shape every method has. Deciding and applying are pure, as in the engines; the views

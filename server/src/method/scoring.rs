@@ -157,7 +157,7 @@ impl Method for Scoring {
                     &ServerMsg::Mine { card: self.mine(*pid).map(card_text) },
                 );
                 out.pending.progress = true;
-                out.pending.leaderboard = true;
+                out.pending.board = true;
             }
             ScoringEvent::RoundStarted { .. } => {
                 // A participant's `hand` carries the round and so stands for the `activity`
@@ -179,7 +179,7 @@ impl Method for Scoring {
                 // pages too (their activity is the same, so they would keep showing it).
                 out.send(Target::Everyone, &reveal_frame(self));
                 out.pending.progress = true;
-                out.pending.leaderboard = true;
+                out.pending.board = true;
             }
             ScoringEvent::CardHanded { round, pid, card } => {
                 let card = self.card(*card).map(card_text);
@@ -191,7 +191,7 @@ impl Method for Scoring {
             }
             ScoringEvent::CardScored { .. } => {
                 out.pending.progress = true;
-                out.pending.leaderboard = true;
+                out.pending.board = true;
             }
             ScoringEvent::CardHidden { .. } => {
                 if let (Some(&pid), (Phase::Round, Some(round))) = (affected.first(), self.phase()) {
@@ -209,7 +209,7 @@ impl Method for Scoring {
                     bring_everyone_up_to_date(self, out, None, false);
                 }
                 out.pending.progress = true;
-                out.pending.leaderboard = true;
+                out.pending.board = true;
             }
             ScoringEvent::Revealed { .. } => out.send(Target::Everyone, &reveal_frame(self)),
         }
@@ -221,11 +221,11 @@ impl Method for Scoring {
         if reveal(self).is_some() {
             out.send(Target::Everyone, &reveal_frame(self));
         }
-        out.pending.leaderboard = true;
+        out.pending.board = true;
     }
 
     fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
-        if std::mem::take(&mut pending.leaderboard) {
+        if std::mem::take(&mut pending.board) {
             out.send(
                 Target::Facilitators,
                 &ServerMsg::Leaderboard(leaderboard(self, hall.leaderboard_entries)),
