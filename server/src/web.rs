@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use lapp_protocol::JoinCode;
 
 use crate::AppState;
 
@@ -50,8 +51,65 @@ pub fn client_version(web_dir: Option<&Path>) -> String {
 }
 
 /// Every route of the client is the same page; its script picks the view from the address.
-pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    file(state.web_dir.as_deref(), "index.html", &headers).await
+/// The answer names every module that view runs (`Link: rel=modulepreload`), so that a phone
+/// asks for them all at once rather than one import, one round trip, after another; a join
+/// link names its session's lookup too, which the join form waits for.
+pub async fn page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let mut response = file(state.web_dir.as_deref(), "index.html", &headers).await;
+    if let Some(link) = preloads(state.web_dir.clone(), uri.path()).await {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    response
+}
+
+/// The `Link` header of the page at `path`: app.js, the view it picks for that address (as
+/// app.js does) and every module those import, read from the files themselves so that the
+/// list follows the code.
+async fn preloads(web_dir: Option<PathBuf>, path: &str) -> Option<HeaderValue> {
+    let mut parts = path.trim_matches('/').split('/');
+    let (route, code) =
+        (parts.next().unwrap_or_default(), parts.next().and_then(|code| code.parse::<JoinCode>().ok()));
+    let view = match route {
+        "j" => "participant",
+        "f" => "facilitator",
+        "screen" => "screen",
+        "a" => "followup",
+        "privacy" => "privacy",
+        _ => "home",
+    };
+    let read = move |name: &str| match &web_dir {
+        Some(dir) => std::fs::read(dir.join(name)).ok(),
+        None => Embedded::get(name).map(|file| file.data.into_owned()),
+    };
+    let modules = tokio::task::spawn_blocking(move || imported(&read, &["app.js", &format!("{view}.js")]))
+        .await
+        .ok()?;
+    // The lookup first: the smallest, it gives its connection back soonest (HTTP/1.1 has six).
+    let lookup = code
+        .filter(|_| route == "j")
+        .map(|code| format!("</api/sessions/{}>; rel=preload; as=fetch; crossorigin", code.as_str()));
+    let modules = modules.iter().map(|name| format!("</assets/{name}>; rel=modulepreload"));
+    HeaderValue::from_str(&lookup.into_iter().chain(modules).collect::<Vec<_>>().join(", ")).ok()
+}
+
+/// `entries` and every module they import, directly or not: the `import … from './x.js'`
+/// lines of the client's files (each import on one line, as the client writes them).
+fn imported(read: &dyn Fn(&str) -> Option<Vec<u8>>, entries: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = entries.iter().map(|&entry| entry.to_owned()).collect();
+    let mut next = 0;
+    while let Some(name) = found.get(next).cloned() {
+        next += 1;
+        let text = read(&name).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default();
+        for line in text.lines().filter(|line| line.starts_with("import ")) {
+            let Some(module) = line.split(" from './").nth(1).and_then(|rest| rest.split('\'').next()) else {
+                continue;
+            };
+            if !found.iter().any(|known| known == module) {
+                found.push(module.to_owned());
+            }
+        }
+    }
+    found
 }
 
 pub async fn asset(

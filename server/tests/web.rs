@@ -37,6 +37,33 @@ async fn pages_assets_and_headers() {
     assert_eq!(missing.status().as_u16(), 404);
 }
 
+/// Each page names the modules its view runs, so a phone fetches them at once instead of one
+/// import after another; a join link also names its session's lookup. Every one is served.
+#[tokio::test]
+async fn pages_preload_what_their_view_runs() {
+    let server = TestServer::start().await;
+    let code = server.scoring_session(5).await.code;
+    let lookup = format!("</api/sessions/{code}>; rel=preload; as=fetch; crossorigin");
+    let views: [(String, &[&str]); 4] = [
+        (format!("/j/{code}"), &["participant.js", "participant-actions.js", "socket.js"]),
+        (format!("/f/{code}"), &["facilitator.js", "facilitator-actions.js", "socket.js"]),
+        (format!("/screen/{code}"), &["screen.js", "screen-actions.js", "socket.js"]),
+        ("/".to_owned(), &["home.js"]),
+    ];
+    for (path, own) in views {
+        let response = reqwest::get(server.url(&path)).await.expect("GET page");
+        let link = response.headers()["link"].to_str().expect("ascii").to_owned();
+        for module in ["app.js", "ui.js", "i18n.js"].iter().chain(own) {
+            assert!(link.contains(&format!("</assets/{module}>; rel=modulepreload")), "{path}: {link}");
+        }
+        assert_eq!(link.contains(&lookup), path.starts_with("/j/"), "{path}: {link}");
+        for target in link.split(", ").filter_map(|part| part.strip_prefix('<')?.split('>').next()) {
+            let status = reqwest::get(server.url(target)).await.expect("GET preloaded").status().as_u16();
+            assert_eq!(status, 200, "{path} preloads {target}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn metrics_show_what_the_server_does() {
     let server = TestServer::start().await;

@@ -16,13 +16,11 @@ export const settings = (it) => {
   return [days.length ? 'actSettings' : 'actSettingsNone', { days: days.join(', '), max_chars: it.max_chars || 280 }];
 };
 
-// The wall as the hall sees it, then the hidden actions. An action's button keeps its data-k
-// as it moves between the lists, so focus stays on it (ui.js fill).
-export function wall(actions, ask, removal) {
-  const row = (x) => h('li', {}, h('span', { class: 'text', id: `x${x.id}` }, x.text),
-    h('button', { 'data-k': `w${x.id}`, 'aria-describedby': `x${x.id}`, t: x.hidden ? 'unhide' : 'hide',
-      onclick: () => ask('action.hide', { action: x.id, hidden: !x.hidden }) }),
-    !x.hidden && removal('action', x.id));
+// The wall as the hall sees it, then the hidden actions. An action's "Hide" or "Show again"
+// (facilitator.js toggle) keeps its data-k as it moves between the lists, so focus stays on it.
+export function wall(actions, toggle, removal) {
+  const row = (x) => h('li', {}, h('span', { class: 'text' }, x.text),
+    toggle(x.id, x.text, x.hidden, 'action.hide', { action: x.id }), !x.hidden && removal('action', x.id, x.text));
   const shown = (actions || []).filter((x) => !x.hidden);
   const hidden = (actions || []).filter((x) => x.hidden);
   return [shown.length ? h('ul', { class: 'wall-list' }, shown.map(row)) : h('p', { class: 'muted', t: 'actWallEmpty' }),

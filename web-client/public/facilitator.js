@@ -3,8 +3,10 @@
 // back, reset, timer, reveal), watch progress, the leaderboard, poster or wall of micro-actions
 // (facilitator-actions.js) and the new notes, moderate, export, sum up, delete. Every move
 // names the step it leaves (`from`), so a double click or a second tab moves the session
-// once; its button is disabled until the answer comes.
-import { h, header, fill, say, clock, bar, phase, field, errKey, tx, gone, points } from './ui.js';
+// once; its button is marked busy until the answer comes. Focus never falls to <body> (the
+// focusout handler below), every result is said once, and a button repeated for each item is
+// named with it.
+import { h, header, fill, say, clock, bar, phase, field, errKey, tx, gone, points, named, titled } from './ui.js';
 import { t } from './i18n.js';
 import { follow, kept, keep } from './socket.js';
 import * as actions from './facilitator-actions.js';
@@ -14,9 +16,33 @@ let key;
 let sock;
 const S = { feed: new Map(), busy: false, asking: null, editing: null };
 const part = {}; // the sections, each re-rendered on its own frames
-const flash = h('p', { class: 'error', role: 'alert' });
+// The last error, shown in place. Not a live region: it is re-rendered with its panel, and
+// would be read again each time; say() tells it once.
+const flash = h('p', { class: 'error' });
+let root;
 
-export function start(root, joinCode) {
+// Where the control that had focus was taken away by a render (a step that removed it,
+// another tab's change), focus goes to the same control elsewhere on the page (a card's
+// "Show again" after "Hide"), else to the first of its data-then that is there, else to its
+// panel's heading, else to the page's: never to <body>. Focus a person moved away themselves
+// (the control is still there) is left alone.
+addEventListener('focusout', (e) => {
+  const was = e.target;
+  const panel = was.closest?.('section');
+  if (e.relatedTarget || !root?.contains(was)) return;
+  queueMicrotask(() => {
+    if (was.isConnected || document.activeElement !== document.body) return;
+    const find = (k) => k && (root.querySelector(`[data-k="${k}"]`) || document.getElementById(k));
+    const to = [was.getAttribute('data-k'), ...(was.dataset.then || '').split(' ')].map(find).find(Boolean)
+      || (panel?.isConnected && panel.querySelector('h2')) || root.querySelector('h1');
+    if (!to) return;
+    if (!to.matches('button, input, textarea, select, a')) to.tabIndex = -1;
+    to.focus();
+  });
+});
+
+export function start(el, joinCode) {
+  root = el;
   code = joinCode;
   key = new URLSearchParams(location.hash.slice(1)).get('key');
   header([]);
@@ -55,7 +81,8 @@ function frame(m, news) {
   // A new activity, or this one reset to its lobby: nothing shown of it before stays.
   if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, wall: null, feed: new Map(), asking: null });
   if (news) {
-    say(t(...phase(m, S.session.agenda)));
+    const now = t(...phase(m, S.session.agenda));
+    say(news === 'activity' ? t('fStarted', { n: m.index + 1, phase: now }) : now);
     if (S.asking?.on === 'now') S.asking = null;
   }
   if (m.type === 'progress') return renderProgress(S.progress = m);
@@ -68,16 +95,25 @@ function frame(m, news) {
     say(`${t(m.locked ? 'nowLocked' : 'nowOpen')} ${t(m.locked ? 'lockedNote' : 'openNote')}`);
     return renderLock();
   }
-  if (m.type === 'reveal') S.reveal = m.count ? m : null;
-  if (m.type === 'error') flash.textContent = t(errKey(m.code));
+  if (m.type === 'reveal') { // said when what the screen shows changed, from this tab or another
+    const was = S.reveal;
+    S.reveal = m.count ? m : null;
+    if (was?.count !== S.reveal?.count || was?.shown !== S.reveal?.shown) say(t(...(S.reveal ? revealed() : ['fCleared'])));
+  }
+  if (m.type === 'error') fail(m.code);
   renderAll();
+}
+
+function fail(errorCode) {
+  flash.textContent = t(errKey(errorCode));
+  say(flash.textContent, true);
 }
 
 const feed = (notes) => (notes || []).forEach((n) => (n.deleted ? S.feed.delete(n.id) : S.feed.set(n.id, n)));
 
 async function ask(type, fields) {
   flash.textContent = '';
-  try { return await sock.send(type, fields); } catch (e) { flash.textContent = t(errKey(e.code)); return null; }
+  try { return await sock.send(type, fields); } catch (e) { fail(e.code); return null; }
 }
 
 // Where the session is, as a move's `from` names it.
@@ -87,7 +123,9 @@ function from() {
   return { index: a.index, phase: a.phase, ...(a.round && { round: a.round }), ...(a.level && { level: a.level }) };
 }
 
-// A move of the whole hall: sent once, its button disabled until the answer.
+// A move of the whole hall: sent once, its button busy until the answer (aria-disabled, not
+// disabled, which would throw focus off it).
+const busy = () => (S.busy ? 'true' : null);
 async function move(type, fields) {
   if (S.busy) return;
   S.busy = true;
@@ -99,23 +137,26 @@ async function move(type, fields) {
 }
 
 // A question asked in place before a move that pulls every phone along or drops data. `id`
-// names the button that asked, which gets the focus back on "No".
-function confirmBox(id, question, yesKey, onYes) {
+// names the button that asked, which gets the focus back on "No", and after "Yes" if it is
+// still there (else `then`).
+function confirmBox(id, question, yesKey, onYes, then = 'next') {
   const qid = `q${id}`;
   const box = h('div', { class: 'confirm', role: 'group', 'aria-labelledby': qid, tabindex: -1, 'data-k': `c${id}` },
     h('p', { id: qid, t: question }),
-    h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': `y${id}`, t: yesKey, disabled: S.busy, onclick: onYes }),
+    h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': `y${id}`, 'data-then': `${id} ${then}`, t: yesKey, 'aria-disabled': busy(),
+      onclick: () => S.busy || onYes() }),
       h('button', { t: 'cancel', 'data-k': `n${id}`, onclick: () => { S.asking = null; renderAll(); document.querySelector(`[data-k="${id}"]`)?.focus(); } })));
   return box;
 }
 
 // Opens a question: rendered, then focused so a screen reader reads it.
-function askFirst(on, id, question, yesKey, onYes) {
-  S.asking = { on, id, question, yesKey, onYes };
+function askFirst(on, id, question, yesKey, onYes, then) {
+  if (S.busy) return;
+  S.asking = { on, id, question, yesKey, onYes, then };
   renderAll();
   document.querySelector(`[data-k="c${id}"]`)?.focus();
 }
-const asked = (id) => S.asking?.id === id && confirmBox(id, S.asking.question, S.asking.yesKey, S.asking.onYes);
+const asked = (id) => S.asking?.id === id && confirmBox(id, S.asking.question, S.asking.yesKey, S.asking.onYes, S.asking.then);
 
 // the running activity
 
@@ -143,13 +184,17 @@ const num = (id, max, value) => h('input', { id, 'data-k': id, type: 'number', m
 const minutes = num('tmin', 120, 3);
 const seconds = num('tsec', 59, 0);
 const advance = h('input', { id: 'tadv', 'data-k': 'tadv', type: 'checkbox' });
+const timer = async (fields) => {
+  const s = fields.seconds;
+  if (await ask('timer.set', fields)) say(t(...(s ? ['fTimerOn', { time: `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` }] : ['fTimerOff'])));
+};
 const timerForm = h('form', { onsubmit: (e) => {
   e.preventDefault();
-  ask('timer.set', { seconds: Math.min(7200, 60 * minutes.value + 1 * seconds.value), advance: advance.checked });
+  timer({ seconds: Math.min(7200, 60 * minutes.value + 1 * seconds.value), advance: advance.checked });
 } }, h('fieldset', {}, h('legend', { t: 'timerTitle' }),
   h('div', { class: 'row' }, field('minutes', minutes), field('seconds', seconds)),
   h('div', { class: 'check' }, advance, h('label', { for: 'tadv', t: 'advance' })),
-  h('div', { class: 'row' }, h('button', { t: 'setTimer' }), h('button', { type: 'button', t: 'stopTimer', onclick: () => ask('timer.set', { seconds: 0 }) }))));
+  h('div', { class: 'row' }, h('button', { 'data-k': 'tset', t: 'setTimer' }), h('button', { type: 'button', 'data-k': 'tstop', t: 'stopTimer', onclick: () => timer({ seconds: 0 }) }))));
 const count = num('rcount', 100, 10);
 const revealAll = () => ask('reveal', { count: 1 * count.value });
 const revealForm = h('form', { onsubmit: (e) => { e.preventDefault(); revealAll(); } },
@@ -159,18 +204,26 @@ const revealForm = h('form', { onsubmit: (e) => { e.preventDefault(); revealAll(
       h('button', { type: 'button', 'data-k': 'rclear', t: 'clearScreen', onclick: () => ask('reveal', { count: 0 }) }))));
 let settingsFor = null;
 
-// What the screen shows now, said as the facilitator would check it.
+// What the screen shows now, as [key, params], said as the facilitator would check it.
+function revealed() {
+  const r = S.reveal;
+  if (!r || !r.count) return ['revealNone'];
+  if (r.shown == null) return ['revealShown', { n: r.count }];
+  return ['revealOneShown', { shown: r.shown, n: r.count, rank: r.entries[0]?.rank ?? '–' }];
+}
+
 function screenShows() {
   const r = S.reveal;
-  if (!r || !r.count) return h('p', { class: 'hint', t: 'revealNone' });
-  if (r.shown == null) return h('p', { class: 'hint', t: ['revealShown', { n: r.count }] });
-  const e = r.entries[0];
-  return [h('p', { class: 'hint', t: ['revealOneShown', { shown: r.shown, n: r.count, rank: e ? e.rank : '–' }] }),
-    h('button', { class: 'primary', 'data-k': 'rnext', t: ['revealNext', { n: r.count - r.shown }], onclick: () => ask('reveal', { count: r.count, shown: r.shown + 1 }) })];
+  return [h('p', { class: 'hint', t: revealed() }), r?.shown != null
+    && h('button', { class: 'primary', 'data-k': 'rnext', t: ['revealNext', { n: r.count - r.shown }], onclick: () => ask('reveal', { count: r.count, shown: r.shown + 1 }) })];
 }
+
+// The page's title: the step, this view and the session ("Round 2 of 5 – Facilitator – …").
+const title = () => titled(S.activity && phase(S.activity, S.session.agenda), ['roleFacilitator'], S.session.title);
 
 function renderNow() {
   const a = S.activity;
+  title();
   fill(part.now, (() => {
     if (!a) return h('p', { t: 'noActivity' });
     const it = S.session.agenda[a.index];
@@ -183,12 +236,12 @@ function renderNow() {
       h('p', { class: 'eyebrow', t: `kind_${a.kind}` }), h('p', { class: 'prompt' }, a.prompt),
       h('p', { class: 'phase', t: phase(a, S.session.agenda) }), clock,
       h('div', { class: 'row' },
-        next ? h('button', { class: 'primary', 'data-k': 'next', t: next, disabled: S.busy, 'aria-busy': S.busy ? 'true' : null, onclick: () => move('phase.next', {}) })
+        next ? h('button', { class: 'primary', 'data-k': 'next', t: next, 'aria-disabled': busy(), 'aria-busy': busy(), onclick: () => move('phase.next', {}) })
           : h('p', { t: 'finished' }),
-        back && h('button', { 'data-k': 'back', t: back[0], disabled: S.busy, onclick: () => askFirst('now', 'back', back[1], 'backYes', () => move('phase.back', {})) })),
+        back && h('button', { 'data-k': 'back', t: back[0], 'aria-disabled': busy(), onclick: () => askFirst('now', 'back', back[1], 'backYes', () => move('phase.back', {})) })),
       asked('back'), flash, timerForm,
       a.phase === 'results' && [revealForm, screenShows()],
-      h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': 'reset', t: 'resetActivity', disabled: S.busy,
+      h('div', { class: 'row' }, h('button', { class: 'danger', 'data-k': 'reset', t: 'resetActivity', 'aria-disabled': busy(),
         onclick: () => askFirst('now', 'reset', ['resetQ', { n: a.index + 1 }], 'resetYes', () => move('activity.reset', { index: a.index })) })),
       asked('reset'),
     ];
@@ -211,40 +264,50 @@ function renderProgress() {
   ]);
 }
 
-// A line of text with a button that acts on it (and is described by it).
-const item = (id, text, extra, buttonKey, onclick, lead, more) => h('li', {}, lead, h('span', { class: 'text', id: `x${id}` }, text), extra,
-  h('button', { 'data-k': `${buttonKey}${id}`, 'aria-describedby': `x${id}`, t: buttonKey, onclick }), more);
+// A line of text with the buttons that act on it.
+const item = (text, extra, button, lead, more) => h('li', {}, lead, h('span', { class: 'text' }, text), extra, button, more);
+
+// "Hide" or "Show again" for a card, note or action, named with its text ("Hide: Too many
+// meetings") and said when done. Both have the same data-k, so focus goes with the item from
+// one list to the other, also from the feed to the hidden notes.
+function toggle(id, text, hidden, type, what) {
+  const key = hidden ? 'unhide' : 'hide';
+  return h('button', { 'data-k': `v${id}`, t: key, label: named(key, text), onclick: async () => {
+    if (await ask(type, { ...what, hidden: !hidden })) say(t(hidden ? 'fUnhidden' : 'fHidden', { text }));
+  } });
+}
 
 // Removing whoever wrote a card or note (a bot, an offensive name): asked first, in place. The
 // author stays unknown here too: the server finds them from what they wrote.
-const removal = (kind, id) => h('div', { class: 'remove' },
-  h('button', { class: 'danger link', 'data-k': `rm${id}`, 'aria-describedby': `x${id}`, t: 'removeAuthor',
+const removal = (kind, id, text) => h('div', { class: 'remove' },
+  h('button', { class: 'danger link', 'data-k': `rm${id}`, t: 'removeAuthor', label: named('removeAuthor', text),
     onclick: () => askFirst('board', `rm${id}`, 'removeQ', 'removeYes', async () => {
       S.asking = null;
       if (await ask('participant.remove', { [kind]: id })) say(t('removed'));
       renderAll();
-    }) }),
+    }, '') }),
   asked(`rm${id}`));
 
-const hideNote = (id, hidden) => ask('note.hide', { note: id, hidden });
+const note = (n, hidden) => toggle(n.id, n.text, hidden, 'note.hide', { note: n.id });
 
 function renderBoard() {
   const grouping = S.activity?.kind === 'grouping';
   const wall = S.activity?.kind === 'actions';
   tx(part.boardTitle, [grouping ? 'ph_poster' : wall ? 'actWallTitle' : 'boardTitle']);
-  if (wall) return fill(part.board, actions.wall(S.wall, ask, removal));
+  if (wall) return fill(part.board, actions.wall(S.wall, toggle, removal));
   const b = S.board || { entries: [] };
   const rounds = S.activity && S.session.agenda[S.activity.index].rounds;
-  const hidden = grouping ? [...S.feed.values()].filter((n) => n.hidden).map((n) => item(n.id, n.text, null, 'unhide', () => hideNote(n.id, false)))
-    : (b.hidden || []).map((c) => item(c.id, c.text, null, 'unhide', () => ask('card.hide', { card: c.id, hidden: false })));
+  const card = (c, hidden) => toggle(c.card ?? c.id, c.text, hidden, 'card.hide', { card: c.card ?? c.id });
+  const hidden = grouping ? [...S.feed.values()].filter((n) => n.hidden).map((n) => item(n.text, null, note(n, true)))
+    : (b.hidden || []).map((c) => item(c.text, null, card(c, true)));
   const carry = !grouping && S.activity?.phase === 'results' && b.entries[0] ? carryTarget() : null;
   fill(part.board, [
     !S.activity ? null
       : grouping ? (S.poster ? h('div', { class: 'poster' }, S.poster.map((g) => h('div', { class: 'group' }, h('h3', { lang: S.session.language }, g.label),
-        h('ul', {}, g.notes.map((n) => item(n.id, n.text, h('span', { class: 'muted', t: ['stars', { n: n.stars }] }), 'hide', () => hideNote(n.id, true)))))))
+        h('ul', {}, g.notes.map((n) => item(n.text, h('span', { class: 'muted', t: ['stars', { n: n.stars }] }), note(n, false)))))))
         : h('p', { class: 'muted', t: 'posterLater' }))
-        : b.entries.length ? h('ol', { class: 'board' }, b.entries.map((e) => item(e.card, e.text, h('span', { class: 'pts', t: points(e, rounds) }),
-          'hide', () => ask('card.hide', { card: e.card, hidden: true }), h('span', { class: 'rank' }, `#${e.rank}`), removal('card', e.card))))
+        : b.entries.length ? h('ol', { class: 'board' }, b.entries.map((e) => item(e.text, h('span', { class: 'pts', t: points(e, rounds) }),
+          card(e, false), h('span', { class: 'rank' }, `#${e.rank}`), removal('card', e.card, e.text))))
           : h('p', { class: 'muted', t: 'boardEmpty' }),
     carry != null && h('button', { 'data-k': 'carry', t: ['carryTop', { n: carry + 1 }], onclick: () => carryInto(carry, b.entries[0].text) }),
     hidden.length > 0 && [h('h3', { t: 'hiddenTitle' }), h('ul', { class: 'hidden-list' }, hidden)],
@@ -257,8 +320,8 @@ function renderFeed() {
   document.getElementById('feedPanel')?.toggleAttribute('hidden', !grouping);
   if (!grouping) return fill(part.feed, []);
   const notes = [...S.feed.values()].filter((n) => !n.hidden).reverse().slice(0, 30);
-  fill(part.feed, notes.length ? h('ul', { class: 'feed' }, notes.map((n) => item(`f${n.id}`, n.text,
-    h('span', { class: 'muted', t: n.group ? ['feedIn', { group: n.group }] : 'feedAlone' }), 'hide', () => hideNote(n.id, true), null, removal('note', n.id))))
+  fill(part.feed, notes.length ? h('ul', { class: 'feed' }, notes.map((n) => item(n.text,
+    h('span', { class: 'muted', t: n.group ? ['feedIn', { group: n.group }] : 'feedAlone' }), note(n, false), null, removal('note', n.id, n.text))))
     : h('p', { class: 'muted', t: 'feedEmpty' }));
 }
 
@@ -284,10 +347,11 @@ async function setAgenda(agenda, doneKey) {
   renderAgenda();
 }
 
+// Once started, its button is gone: focus goes to what now runs (the Controls panel's heading).
 function startActivity(i) {
   const a = S.activity;
   if (!a || a.index === i) return move('activity.start', { index: i });
-  askFirst('agenda', `s${i}`, ['startQ', { running: a.index + 1, n: i + 1 }], 'startYes', () => move('activity.start', { index: i }));
+  askFirst('agenda', `s${i}`, ['startQ', { running: a.index + 1, n: i + 1 }], 'startYes', () => move('activity.start', { index: i }), 'nowTitleh');
 }
 
 function renderAgenda() {
@@ -299,17 +363,19 @@ function renderAgenda() {
     const running = S.activity?.index === i;
     const editable = !started(i);
     const n = { n: i + 1 };
+    const go = started(i) ? 'resumeActivity' : 'startActivity';
     return h('li', { class: running && 'running' },
       h('p', { class: 'eyebrow', t: [`kind_${it.kind}`] }),
       S.editing === i ? editForm(it, i) : h('p', { id: `a${i}` }, it.prompt),
       h('p', { class: 'muted', t: it.kind === 'actions' ? actions.settings(it) : it.sizes ? ['groupingSettings', { sizes: it.sizes.join('-') }] : ['scoringSettings', it] }),
       running ? h('p', { class: 'badge', t: 'running' }) : started(i) && h('p', { class: 'muted', t: 'startedBefore' }),
       h('div', { class: 'row' },
-        !running && h('button', { 'data-k': `s${i}`, 'aria-describedby': `a${i}`, t: started(i) ? 'resumeActivity' : 'startActivity', disabled: S.busy, onclick: () => startActivity(i) }),
-        editable && S.editing !== i && h('button', { 'data-k': `e${i}`, 'aria-describedby': `a${i}`, t: 'editPrompt', onclick: () => { S.editing = i; renderAgenda(); document.getElementById(`ep${i}`)?.focus(); } }),
+        !running && h('button', { 'data-k': `s${i}`, 'data-then': 'nowTitleh', t: go, label: named(go, it.prompt), 'aria-disabled': busy(), onclick: () => startActivity(i) }),
+        editable && S.editing !== i && h('button', { 'data-k': `e${i}`, t: 'editPrompt', label: named('editPrompt', it.prompt), onclick: () => { S.editing = i; renderAgenda(); document.getElementById(`ep${i}`)?.focus(); } }),
         movable(i) && i > firstFree && h('button', { 'data-k': `u${i}`, label: ['moveUp', n], onclick: () => swap(i, i - 1) }, '↑'),
         movable(i) && i < agenda.length - 1 && h('button', { 'data-k': `d${i}`, label: ['moveDown', n], onclick: () => swap(i, i + 1) }, '↓'),
-        editable && agenda.length > 1 && h('button', { class: 'danger', 'data-k': `r${i}`, 'aria-describedby': `a${i}`, t: 'removeActivity',
+        // No data-k: focus must not stay on the next item's "Remove" (the agenda's heading gets it).
+        editable && agenda.length > 1 && h('button', { class: 'danger', t: 'removeActivity', label: named('removeActivity', it.prompt),
           onclick: () => setAgenda(agenda.filter((_, j) => j !== i), 'agendaSaved') })),
       asked(`s${i}`));
   })), addForm()]);
@@ -322,8 +388,8 @@ function editForm(it, i) {
     const agenda = structuredClone(S.session.agenda);
     agenda[i].prompt = prompt.value.trim();
     setAgenda(agenda, 'agendaSaved');
-  } }, field(['promptOf', { n: i + 1 }], prompt), h('div', { class: 'row' }, h('button', { class: 'primary', t: 'save' }),
-    h('button', { type: 'button', t: 'cancel', onclick: () => { S.editing = null; renderAgenda(); } })));
+  } }, field(['promptOf', { n: i + 1 }], prompt), h('div', { class: 'row' }, h('button', { class: 'primary', 'data-k': `es${i}`, 'data-then': `e${i}`, t: 'save' }),
+    h('button', { type: 'button', 'data-k': `ec${i}`, 'data-then': `e${i}`, t: 'cancel', onclick: () => { S.editing = null; renderAgenda(); } })));
 }
 
 const addPrompt = h('textarea', { 'data-k': 'addp', rows: 2, maxlength: 500, required: true });
@@ -336,7 +402,7 @@ function addForm() {
     const item = { kind: addKind.value, prompt: addPrompt.value.trim() };
     addPrompt.value = '';
     setAgenda([...S.session.agenda, item], 'agendaSaved');
-  } }, h('fieldset', {}, h('legend', { t: 'addActivity' }), field('kind', addKind), field('prompt', addPrompt), h('button', { t: 'add' })));
+  } }, h('fieldset', {}, h('legend', { t: 'addActivity' }), field('kind', addKind), field('prompt', addPrompt), h('button', { 'data-k': 'addb', t: 'add' })));
 }
 
 // invitation and data
@@ -349,7 +415,7 @@ function invite() {
     part.lock,
     links.map(([labelKey, url], i) => {
       const input = h('input', { id: `l${i}`, readonly: true, value: url });
-      return h('div', { class: 'copy' }, field(labelKey, input), h('button', { type: 'button', t: 'copy', 'aria-describedby': `l${i}`, onclick: async () => {
+      return h('div', { class: 'copy' }, field(labelKey, input), h('button', { type: 'button', t: 'copy', label: named('copy', { inLang: () => t(labelKey) }), onclick: async () => {
         try { await navigator.clipboard.writeText(input.value); } catch { input.select(); document.execCommand('copy'); }
         say(t('copied'));
       } }));

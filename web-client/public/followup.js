@@ -2,7 +2,7 @@
 // joining: each action with its buddy's (action, contact line, status), the owner's status and
 // note, and a calendar file of reminders. The token is in the fragment, so it never reaches a
 // server log. The session's language is spoken unless the person chose one.
-import { h, header, fill, field, say } from './ui.js';
+import { h, header, fill, field, say, titled, named } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
 import { mate } from './participant-actions.js';
 
@@ -18,14 +18,18 @@ export async function start(el, code) {
   const token = location.hash.slice(1);
   base = `/api/sessions/${code}/follow-up/${token}`;
   header([]);
+  titled(['fuTitle']);
   fill(root, h('p', { t: 'fuLoading' }));
   const response = /^[0-9a-f]+$/i.test(token) ? await fetch(base).catch(() => null) : { status: 404 };
   if (response?.ok && (data = await response.json().catch(() => null))) {
     if (!localStorage.getItem('lapp.lang') && data.language !== lang()) setLang(data.language, { remember: false });
     return render();
   }
-  if (response?.status === 404) return fill(root, [h('h1', { t: 'fuUnknown' }), h('p', { t: 'fuUnknownHint' }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
-  fill(root, [h('h1', { t: response?.status === 429 ? 'lookupBusy' : 'fuFailed' }),
+  const failed = response?.status === 404 ? 'fuUnknown' : response?.status === 429 ? 'lookupBusy' : 'fuFailed';
+  titled([failed]);
+  say(t(failed), true);
+  if (failed === 'fuUnknown') return fill(root, [h('h1', { t: failed }), h('p', { t: 'fuUnknownHint' }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
+  fill(root, [h('h1', { t: failed }),
     h('button', { class: 'primary', 'data-k': 'again', t: 'lookupAgain', onclick: () => start(el, code) })]);
 }
 
@@ -33,7 +37,7 @@ export async function start(el, code) {
 const day = (n) => ({ inLang: (l) => new Date(data.created_at_ms + n * 864e5).toLocaleDateString(l === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'long' }) });
 
 function render() {
-  document.title = `${data.title} – Lapp`;
+  titled(['fuTitle'], data.title);
   header([h('span', { class: 'title' }, data.title)]);
   fill(root, [h('h1', { t: 'fuTitle' }), h('p', { class: 'muted', t: ['fuFrom', { title: data.title, date: day(0) }] }),
     data.actions.length ? data.actions.map(item) : h('p', { t: 'fuNone' })]);
@@ -45,10 +49,10 @@ function item(a) {
   const days = a.follow_up_days || [];
   return h('section', { class: 'panel', 'aria-labelledby': `a${i}` },
     h('p', { class: 'eyebrow' }, a.prompt), h('h2', { id: `a${i}`, class: 'card' }, a.text), form,
-    told?.i === i && h('p', told.ok ? { class: 'ok', t: told.key } : { class: 'error', role: 'alert', t: told.key }),
+    told?.i === i && h('p', { class: told.ok ? 'ok' : 'error', t: told.key }),
     h('h3', { t: a.buddies.length > 1 ? 'axBuddies' : 'axBuddy' }),
     a.buddies.length ? a.buddies.map((b) => mate(b, true)) : h('p', { class: 'muted', t: 'fuNoBuddy' }),
-    h('p', {}, h('a', { href: `${base}/calendar.ics?index=${i}`, download: `lapp-${i}.ics`, 'data-k': `c${i}`, t: 'fuIcs' })),
+    h('p', {}, h('a', { href: `${base}/calendar.ics?index=${i}`, download: `lapp-${i}.ics`, 'data-k': `c${i}`, t: 'fuIcs', label: named('fuIcs', a.text) })),
     days.length > 0 && h('p', { class: 'hint', t: ['fuIcsHint', { dates: { inLang: (l) => days.map((n) => day(n).inLang(l)).join(', ') } }] }));
 }
 
@@ -64,9 +68,9 @@ function statusForm(a) {
     if (next) data = next;
     told = { i, ok: !!next, key: next ? 'fuSaved' : { 404: 'fuUnknown', 429: 'lookupBusy' }[response?.status] || 'fuFailed' };
     render();
-    if (next) say(t('fuSaved'));
+    say(t(told.key), !next);
   } },
   h('fieldset', {}, h('legend', { t: 'fuStatus' }), STATUSES.map((s) => h('div', { class: 'check' },
     h('input', { type: 'radio', name: `s${i}`, id: `s${i}${s}`, value: s, checked: (a.status || 'not_started') === s }), h('label', { for: `s${i}${s}`, t: `st_${s}` })))),
-  field('fuNote', note), h('button', { class: 'primary', 'data-k': `v${i}`, t: 'save' }));
+  field('fuNote', note), h('button', { class: 'primary', 'data-k': `v${i}`, t: 'save', label: named('save', a.text) }));
 }

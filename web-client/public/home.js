@@ -3,7 +3,7 @@
 // The sessions this device created are listed here, with their facilitator links. A server
 // that lets only some create sessions (GET /api/about: create_token) asks for its token, which
 // this device then remembers.
-import { h, header, fill, field, tx, say } from './ui.js';
+import { h, header, fill, field, tx, say, titled, named } from './ui.js';
 import { t, lang, onLang } from './i18n.js';
 import { kept, keep } from './socket.js';
 
@@ -58,9 +58,9 @@ function sessions(box, asking) {
   box.hidden = !list.length;
   fill(box, [h('h2', { id: 'hm', t: 'mySessions' }), h('p', { class: 'hint', t: 'mySessionsNote' }),
     h('ul', { class: 'sessions' }, list.map((s, i) => h('li', {},
-      h('a', { href: s.url, id: `s${s.code}` }, s.title),
+      h('a', { href: s.url }, s.title),
       h('p', { class: 'muted', t: ['madeAt', { code: s.code, when: when(s.created) }] }),
-      asking !== s.code ? h('button', { 'data-k': `f${s.code}`, 'aria-describedby': `s${s.code}`, t: 'forgetSession', onclick: () => {
+      asking !== s.code ? h('button', { 'data-k': `f${s.code}`, t: 'forgetSession', label: named('forgetSession', s.title), onclick: () => {
         sessions(box, s.code);
         box.querySelector('.confirm').focus();
       } })
@@ -72,6 +72,7 @@ function sessions(box, asking) {
 
 export function start(root) {
   header([]);
+  titled();
   // No pattern or maxlength: "629 787" as read off a screen is fine, the spaces go.
   const code = h('input', { inputmode: 'numeric', autocomplete: 'off', required: true, class: 'code-in', 'data-k': 'code' });
   const codeError = h('p', { class: 'error', id: 'codeErr', role: 'alert' });

@@ -388,6 +388,14 @@ const T = {
   fuSaved: ['Lagret.', 'Saved.'],
   fuIcs: ['Legg påminnelser i kalenderen (.ics)', 'Add reminders to your calendar (.ics)'],
   fuIcsHint: ['Påminnelser {dates}', 'Reminders on {dates}'],
+  // issue 20: phones
+  named: ['{what}: {item}', '{what}: {item}'],
+  roleParticipant: ['Deltaker', 'Participant'],
+  online: ['Forbindelsen er tilbake.', 'Connected again.'],
+  sayCard: ['Kortet du skal vurdere: «{text}»', 'The card to score: “{text}”'],
+  sayGrew: ['Gruppen din har vokst til {n:# person:# personer}: {label}', 'Your group grew to {n:# person:# people}: {label}'],
+  sayTop: ['Toppkortene vises ({n}). Nr. {rank}: «{text}»', 'The top cards are shown ({n}). #{rank}: “{text}”'],
+  sayShown: ['Nr. {rank}: «{text}»', '#{rank}: “{text}”'],
   // -- privacy notice, creation token, upgrades
   privacyLink: ['Personvern', 'Privacy'],
   privacyTitle: ['Personvern i Lapp', 'Privacy in Lapp'],
@@ -411,6 +419,15 @@ const T = {
   createToken: ['Kode for å lage økter', 'Creation token'],
   createTokenHint: ['Du får koden av den som driver denne Lapp-serveren. Den huskes på denne enheten.', 'You get it from whoever runs this Lapp server. It is remembered on this device.'],
   tokenWrong: ['Koden er feil. Sjekk den, eller spør den som driver serveren.', 'The token is wrong. Check it, or ask whoever runs the server.'],
+  // issue 20: facilitator and screen
+  roleFacilitator: ['Fasilitator', 'Facilitator'],
+  roleScreen: ['Storskjerm', 'Screen'],
+  fStarted: ['Aktivitet {n} er startet. {phase}', 'Activity {n} has started. {phase}'],
+  fHidden: ['Skjult: «{text}»', 'Hidden: “{text}”'],
+  fUnhidden: ['Vist igjen: «{text}»', 'Shown again: “{text}”'],
+  fTimerOn: ['Nedtellingen går: {time}.', 'The timer is running: {time}.'],
+  fTimerOff: ['Nedtellingen er stoppet.', 'The timer is stopped.'],
+  fCleared: ['Skjermen er tømt.', 'The screen is cleared.'],
 };
 
 let current = localStorage.getItem('lapp.lang') || (navigator.languages.some((l) => /^(nb|nn|no)\b/i.test(l)) ? 'nb' : 'en');

@@ -3,7 +3,7 @@
 // the action goes on the wall (without a name), leave a contact line only a buddy sees (once
 // both have left one), and keep the personal follow-up link. All of it comes from the
 // server's `action` and `wall` frames; participant.js hands them here and calls view().
-import { h, field, say, tx } from './ui.js';
+import { h, field, say, tx, named } from './ui.js';
 import { t, known } from './i18n.js';
 import { draft } from './socket.js';
 
@@ -14,15 +14,18 @@ let oops = null; // {at, key}: the last refused request, told beside where it wa
 export const bind = (ctx) => { x = ctx; };
 
 // "Name (zone)", with "Someone" (in whatever language is shown) where there is no name.
-const person = (p, key) => h('p', { t: [key, { name: { inLang: () => (p.name || t('axSomeone')) + (p.zone ? ` (${p.zone})` : '') } }] });
-const problem = (at) => oops?.at === at && h('p', { class: 'error', role: 'alert', t: oops.key });
+const who = (p) => ({ inLang: () => (p.name || t('axSomeone')) + (p.zone ? ` (${p.zone})` : '') });
+const person = (p, key) => h('p', { t: [key, { name: who(p) }] });
+// Shown beside where it was asked; said (at once) only when it happens, not at each re-render.
+const problem = (at) => oops?.at === at && h('p', { class: 'error', t: oops.key });
+const refused = (at, key) => { oops = { at, key }; say(t(key), true); };
 const focus = (k) => document.querySelector(`#view [data-k="${k}"]`)?.focus();
 
 // Sends a request; a refusal is worded for what was asked (`at`), else as any error is.
 async function send(type, fields, at) {
   oops = null;
   try { return await x.send(type, fields); } catch (e) {
-    oops = { at, key: [`axErr_${at}_${e.code}`, `axErr_${e.code}`, `err_${e.code}`].find(known) || 'err_generic' };
+    refused(at, [`axErr_${at}_${e.code}`, `axErr_${e.code}`, `err_${e.code}`].find(known) || 'err_generic');
     return null;
   } finally { x.render(); }
 }
@@ -32,9 +35,10 @@ export function frame(m) {
   if (m.type === 'wall') { S.wall = m.actions; return; }
   const was = S.action || {};
   S.action = m;
-  // A button that goes with this frame (a request answered elsewhere) leaves focus somewhere sensible.
+  // A button that goes with this frame (a request answered elsewhere) leaves focus somewhere
+  // sensible: not the heading ui.fill falls back to, but where the pairing now stands.
   const held = document.activeElement?.closest('#view [data-k]');
-  queueMicrotask(() => held && document.activeElement === document.body && focus(m.buddies ? 'bd' : 'bcode'));
+  queueMicrotask(() => held && document.activeElement.matches('body, #view h1') && focus(m.buddies ? 'bd' : 'bcode'));
   const asks = (m.asking || []).find((p) => !(was.asking || []).some((q) => q.pid === p.pid));
   const names = (list) => list.map((p) => p.name || t('axSomeone')).join(', ');
   if (asks) say(t('axAsksYou', { name: names([asks]) }));
@@ -96,8 +100,7 @@ function writer() {
       status.hidden = saved == null;
       status.className = dirty ? 'hint' : 'ok';
       tx(status, [dirty ? 'notSaved' : 'axSaved']);
-      const key = oops?.at === 'write' ? oops.key : null; // a persistent form: its alert only when it changes
-      if (err.key !== key) err.replaceChildren(...[(err.key = key) && problem('write')].filter(Boolean));
+      err.replaceChildren(...[problem('write')].filter(Boolean));
     };
     area.oninput = form.sync;
     keep.write = form;
@@ -113,7 +116,7 @@ function finder(A) {
     e.preventDefault();
     const code = input.value.replace(/\D/g, '');
     if (code.length !== 4) {
-      oops = { at: 'ask', key: 'axErr_ask_format' };
+      refused('ask', 'axErr_ask_format');
       return x.render();
     }
     if (await send('buddy.ask', { code }, 'ask')) {
@@ -132,8 +135,8 @@ function finder(A) {
       : h('form', { onsubmit: ask }, field('axBuddyCode', input, 'axCodeHint'), problem('ask'), h('button', { class: 'primary', 'data-k': 'ba', t: 'axAsk' })),
     A.asking && h('section', { 'aria-labelledby': 'rq' }, h('h2', { id: 'rq', t: 'axRequests' }), problem('answer'),
       h('ul', { class: 'notes' }, A.asking.map((p) => h('li', {}, person(p, 'axAsksYou'), h('div', { class: 'row' },
-        h('button', { class: 'primary', 'data-k': `y${p.pid}`, t: 'axAccept', onclick: () => answer(p, true) }),
-        h('button', { 'data-k': `n${p.pid}`, t: 'axDecline', onclick: () => answer(p, false) })))))),
+        h('button', { class: 'primary', 'data-k': `y${p.pid}`, t: 'axAccept', label: named('axAccept', who(p)), onclick: () => answer(p, true) }),
+        h('button', { 'data-k': `n${p.pid}`, t: 'axDecline', label: named('axDecline', who(p)), onclick: () => answer(p, false) })))))),
   ];
 }
 
@@ -174,7 +177,7 @@ function link() {
   const url = `${location.origin}/a/${x.code}#${x.S.followUp}`;
   const input = h('input', { id: 'fu', readonly: true, value: url });
   return h('section', { 'aria-labelledby': 'fl' }, h('h2', { id: 'fl', t: 'axLinkTitle' }), h('p', { t: 'axLinkLead' }),
-    h('div', { class: 'copy' }, field('axLinkLabel', input), h('button', { type: 'button', 'data-k': 'fuc', t: 'copy', 'aria-describedby': 'fu', onclick: async () => {
+    h('div', { class: 'copy' }, field('axLinkLabel', input), h('button', { type: 'button', 'data-k': 'fuc', t: 'copy', label: named('copy', { inLang: () => t('axLinkTitle') }), onclick: async () => {
       try { await navigator.clipboard.writeText(url); } catch { input.select(); document.execCommand('copy'); }
       say(t('copied'));
     } })));

@@ -4,7 +4,7 @@
 // open, and see your group's starred notes and the hall's at the poster.
 // All state comes from the server (welcome.view), so a reload loses nothing; the phone keeps
 // only which group notes it wrote, since the group frame does not say who wrote a note.
-import { h, header, fill, say, clock, field, errKey, points } from './ui.js';
+import { h, header, fill, say, clock, field, errKey, points, titled, named, phase } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
 import { follow, saved, draft } from './socket.js';
 import * as acts from './participant-actions.js';
@@ -36,13 +36,17 @@ export async function start(el, joinCode) {
   const response = await fetch(`/api/sessions/${code}`).catch(() => null);
   const found = response?.ok ? await response.json().catch(() => null) : null;
   if (response?.status === 404) {
+    titled(['unknownCode', { code }]);
+    say(t('unknownCode', { code }), true);
     return fill(root, [h('h1', { t: ['unknownCode', { code }] }), h('p', { t: 'unknownHint' }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
   }
   if (response?.status === 429) {
+    say(t('lookupBusy'), true);
     return fill(root, [h('h1', { t: 'lookupBusy' }),
       h('button', { class: 'primary', 'data-k': 'again', t: 'lookupAgain', onclick: () => start(el, joinCode) })]);
   }
   speak(found?.language);
+  titled(['join'], ['roleParticipant'], found?.title);
   const name = h('input', { id: 'name', autocomplete: 'nickname', maxlength: 40 });
   const zone = h('input', { id: 'zone', maxlength: 40 });
   fill(root, [found?.title ? [h('h1', { t: ['joinTitled', found] }), h('p', { class: 'muted', t: ['codeIs', { code }] })]
@@ -63,6 +67,8 @@ function go(who) {
 }
 
 function replaced() {
+  titled(['replaced']);
+  say(t('replaced'));
   fill(root, [h('h1', { t: 'replaced' }),
     h('button', { class: 'primary', t: 'useHere', onclick: () => { fill(root, []); sock.reopen(); } })]);
 }
@@ -76,6 +82,7 @@ function welcome(w) {
   const a = S.activity;
   speak(w.session.language);
   if (fresh && a?.phase === 'round' && !v.hand?.card) S.lateIn = a.round;
+  if (fresh) say(t('welcome'));
   fresh = false;
   Object.assign(S, { you: w.you, mine: v.mine, hand: v.hand, results: v.results, reveal: v.reveal, group: v.group, notes: v.notes || [],
     poster: posterOf(v.poster, v.top), flash: null, action: v.action, wall: v.wall, followUp: w.follow_up });
@@ -90,12 +97,11 @@ function frame(m, news) {
     if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null, action: null, wall: null });
     if (S.group && S.group.level !== m.level) Object.assign(S, { before: S.group.label, group: null });
     editing = null;
-    S.flash = null;
+    S.flash = S.ranked = null;
     render();
     return say([...root.querySelectorAll('.eyebrow, h1')].map((el) => el.textContent).join(': '));
   }
-  if (type === 'hand' && m.card) say(t('sayHand', m));
-  if (type === 'group' && S.group?.id !== m.id) say(`${t('sayGroup')} ${m.label}`);
+  told(m);
   if (type === 'mine') S.mine = m.card;
   else if (type === 'results') S.results = m.yours;
   else if (type === 'reveal') S.reveal = m.count ? m : null;
@@ -107,9 +113,33 @@ function frame(m, news) {
   if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
 }
 
+// What a frame changes for this person, said once: the card in hand, the group (and its
+// growing), the top cards as they are revealed, their own card's rank, an error.
+function told(m) {
+  const { type } = m;
+  const was = { hand: S.hand, group: S.group, reveal: S.reveal }[type];
+  const size = { n: m.members?.length, label: m.label };
+  if (type === 'hand' && m.card && (was?.round !== m.round || was.card?.id !== m.card.id)) say(t('sayCard', m.card));
+  if (type === 'group' && was?.id !== m.id) say(m.level > 1 ? t('sayGrew', size) : `${t('sayGroup')} ${m.label}`);
+  if (type === 'group' && was?.id === m.id && size.n > was.members.length) say(t('sayGrew', size));
+  const e = m.entries?.[0];
+  if (type === 'reveal' && e && (was?.count !== m.count || was.shown !== m.shown || was.entries[0]?.text !== e.text)) {
+    say(t(m.shown ? 'sayShown' : 'sayTop', { ...e, n: m.entries.length }));
+  }
+  if (type === 'results' && JSON.stringify(m.yours) !== S.ranked) {
+    S.ranked = JSON.stringify(m.yours);
+    say(t(...(m.yours ? points(m.yours, item().rounds, 'yourResult') : [S.mine ? 'notRanked' : 'noCard'])));
+  }
+  if (type === 'error') say(t(errKey(m.code)), true);
+}
+
 async function ask(type, fields) {
   S.flash = null;
-  try { return await sock.send(type, fields); } catch (e) { S.flash = e.code; return null; } finally { render(); }
+  try { return await sock.send(type, fields); } catch (e) {
+    S.flash = e.code;
+    say(t(errKey(e.code)), true);
+    return null;
+  } finally { render(); }
 }
 
 const item = () => S.session.agenda[S.activity.index];
@@ -120,8 +150,9 @@ const focus = (k) => root.querySelector(`[data-k="${k}"]`)?.focus();
 
 function render() {
   const a = S.activity;
+  titled(a ? phase(a, S.session.agenda) : ['welcome'], ['roleParticipant'], S.session.title);
   fill(root, [
-    S.flash && h('p', { class: 'error', role: 'alert', t: errKey(S.flash) }),
+    S.flash && h('p', { class: 'error', t: errKey(S.flash) }),
     clock,
     !a ? [title('welcome'), S.you.name && h('p', { t: ['youAre', S.you] }), wait('waitStart')]
       : a.phase === 'lobby' ? [title('getReady'), prompt(), wait('waitWriting')]
@@ -213,7 +244,7 @@ function round(r, rounds) {
     title('roundOf', { round: r, rounds }), h('p', { class: 'muted' }, S.activity.prompt),
     h('div', { class: 'card', id: 'hand' }, hand.card.text),
     h('h2', { id: 'sq', t: 'scoreQ' }),
-    h('div', { class: 'scores', role: 'group', 'aria-labelledby': 'sq', 'aria-describedby': 'sh' }, [1, 2, 3, 4, 5].map((n) =>
+    h('div', { class: 'scores', role: 'group', 'aria-labelledby': 'sq hand', 'aria-describedby': 'sh' }, [1, 2, 3, 4, 5].map((n) =>
       h('button', { class: 'score', 'aria-pressed': `${hand.score === n}`, 'data-k': `s${n}`, onclick: () => score(n) }, `${n}`))),
     h('p', { id: 'sh', class: 'hint scale' }, h('span', { t: 'scoreLow' }), h('span', { t: 'scoreHigh' })),
     h('p', hand.score && !hand.sending ? { class: 'ok scored', t: ['scored', hand] } : { class: 'hint', t: hand.sending ? 'sending' : 'notScored' }),
@@ -272,23 +303,22 @@ function notes(list, starring) {
   if (!list.length) return h('p', { class: 'muted', t: 'noNotes' });
   const ours = written()[S.activity.index] || {};
   return h('ul', { class: 'notes' }, list.map((note) => {
-    const id = `t-${note.id}`;
     const own = ours[note.id] === openLevel();
     if (own && editing?.id === note.id && editing.form) return h('li', {}, editing.form);
     return h('li', {},
-      h('p', { class: 'text', id }, note.text),
+      h('p', { class: 'text' }, note.text),
       own && h('p', { class: 'hint', t: 'yourNote' }),
       starring && h('div', { class: 'star' },
-        h('button', { 'aria-pressed': `${mine.includes(note.id)}`, 'data-k': note.id, 'aria-describedby': id, t: 'star',
+        h('button', { 'aria-pressed': `${mine.includes(note.id)}`, 'data-k': note.id, t: 'star', label: named('star', note.text),
           onclick: () => star(note.id, !mine.includes(note.id)) }),
         h('span', { class: 'muted', t: ['stars', { n: note.stars }] })),
       own && (editing?.id === note.id ? asking(note) : h('div', { class: 'row tools' },
-        h('button', { 'data-k': `e-${note.id}`, 'aria-describedby': id, t: 'noteEdit', onclick: () => {
+        h('button', { 'data-k': `e-${note.id}`, t: 'noteEdit', label: named('noteEdit', note.text), onclick: () => {
           editing = { id: note.id, form: editor(note) };
           render();
           focus(`x-${note.id}`);
         } }),
-        h('button', { 'data-k': `d-${note.id}`, 'aria-describedby': id, t: 'noteDelete', onclick: () => {
+        h('button', { 'data-k': `d-${note.id}`, t: 'noteDelete', label: named('noteDelete', note.text), onclick: () => {
           editing = { id: note.id };
           render();
           root.querySelector('.confirm').focus();

@@ -1,16 +1,13 @@
 // /privacy: the privacy notice (GDPR art. 13) in both languages: what is stored, why, who sees
 // it, for how long (the server's retention, from GET /api/about) and whom to contact (the
 // server's --privacy-contact, else the organiser of the session).
-import { h, header, fill } from './ui.js';
-import { t, onLang } from './i18n.js';
+import { h, header, fill, titled } from './ui.js';
 
 const section = (id, titleKey, ...kids) => h('section', { 'aria-labelledby': id }, h('h2', { id, t: titleKey }), ...kids);
 
 export async function start(root) {
   header([]);
-  const title = () => { document.title = `${t('privacyTitle')} – Lapp`; };
-  title();
-  onLang(title);
+  titled(['privacyTitle']);
   const response = await fetch('/api/about').catch(() => null);
   const about = (response?.ok && (await response.json().catch(() => null))) || {};
   const days = about.retention_days;

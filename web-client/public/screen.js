@@ -3,7 +3,7 @@
 // prompt, phase and a large countdown; the top cards fitted to the screen, #1 largest, or one
 // at a time; the 1-3-9 poster: the hall's most starred notes, then every group a screenful at
 // a time; the micro-actions (screen-actions.js), their wall paged like the poster.
-import { h, header, fill, clock, bar, phase, tx, points } from './ui.js';
+import { h, header, fill, clock, bar, phase, tx, points, titled } from './ui.js';
 import { onLang } from './i18n.js';
 import { follow } from './socket.js';
 import * as actions from './screen-actions.js';
@@ -49,6 +49,7 @@ export function start(root, code) {
     const reveal = a && a.phase === 'results' && S.reveal?.entries.length ? S.reveal : null;
     const busy = a && (a.phase === 'poster' || a.phase === 'wall' || reveal);
     if (!reveal) seen = new Set();
+    titled(a && phase(a, S.session.agenda), ['roleScreen'], S.session.title);
     if (!paged()) Object.assign(pages, { cuts: [0], at: 0 });
     main.parentNode.classList.toggle('busy', !!busy);
     document.body.classList.toggle('fit', !!busy); // one screenful, no scrolling (app.css)

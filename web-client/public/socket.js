@@ -2,7 +2,8 @@
 // with exponential backoff and jitter (a hall of phones must not return all at once), the
 // participant's resume token in localStorage per join code, the offline banner, and the
 // reload after the server was upgraded under the page.
-import { h, $, fill, header, setTimer, gone } from './ui.js';
+import { h, $, fill, header, setTimer, gone, say } from './ui.js';
+import { t } from './i18n.js';
 
 // The sessions this device runs, newest first: [{code, title, key, url, created}]. The url
 // (the facilitator link, key included) may be the only copy of the key, so it lives in
@@ -50,7 +51,7 @@ export function follow(root, opts, view, S) {
       if (m.type === 'welcome') {
         joined = true;
         tries = 0;
-        banner(false);
+        banner(false, true);
         if (role === 'participant') save(code, { ...saved(code), name: opts.name, zone: opts.zone, resume: m.resume });
         S.session = m.session;
         S.activity = m.view.activity || null;
@@ -198,4 +199,12 @@ function restored(root) {
   if (el.tagName === 'TEXTAREA') el.setSelectionRange(el.value.length, el.value.length);
 }
 
-const banner = (offline) => fill($('net'), offline && h('p', { t: 'offline' }));
+// Said once when the connection goes (the banner stays while it tries again) and once when it
+// is back.
+let down = false;
+function banner(offline, back) {
+  if (offline === down) return;
+  down = offline;
+  fill($('net'), offline && h('p', { t: 'offline' }));
+  if (back) say(t('online'));
+}

@@ -37,17 +37,45 @@ onLang(() => document.querySelectorAll('[data-t]').forEach((el) => texts.has(el)
 
 export const $ = (id) => document.getElementById(id);
 
-// Replaces root's children, keeping focus (and caret) on the element with the same data-k,
-// so live updates never throw a keyboard or screen-reader user out.
+// Replaces root's children, keeping focus (and caret) on the element it was on, or on the new
+// one with the same data-k, so live updates never throw a keyboard or screen-reader user out.
+// Where that control is gone, focus goes to the view's heading (a disabled submit button
+// gives it to its form's field), never to <body>; so it does when a new view (another
+// heading in #view) comes while nothing had focus, but not on the projector, which nobody
+// reads by focus and where the ring would show.
+const lost = new WeakSet(); // roots whose focus went with a render that had no heading
+// The focused element, which may have lost focus since without anyone moving it: disabled
+// while its request is on its way, or taken out of the page into the view being built.
+let last = null;
+let dropped = false;
+addEventListener('focusin', (e) => { last = e.target; dropped = false; });
+addEventListener('focusout', (e) => { dropped = !e.relatedTarget && e.target.disabled; });
+const heading = (root) => root.querySelector('h1') || root.querySelector('h2');
+
 export function fill(root, kids) {
-  const active = document.activeElement;
-  const key = root.contains(active) && active.getAttribute('data-k');
-  const sel = key && [active.selectionStart, active.selectionEnd];
+  const body = document.activeElement === document.body;
+  const active = body && last && (dropped || !last.isConnected) ? last : document.activeElement;
+  const inside = root.contains(active) || (body && lost.has(root));
+  const key = inside && active.getAttribute('data-k');
+  const sel = [active.selectionStart, active.selectionEnd];
+  const before = heading(root)?.textContent;
   root.replaceChildren(...clean([kids]));
-  const again = key && [...root.querySelectorAll('[data-k]')].find((el) => el.getAttribute('data-k') === key);
+  lost.delete(root);
+  let again = root.contains(active) ? active : key && [...root.querySelectorAll('[data-k]')].find((el) => el.getAttribute('data-k') === key);
+  if (again?.disabled) again = again.form?.querySelector('textarea, input');
+  const head = heading(root);
+  const news = root.id === 'view' && !document.body.matches('.screen') && before != null && head?.textContent !== before;
+  if (!again && (inside || (news && document.activeElement === document.body))) {
+    if (!head) {
+      if (inside) lost.add(root);
+      return;
+    }
+    head.tabIndex = -1;
+    again = head;
+  }
   if (again && again !== document.activeElement) {
-    again.focus({ preventScroll: true });
-    if (sel[0] != null) again.setSelectionRange(...sel);
+    again.focus({ preventScroll: again !== head });
+    if (sel[0] != null && again.setSelectionRange) again.setSelectionRange(...sel);
   }
 }
 
@@ -71,13 +99,32 @@ function langButton() {
 }
 onLang(langButton);
 
-// Tells screen-reader users what happened, without moving focus.
-let saying;
-export function say(text) {
-  $('say').textContent = '';
-  clearTimeout(saying);
-  saying = setTimeout(() => { $('say').textContent = text; }, 100);
+// Tells screen-reader users what happened, without moving focus: politely, or (`urgent`: an
+// error) at once, in an alert of its own. Said once: a region is written only here, never
+// re-rendered with the view. What comes while the last is not yet said is said with it
+// ("Round 2 of 5. The card to score: …").
+const loud = h('div', { class: 'sr', role: 'alert' });
+$('say').after(loud);
+const saying = new Map();
+export function say(text, urgent) {
+  const region = urgent ? loud : $('say');
+  const [timer, before] = saying.get(region) || [];
+  const all = before && before !== text ? `${before.replace(/[^.!?…:]$/, '$&.')} ${text}` : text;
+  clearTimeout(timer);
+  region.textContent = '';
+  saying.set(region, [setTimeout(() => { saying.delete(region); region.textContent = all; }, 100), all]);
 }
+
+// The page's title: what the view shows, then where ([key, params] or text), then "Lapp".
+let titleParts;
+export function titled(...parts) {
+  titleParts = parts;
+  document.title = [...parts.filter(Boolean).map((p) => (Array.isArray(p) ? t(...p) : p)), 'Lapp'].join(' – ');
+}
+onLang(() => titleParts && titled(...titleParts));
+
+// The name of a button repeated for each item: its text and its item, "Star: Fewer meetings".
+export const named = (key, item) => ['named', { what: { inLang: () => t(key) }, item }];
 
 // Where activity `a` is, as [key, params]: "Round 2 of 5", "Groups of 3".
 export function phase(a, agenda) {
@@ -104,8 +151,12 @@ export function bar(value, max, label) {
 export const errKey = (code) => (known(`err_${code}`) ? `err_${code}` : 'err_generic');
 
 // A page that stops for good, with what to do next where there is something (gone_…Hint).
-export const gone = (root, reason) => fill(root, [h('h1', { t: `gone_${reason}` }),
-  known(`gone_${reason}Hint`) && h('p', { t: `gone_${reason}Hint` }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
+export function gone(root, reason) {
+  titled([`gone_${reason}`]);
+  say(t(`gone_${reason}`), true);
+  fill(root, [h('h1', { t: `gone_${reason}` }),
+    known(`gone_${reason}Hint`) && h('p', { t: `gone_${reason}Hint` }), h('p', {}, h('a', { href: '/', t: 'toHome' }))]);
+}
 
 // The countdown: deadline - now of the server's clock, from when the frame came, so a phone
 // with a wrong clock still counts right.

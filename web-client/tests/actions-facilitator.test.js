@@ -86,7 +86,7 @@ test('micro-actions: writing, pairing and the wall on the facilitator\'s page an
     await screen.getByText(`${phones.length} joined`).waitFor();
 
     // Lobby → writing: the question large on the screen, the count of actions written.
-    await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    await fac.getByRole('button', { name: /^Start: / }).click();
     await fac.getByRole('button', { name: 'Open writing' }).click();
     await fac.getByRole('button', { name: 'Open pairing' }).waitFor();
     await screen.getByRole('heading', { level: 1, name: PROMPT }).waitFor();
@@ -246,7 +246,7 @@ test('a wall of 40 long actions: a page at a time on the projector; back to pair
     const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
     const people = await Promise.all(Array.from({ length: 40 }, (_, i) => connect(server.base, { code: created.code, role: 'participant', name: `P${i}` })));
     clients.push(...people);
-    await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    await fac.getByRole('button', { name: /^Start: / }).click();
     await fac.getByRole('button', { name: 'Open writing' }).click();
     await fac.getByRole('button', { name: 'Open pairing' }).waitFor();
     const texts = people.map((_, i) => `Action ${i}: ${'I will stop one recurring meeting and use the hour to talk to a customer instead, '.repeat(3)}`.slice(0, 270).trimEnd());

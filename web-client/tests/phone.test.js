@@ -44,7 +44,7 @@ const texts = (phone) => phone.locator('.notes li .text').allTextContents();
 const note = (phone, text) => phone.locator('.notes li').filter({ has: phone.locator('.text', { hasText: new RegExp(`^${text}$`) }) });
 
 async function star(phone, text) {
-  const button = note(phone, text).getByRole('button', { name: /^(Star|Stjerne)$/ });
+  const button = note(phone, text).getByRole('button', { name: /^(Star|Stjerne): / });
   await button.click();
   await until(async () => (await button.getAttribute('aria-pressed')) === 'true', `${text} starred`);
 }
@@ -109,7 +109,7 @@ test('someone who joins after the hand-out is welcomed and told when a card come
     const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
     const phones = [];
     for (let i = 0; i < 3; i++) phones.push(await join(browser, created.urls.participant, `Person ${i}`));
-    await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    await fac.getByRole('button', { name: /^Start: / }).click();
     await fac.getByRole('button', { name: 'Open writing' }).click();
     for (const [i, phone] of phones.entries()) {
       await phone.getByLabel('Your card').fill(`Card ${i}`);
@@ -149,7 +149,7 @@ async function grouping(browser, server, sizes) {
   const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
   const phones = [];
   for (let i = 0; i < 4; i++) phones.push(await join(browser, created.urls.participant, `Person ${i}`, i === 3 ? { init: chooseNb } : {}));
-  await fac.getByRole('button', { name: 'Start', exact: true }).click();
+  await fac.getByRole('button', { name: /^Start: / }).click();
   await fac.getByRole('button', { name: 'Open writing alone' }).click();
   for (const [i, phone] of phones.entries()) {
     await phone.locator('#note').fill(`Idea ${i}`);
@@ -173,7 +173,7 @@ test('a grown group says why its name changed and that stars start again', async
   try {
     const { fac, phones, groups } = await grouping(browser, server, [2, 4]);
     const [en] = phones;
-    await en.getByText('Level 1 of 2: groups of about 2').waitFor();
+    await en.getByText('Level 1 of 2: groups of about 2', { exact: true }).waitFor();
     await en.getByRole('heading', { name: '2 people in your group' }).waitFor();
     assert.equal(await en.locator('.grew').count(), 0, 'nothing grew at level 1');
     const before = new Map();
@@ -186,7 +186,7 @@ test('a grown group says why its name changed and that stars start again', async
     await fac.getByRole('button', { name: 'Form groups of 4' }).click();
     for (const [i, phone] of phones.entries()) {
       if (i === 3) continue;
-      await phone.getByText('Level 2 of 2: groups of about 4').waitFor();
+      await phone.getByText('Level 2 of 2: groups of about 4', { exact: true }).waitFor();
       await phone.getByRole('heading', { name: '4 people in your group' }).waitFor();
       await phone.getByText(`Your group grew: “${before.get(i)}” was put together with other groups from level 1. New groups get new names, so look for the name above.`).waitFor();
       await phone.getByText('Stars start again at 0 at each level. Only the notes that got a star at level 1 came along.').waitFor();
@@ -197,7 +197,7 @@ test('a grown group says why its name changed and that stars start again', async
     await check(en, 'level 2 (en)');
     await shot(en, 'participant-level-2');
     const nb = phones[3];
-    await nb.getByText('Nivå 2 av 2: grupper på rundt 4').waitFor();
+    await nb.getByText('Nivå 2 av 2: grupper på rundt 4', { exact: true }).waitFor();
     await nb.getByRole('heading', { name: '4 personer i gruppen din' }).waitFor();
     await nb.getByText(`Gruppen din har vokst: «${before.get(3)}» er slått sammen med andre grupper fra nivå 1.`, { exact: false }).waitFor();
     await nb.getByText('Stjernene starter på 0 på hvert nivå.', { exact: false }).waitFor();
@@ -221,7 +221,7 @@ test('own notes can be edited and deleted while their level is open, alone and i
     const fac = await open(browser, created.urls.facilitator, { viewport: PROJECTOR });
     const phone = await join(browser, created.urls.participant, 'Kari');
     const mate = await join(browser, created.urls.participant, 'Ola', { init: chooseNb });
-    await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    await fac.getByRole('button', { name: /^Start: / }).click();
     await fac.getByRole('button', { name: 'Open writing alone' }).click();
     const add = async (page, text) => {
       await page.locator('#note').fill(text);

@@ -72,7 +72,7 @@ test('without a contact the notice names the organiser; every state of a phone l
     await phone.getByRole('button', { name: 'Join' }).click();
     await phone.getByRole('heading', { name: "You're in!" }).waitFor();
     await linked('waiting');
-    await fac.getByRole('button', { name: 'Start', exact: true }).click();
+    await fac.getByRole('button', { name: /^Start: / }).click();
     await fac.getByRole('button', { name: 'Open writing' }).click();
     await phone.getByLabel('Your card').fill('Mine');
     await linked('writing');

@@ -29,7 +29,7 @@ async function writing(browser, server, typed) {
   await phone.goto(created.urls.participant);
   await phone.getByRole('button', { name: 'Join' }).click();
   await phone.getByRole('heading', { name: "You're in!" }).waitFor();
-  await fac.getByRole('button', { name: 'Start', exact: true }).click();
+  await fac.getByRole('button', { name: /^Start: / }).click();
   await fac.getByRole('button', { name: 'Open writing' }).click();
   const box = phone.getByLabel('Your card');
   await box.fill('Saved before');
