@@ -9,43 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import WebSocket from 'ws';
-import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
+import { connect, startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
 
 
-// A client speaking docs/protocol.md (as in screen.test.js); `closed` resolves with the close code.
-async function connect(base, join) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-  const c = { frames: [], waiters: new Set(), rid: 0, close: () => ws.close() };
-  c.closed = new Promise((resolve) => ws.once('close', resolve));
-  ws.on('message', (data) => {
-    const m = JSON.parse(data);
-    c.frames.push(m);
-    for (const waiter of c.waiters) waiter(m);
-  });
-  // The latest frame that matches, or the next one to come.
-  c.wait = (pred, what) => {
-    const found = c.frames.findLast(pred);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { c.waiters.delete(waiter); reject(new Error(`timed out waiting for ${what}`)); }, 30000);
-      const waiter = (m) => { if (pred(m)) { clearTimeout(timer); c.waiters.delete(waiter); resolve(m); } };
-      c.waiters.add(waiter);
-    });
-  };
-  c.send = async (type, fields = {}) => {
-    const rid = ++c.rid;
-    ws.send(JSON.stringify({ type, rid, ...fields }));
-    const answer = await c.wait((m) => m.rid === rid && (m.type === 'ack' || m.type === 'error'), `the answer to ${type}`);
-    assert.equal(answer.type, 'ack', `${type}: ${JSON.stringify(answer)}`);
-    return answer;
-  };
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.send(JSON.stringify({ type: 'join', v: 1, ...join }));
-  c.welcome = await c.wait((m) => m.type === 'welcome' || m.type === 'error', 'welcome');
-  assert.equal(c.welcome.type, 'welcome', JSON.stringify(c.welcome));
-  return c;
-}
 
 async function bothLanguages(pages, what) {
   for (const page of pages) {

@@ -8,8 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until } from './helpers.js';
+import { connect as facilitator, startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until } from './helpers.js';
 
 // A server that does not name `actions` in its FEATURES file (if it has one) skips this.
 const features = (() => {
@@ -19,31 +18,6 @@ const features = (() => {
 })();
 const lacks = (feature) => (features && !features.includes(feature) ? `the server does not have ${feature} yet` : false);
 
-// The facilitator as a raw client (docs/protocol.md): `send` resolves with the ack.
-async function facilitator(base, join) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-  const frames = [];
-  const waiters = new Set();
-  ws.on('message', (data) => { const m = JSON.parse(data); frames.push(m); waiters.forEach((w) => w(m)); });
-  const wait = (pred) => frames.find(pred) || new Promise((resolve) => {
-    const waiter = (m) => { if (pred(m)) { waiters.delete(waiter); resolve(m); } };
-    waiters.add(waiter);
-  });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.send(JSON.stringify({ type: 'join', v: 1, ...join }));
-  assert.equal((await wait((m) => m.type === 'welcome' || m.type === 'error')).type, 'welcome');
-  let rid = 0;
-  return {
-    close: () => ws.close(),
-    async send(type, fields = {}) {
-      ws.send(JSON.stringify({ type, rid: ++rid, ...fields }));
-      const mine = rid;
-      const answer = await wait((m) => m.rid === mine && (m.type === 'ack' || m.type === 'error'));
-      assert.equal(answer.type, 'ack', `${type}: ${JSON.stringify(answer)}`);
-      return answer;
-    },
-  };
-}
 
 async function check(page, what) {
   await axe(page, what);

@@ -7,37 +7,8 @@
 // region ([aria-live], role=alert, role=status), so a repeat would be counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { startServer, createSession, launch, open, axe, checkErrors, until } from './helpers.js';
+import { connect as client, startServer, createSession, launch, open, axe, checkErrors, until } from './helpers.js';
 
-// A raw client (docs/protocol.md): the facilitator, or a participant on another phone.
-async function client(base, join) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-  const frames = [];
-  const waiters = new Set();
-  ws.on('message', (data) => { const m = JSON.parse(data); frames.push(m); waiters.forEach((w) => w(m)); });
-  const wait = (pred) => frames.findLast(pred) || new Promise((resolve) => {
-    const waiter = (m) => { if (pred(m)) { waiters.delete(waiter); resolve(m); } };
-    waiters.add(waiter);
-  });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.send(JSON.stringify({ type: 'join', v: 1, ...join }));
-  const welcome = await wait((m) => m.type === 'welcome' || m.type === 'error');
-  assert.equal(welcome.type, 'welcome');
-  let rid = 0;
-  return {
-    frames,
-    on: (fn) => waiters.add(fn), // every frame from now on
-    close: () => ws.close(),
-    async send(type, fields = {}) {
-      ws.send(JSON.stringify({ type, rid: ++rid, ...fields }));
-      const mine = rid;
-      const answer = await wait((m) => m.rid === mine && (m.type === 'ack' || m.type === 'error'));
-      assert.equal(answer.type, 'ack', `${type}: ${JSON.stringify(answer)}`);
-      return answer;
-    },
-  };
-}
 
 // Runs in the page before its scripts: every text a live region comes to hold, once per
 // change, as "region: text" (the region's id, else its role).

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PUBLIC = path.resolve(here, '../public');
@@ -159,4 +160,41 @@ export async function until(fn, what, timeout = 15000) {
     if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+// A raw client speaking docs/protocol.md (a facilitator, or a participant on another phone):
+// `wait` resolves with the latest frame that matches, or the next one to come; `send` with the
+// ack (an error fails the test); `on` sees every frame from now on; `closed` resolves with the
+// close code.
+export async function connect(base, join) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+  const c = { frames: [], waiters: new Set(), rid: 0, close: () => ws.close() };
+  c.closed = new Promise((resolve) => ws.once('close', resolve));
+  ws.on('message', (data) => {
+    const m = JSON.parse(data);
+    c.frames.push(m);
+    for (const waiter of c.waiters) waiter(m);
+  });
+  c.on = (fn) => c.waiters.add(fn);
+  c.wait = (pred, what) => {
+    const found = c.frames.findLast(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { c.waiters.delete(waiter); reject(new Error(`timed out waiting for ${what}`)); }, 30000);
+      const waiter = (m) => { if (pred(m)) { clearTimeout(timer); c.waiters.delete(waiter); resolve(m); } };
+      c.waiters.add(waiter);
+    });
+  };
+  c.send = async (type, fields = {}) => {
+    const rid = ++c.rid;
+    ws.send(JSON.stringify({ type, rid, ...fields }));
+    const answer = await c.wait((m) => m.rid === rid && (m.type === 'ack' || m.type === 'error'), `the answer to ${type}`);
+    assert.equal(answer.type, 'ack', `${type}: ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send(JSON.stringify({ type: 'join', v: 1, ...join }));
+  c.welcome = await c.wait((m) => m.type === 'welcome' || m.type === 'error', 'welcome');
+  assert.equal(c.welcome.type, 'welcome', JSON.stringify(c.welcome));
+  return c;
 }

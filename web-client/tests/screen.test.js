@@ -4,43 +4,10 @@
 // every group a page at a time. axe finds nothing in either language, and it reflows at 320px.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
+import { connect, startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
 
 const SMALL = { width: 1024, height: 768 };
 
-// A client speaking docs/protocol.md: every frame it gets is kept; `wait` finds one (already
-// come or still to come), `send` resolves with the request's ack.
-async function connect(base, join) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
-  const c = { frames: [], waiters: new Set(), rid: 0, close: () => ws.close() };
-  ws.on('message', (data) => {
-    const m = JSON.parse(data);
-    c.frames.push(m);
-    for (const waiter of c.waiters) waiter(m);
-  });
-  c.wait = (pred, what) => {
-    const found = c.frames.find(pred);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { c.waiters.delete(waiter); reject(new Error(`timed out waiting for ${what}`)); }, 30000);
-      const waiter = (m) => { if (pred(m)) { clearTimeout(timer); c.waiters.delete(waiter); resolve(m); } };
-      c.waiters.add(waiter);
-    });
-  };
-  c.send = async (type, fields = {}) => {
-    const rid = ++c.rid;
-    ws.send(JSON.stringify({ type, rid, ...fields }));
-    const answer = await c.wait((m) => m.rid === rid && (m.type === 'ack' || m.type === 'error'), `the answer to ${type}`);
-    assert.equal(answer.type, 'ack', `${type}: ${JSON.stringify(answer)}`);
-    return answer;
-  };
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.send(JSON.stringify({ type: 'join', v: 1, ...join }));
-  c.welcome = await c.wait((m) => m.type === 'welcome' || m.type === 'error', 'welcome');
-  assert.equal(c.welcome.type, 'welcome', JSON.stringify(c.welcome));
-  return c;
-}
 
 // Where each element matching selector is, and its font size, in the page's viewport.
 const boxes = (page, selector) => page.evaluate((sel) => [...document.querySelectorAll(sel)].map((el) => {
