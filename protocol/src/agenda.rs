@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::actions::ActionsConfig;
 use crate::grouping::GroupingConfig;
 use crate::ids::JoinCode;
+use crate::leancoffee::LeanCoffeeConfig;
 use crate::limits::{
     MAX_AGENDA_ITEMS, MAX_FOLLOW_UP_DAY, MAX_FOLLOW_UP_DAYS, MAX_PROMPT_CHARS, MAX_ROUNDS, MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 };
+use crate::retro::RetroConfig;
 use crate::scoring::ScoringConfig;
 
 /// What kind of method an activity runs.
@@ -18,6 +20,9 @@ pub enum ActivityKind {
     Scoring,
     Grouping,
     Actions,
+    #[serde(rename = "leancoffee")]
+    LeanCoffee,
+    Retro,
 }
 
 /// One item of the agenda: the method, the question asked and its settings.
@@ -39,6 +44,17 @@ pub enum AgendaItem {
         #[serde(flatten)]
         config: ActionsConfig,
     },
+    #[serde(rename = "leancoffee")]
+    LeanCoffee {
+        prompt: String,
+        #[serde(flatten)]
+        config: LeanCoffeeConfig,
+    },
+    Retro {
+        prompt: String,
+        #[serde(flatten)]
+        config: RetroConfig,
+    },
 }
 
 impl AgendaItem {
@@ -47,6 +63,8 @@ impl AgendaItem {
             AgendaItem::Scoring { .. } => ActivityKind::Scoring,
             AgendaItem::Grouping { .. } => ActivityKind::Grouping,
             AgendaItem::Actions { .. } => ActivityKind::Actions,
+            AgendaItem::LeanCoffee { .. } => ActivityKind::LeanCoffee,
+            AgendaItem::Retro { .. } => ActivityKind::Retro,
         }
     }
 
@@ -54,7 +72,9 @@ impl AgendaItem {
         match self {
             AgendaItem::Scoring { prompt, .. }
             | AgendaItem::Grouping { prompt, .. }
-            | AgendaItem::Actions { prompt, .. } => prompt,
+            | AgendaItem::Actions { prompt, .. }
+            | AgendaItem::LeanCoffee { prompt, .. }
+            | AgendaItem::Retro { prompt, .. } => prompt,
         }
     }
 }
@@ -162,6 +182,52 @@ pub fn validate_agenda(agenda: &[AgendaItem]) -> Result<(), String> {
                 if !days_ok {
                     return Err(format!(
                         "agenda[{index}].follow_up_days must be at most {MAX_FOLLOW_UP_DAYS} growing days of 1 to {MAX_FOLLOW_UP_DAY}"
+                    ));
+                }
+            }
+            AgendaItem::LeanCoffee { config, .. } => {
+                if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                    return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+                if !(1..=20).contains(&config.max_topics) {
+                    return Err(format!("agenda[{index}].max_topics must be 1 to 20"));
+                }
+                if !(1..=20).contains(&config.dots) || config.max_dots_per_topic == Some(0) {
+                    return Err(format!(
+                        "agenda[{index}].dots must be 1 to 20, and max_dots_per_topic at least 1"
+                    ));
+                }
+                let timeboxes = &config.timeboxes;
+                if timeboxes.is_empty()
+                    || timeboxes.len() > 10
+                    || !timeboxes.iter().all(|s| (10..=7_200).contains(s))
+                {
+                    return Err(format!(
+                        "agenda[{index}].timeboxes must be 1 to 10 lengths of 10 to 7,200 seconds"
+                    ));
+                }
+                if !(5..=600).contains(&config.vote_seconds) {
+                    return Err(format!("agenda[{index}].vote_seconds must be 5 to 600"));
+                }
+            }
+            AgendaItem::Retro { config, .. } => {
+                let columns = &config.columns;
+                let labels_ok =
+                    columns.iter().all(|label| !label.trim().is_empty() && label.chars().count() <= 40);
+                if !(2..=4).contains(&columns.len()) || !labels_ok {
+                    return Err(format!(
+                        "agenda[{index}].columns must be 2 to 4 labels of 1 to 40 characters"
+                    ));
+                }
+                if !(1..=MAX_TEXT_CHARS as u32).contains(&config.max_chars) {
+                    return Err(format!("agenda[{index}].max_chars must be 1 to {MAX_TEXT_CHARS}"));
+                }
+                if !(1..=50).contains(&config.max_notes) {
+                    return Err(format!("agenda[{index}].max_notes must be 1 to 50"));
+                }
+                if config.dots > 20 || config.vote_column as usize >= columns.len() {
+                    return Err(format!(
+                        "agenda[{index}].dots must be 0 to 20 and vote_column one of the columns"
                     ));
                 }
             }

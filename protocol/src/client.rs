@@ -9,7 +9,9 @@ use crate::agenda::AgendaItem;
 use crate::error::{DecodeError, ErrorCode};
 use crate::grouping::GroupingMsg;
 use crate::ids::{ActionId, CardId, JoinCode, NoteId};
+use crate::leancoffee::LeanCoffeeMsg;
 use crate::limits::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::retro::RetroMsg;
 use crate::scoring::ScoringMsg;
 use crate::server::Phase;
 
@@ -141,6 +143,12 @@ pub enum ClientMsg {
     /// The micro-actions' requests (`action.*`, `buddy.*`, `contact.set`).
     #[serde(untagged)]
     Actions(ActionsMsg),
+    /// Lean Coffee's requests (`topic.*`, `dots.set`, `thumb`, `timebox.reset`, `item.*`).
+    #[serde(untagged)]
+    LeanCoffee(LeanCoffeeMsg),
+    /// The retrospective's requests (`retro.*`).
+    #[serde(untagged)]
+    Retro(RetroMsg),
 }
 
 /// The `type` of every request that is not a method's own.
@@ -159,16 +167,25 @@ const SESSION_TYPES: [&str; 10] = [
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
 pub fn client_types() -> impl Iterator<Item = &'static str> {
-    SESSION_TYPES.into_iter().chain(ScoringMsg::TYPES).chain(GroupingMsg::TYPES).chain(ActionsMsg::TYPES)
+    SESSION_TYPES
+        .into_iter()
+        .chain(ScoringMsg::TYPES)
+        .chain(GroupingMsg::TYPES)
+        .chain(ActionsMsg::TYPES)
+        .chain(LeanCoffeeMsg::TYPES)
+        .chain(RetroMsg::TYPES)
 }
 
 impl ClientMsg {
-    /// Who may send a method's request; `None` for the session's own requests.
+    /// Who may send a method's request: one role, or `None` for participants and facilitators
+    /// alike (and for the session's own requests, which check their senders themselves).
     pub fn method_role(&self) -> Option<Role> {
         match self {
             ClientMsg::Scoring(msg) => Some(msg.role()),
             ClientMsg::Grouping(msg) => Some(msg.role()),
             ClientMsg::Actions(msg) => Some(msg.role()),
+            ClientMsg::LeanCoffee(msg) => msg.role(),
+            ClientMsg::Retro(msg) => Some(msg.role()),
             _ => None,
         }
     }
@@ -195,6 +212,8 @@ impl ClientMsg {
             ClientMsg::Scoring(msg) => msg.type_name(),
             ClientMsg::Grouping(msg) => msg.type_name(),
             ClientMsg::Actions(msg) => msg.type_name(),
+            ClientMsg::LeanCoffee(msg) => msg.type_name(),
+            ClientMsg::Retro(msg) => msg.type_name(),
         }
     }
 }
@@ -286,6 +305,8 @@ fn check_fields_with_own_codes(
         _ if ScoringMsg::TYPES.contains(&type_name) => ScoringMsg::check_fields(type_name, fields),
         _ if GroupingMsg::TYPES.contains(&type_name) => GroupingMsg::check_fields(type_name, fields),
         _ if ActionsMsg::TYPES.contains(&type_name) => ActionsMsg::check_fields(type_name, fields),
+        _ if LeanCoffeeMsg::TYPES.contains(&type_name) => LeanCoffeeMsg::check_fields(type_name, fields),
+        _ if RetroMsg::TYPES.contains(&type_name) => RetroMsg::check_fields(type_name, fields),
         _ => Ok(()),
     }
 }

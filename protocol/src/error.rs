@@ -32,12 +32,20 @@ pub enum ErrorCode {
     Taken,
     /// A buddy request to one's own code.
     Yourself,
+    /// More topics, notes or dots than the activity allows one participant.
+    TooMany,
+    /// A topic, table or vote of another table than the sender's.
+    OtherTable,
+    /// A topic merged into itself, into a topic merged away, or from another table.
+    BadMerge,
+    /// A thumb when the table has no open vote.
+    NoVote,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order they are declared.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -59,6 +67,10 @@ impl ErrorCode {
         ErrorCode::Stale,
         ErrorCode::Taken,
         ErrorCode::Yourself,
+        ErrorCode::TooMany,
+        ErrorCode::OtherTable,
+        ErrorCode::BadMerge,
+        ErrorCode::NoVote,
         ErrorCode::Internal,
     ];
 
@@ -85,6 +97,10 @@ impl ErrorCode {
             ErrorCode::Stale => "stale",
             ErrorCode::Taken => "taken",
             ErrorCode::Yourself => "yourself",
+            ErrorCode::TooMany => "too_many",
+            ErrorCode::OtherTable => "other_table",
+            ErrorCode::BadMerge => "bad_merge",
+            ErrorCode::NoVote => "no_vote",
             ErrorCode::Internal => "internal",
         }
     }

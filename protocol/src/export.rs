@@ -7,6 +7,8 @@ use crate::actions::ActionExport;
 use crate::agenda::{ActivityKind, AgendaItem};
 use crate::grouping::{GroupExport, NoteExport};
 use crate::ids::{JoinCode, Pid};
+use crate::leancoffee::TableExport;
+use crate::retro::RetroNoteExport;
 use crate::scoring::CardExport;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,4 +46,10 @@ pub struct ActivityExport {
     pub notes: Vec<NoteExport>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionExport>,
+    /// Lean Coffee: each table's topics, dots, votes and action items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableExport>,
+    /// A retrospective's notes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retro: Vec<RetroNoteExport>,
 }

@@ -77,6 +77,21 @@ prefixed_id!(
     ActionId,
     "a"
 );
+prefixed_id!(
+    /// A Lean Coffee topic: `t0`, `t1`, …
+    TopicId,
+    "t"
+);
+prefixed_id!(
+    /// A Lean Coffee action item: `i0`, `i1`, …
+    ItemId,
+    "i"
+);
+prefixed_id!(
+    /// A retrospective's note: `r0`, `r1`, …
+    RetroNoteId,
+    "r"
+);
 
 /// A session's join code: always exactly six ASCII digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

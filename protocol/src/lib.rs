@@ -10,7 +10,8 @@
 //! - [`server`]: server → client frames.
 //! - [`agenda`]: the agenda and the HTTP bodies that create a session.
 //! - a module per method, with its settings, requests, frames and export: [`scoring`] (25/10),
-//!   [`grouping`] (1-3-9), [`actions`] (micro-actions and buddies).
+//!   [`grouping`] (1-3-9), [`actions`] (micro-actions and buddies), [`leancoffee`] (Lean Coffee at
+//!   every table) and [`retro`] (Plus/Delta).
 //! - [`export`]: the body of a session's export.
 //! - [`error`]: the error codes.
 //! - [`limits`]: the bounds every peer keeps.
@@ -22,7 +23,9 @@ pub mod error;
 pub mod export;
 pub mod grouping;
 pub mod ids;
+pub mod leancoffee;
 pub mod limits;
+pub mod retro;
 pub mod scoring;
 pub mod server;
 
@@ -40,7 +43,13 @@ pub use export::{ActivityExport, ExportParticipant, SessionExport};
 pub use grouping::{
     FeedNote, GroupExport, GroupView, GroupingConfig, GroupingMsg, Member, NoteExport, NoteView, PosterGroup,
 };
-pub use ids::{ActionId, CardId, GroupId, JoinCode, NoteId, Pid, Score};
+pub use ids::{ActionId, CardId, GroupId, ItemId, JoinCode, NoteId, Pid, RetroNoteId, Score, TopicId};
+pub use leancoffee::{
+    DotsExport, HallView, ItemExport, ItemView, LeanCoffeeConfig, LeanCoffeeMsg, LeanCoffeeProgress,
+    TableExport, TableSummary, TableView, Thumb, ThumbsView, TopTopic, TopicExport, TopicView, VoteExport,
+    VoteOutcome,
+};
+pub use retro::{RetroConfig, RetroMsg, RetroNoteExport, RetroNoteView, RetroProgress};
 pub use scoring::{
     CardExport, CardText, Hand, Leaderboard, LeaderboardEntry, Reveal, ScoreExport, ScoringConfig,
     ScoringMsg, Yours,

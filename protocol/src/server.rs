@@ -7,7 +7,9 @@ use crate::agenda::{ActivityKind, AgendaItem, Language};
 use crate::client::Role;
 use crate::error::ErrorCode;
 use crate::grouping::{FeedNote, GroupView, NoteView, PosterGroup};
-use crate::ids::{ActionId, CardId, JoinCode, NoteId, Pid};
+use crate::ids::{ActionId, CardId, ItemId, JoinCode, NoteId, Pid, RetroNoteId, TopicId};
+use crate::leancoffee::{HallView, LeanCoffeeProgress, TableView};
+use crate::retro::{RetroNoteView, RetroProgress};
 use crate::scoring::{CardText, Hand, Leaderboard, Reveal, Yours};
 
 /// Every frame the server sends.
@@ -62,6 +64,22 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         update: bool,
     },
+    /// One Lean Coffee table: to its members when it changes, to facilitators at the next tick.
+    #[serde(rename = "table")]
+    Table(TableView),
+    /// Every Lean Coffee table in brief, to facilitators and screens at the tick after a change.
+    #[serde(rename = "tables")]
+    Tables(HallView),
+    /// The retrospective's board; with `update`, only what changed since the last `retro`:
+    /// `notes` to add or replace (by id) and `removed` to take away.
+    #[serde(rename = "retro")]
+    Retro {
+        notes: Vec<RetroNoteView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<RetroNoteId>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        update: bool,
+    },
     #[serde(rename = "ack")]
     Ack {
         rid: u64,
@@ -71,6 +89,12 @@ pub enum ServerMsg {
         note: Option<NoteId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<ActionId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<TopicId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<ItemId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retro: Option<RetroNoteId>,
     },
     #[serde(rename = "error")]
     Error {
@@ -84,7 +108,7 @@ pub enum ServerMsg {
 }
 
 /// The wire `type` of every server frame.
-pub const SERVER_TYPES: [&str; 18] = [
+pub const SERVER_TYPES: [&str; 21] = [
     "welcome",
     "activity",
     "mine",
@@ -100,6 +124,9 @@ pub const SERVER_TYPES: [&str; 18] = [
     "reveal",
     "action",
     "wall",
+    "table",
+    "tables",
+    "retro",
     "ack",
     "error",
     "pong",
@@ -132,6 +159,9 @@ impl ServerMsg {
             ServerMsg::Reveal(_) => "reveal",
             ServerMsg::Action(_) => "action",
             ServerMsg::Wall { .. } => "wall",
+            ServerMsg::Table(_) => "table",
+            ServerMsg::Tables(_) => "tables",
+            ServerMsg::Retro { .. } => "retro",
             ServerMsg::Ack { .. } => "ack",
             ServerMsg::Error { .. } => "error",
             ServerMsg::Pong {} => "pong",
@@ -144,7 +174,7 @@ impl ServerMsg {
     }
 
     pub fn ack(rid: u64) -> ServerMsg {
-        ServerMsg::Ack { rid, card: None, note: None, action: None }
+        ServerMsg::Ack { rid, card: None, note: None, action: None, topic: None, item: None, retro: None }
     }
 
     pub fn error(rid: Option<u64>, code: ErrorCode, message: impl Into<String>) -> ServerMsg {
@@ -239,6 +269,18 @@ pub struct View {
     /// An actions activity at its wall (facilitators also see the hidden actions, marked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall: Option<Vec<WallEntry>>,
+    /// A participant in a Lean Coffee: their table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableView>,
+    /// Facilitators in a Lean Coffee: every table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<TableView>>,
+    /// Facilitators and screens in a Lean Coffee: the hall's view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hall: Option<HallView>,
+    /// A retrospective's board (facilitators also get the hidden notes, marked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retro: Option<Vec<RetroNoteView>>,
 }
 
 /// Where an activity is.
@@ -262,6 +304,14 @@ pub enum Phase {
     Pairing,
     /// Actions: everyone has a buddy; the wall shows the actions their writers chose to show.
     Wall,
+    /// Lean Coffee: tables add topics; retro: everyone adds notes.
+    Collect,
+    /// Lean Coffee and retro: dots on topics or notes, blind until it closes.
+    Vote,
+    /// Lean Coffee: each table works through its ranked topics.
+    Discuss,
+    /// Lean Coffee and retro: finished; everything stays to read.
+    Done,
 }
 
 impl Phase {
@@ -277,6 +327,10 @@ impl Phase {
             Phase::Poster => "poster",
             Phase::Pairing => "pairing",
             Phase::Wall => "wall",
+            Phase::Collect => "collect",
+            Phase::Vote => "vote",
+            Phase::Discuss => "discuss",
+            Phase::Done => "done",
         }
     }
 }
@@ -341,4 +395,8 @@ pub struct Progress {
     /// Actions written, paired, on the wall and followed up (actions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<ActionsProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leancoffee: Option<LeanCoffeeProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retro: Option<RetroProgress>,
 }

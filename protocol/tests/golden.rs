@@ -299,6 +299,8 @@ fn server_frames() {
             solo_writers: None,
             sitting_out: Some(1),
             actions: None,
+            leancoffee: None,
+            retro: None,
         }),
         json!({"type": "progress", "phase": "round", "round": 1, "participants": 30, "connected": 29,
                "cards": 29, "handed": 29, "scored": 12, "sitting_out": 1}),
@@ -405,11 +407,27 @@ fn server_frames() {
     );
     check_server(ServerMsg::ack(3), json!({"type": "ack", "rid": 3}));
     check_server(
-        ServerMsg::Ack { rid: 4, card: Some(CardId(17)), note: None, action: None },
+        ServerMsg::Ack {
+            rid: 4,
+            card: Some(CardId(17)),
+            note: None,
+            action: None,
+            topic: None,
+            item: None,
+            retro: None,
+        },
         json!({"type": "ack", "rid": 4, "card": "c17"}),
     );
     check_server(
-        ServerMsg::Ack { rid: 5, card: None, note: Some(NoteId(3)), action: None },
+        ServerMsg::Ack {
+            rid: 5,
+            card: None,
+            note: Some(NoteId(3)),
+            action: None,
+            topic: None,
+            item: None,
+            retro: None,
+        },
         json!({"type": "ack", "rid": 5, "note": "n3"}),
     );
     check_server(
@@ -439,6 +457,8 @@ fn server_frames() {
             solo_writers: Some(20),
             sitting_out: None,
             actions: None,
+            leancoffee: None,
+            retro: None,
         }),
         json!({"type": "progress", "phase": "level", "level": 2, "participants": 23, "connected": 22,
                "cards": 0, "handed": 0, "scored": 0, "groups": 3, "groups_starred": 1, "groups_empty": 1,

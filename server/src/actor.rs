@@ -372,8 +372,8 @@ impl Actor {
         metrics::gauge!(crate::metrics::SESSIONS).increment(1.0);
         let _running = scopeguard_gauge(crate::metrics::SESSIONS);
         loop {
-            let timer = self.session.timer().filter(|timer| timer.advance).map(|timer| {
-                let wait = timer.deadline_ms.saturating_sub(now_ms());
+            let timer = self.next_deadline_ms().map(|deadline_ms| {
+                let wait = deadline_ms.saturating_sub(now_ms());
                 Instant::now() + Duration::from_millis(wait)
             });
             // The timer and the coalescing tick come before the inbox: they are seldom ready,
@@ -382,7 +382,7 @@ impl Actor {
                 biased;
                 () = shutdown.cancelled() => break,
                 () = sleep_until_some(timer) => {
-                    self.advance_on_timer();
+                    self.on_clock();
                     self.commit_and_send().await;
                 }
                 _ = coalesce.tick() => self.send_coalesced(),
@@ -541,12 +541,12 @@ impl Actor {
                         _ => None,
                     })
                     .collect();
-                let Named { card, note, action } = self
+                let Named { card, note, action, topic, item, retro } = self
                     .session
                     .current()
                     .map(|(_, activity)| activity.named(sender.pid, msg, &method_events))
                     .unwrap_or_default();
-                let ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card, note, action };
+                let ack = ServerMsg::Ack { rid: rid.unwrap_or(0), card, note, action, topic, item, retro };
                 if rid.is_some() {
                     self.emit(Target::Conn(conn), &encode(&ack));
                 }
@@ -570,6 +570,30 @@ impl Actor {
         for pid in pids {
             let context = Context { now_ms: now_ms(), present: &self.present };
             if let Some(event) = self.session.late_arrival(pid, &context) {
+                self.record(event);
+            }
+        }
+    }
+
+    /// When the clock next matters: the countdown that moves the session on, or what the
+    /// current method waits for (a Lean Coffee table's timebox or thumbs vote).
+    fn next_deadline_ms(&self) -> Option<u64> {
+        let countdown = self.session.timer().filter(|timer| timer.advance).map(|timer| timer.deadline_ms);
+        let method = self.session.current().and_then(|(_, activity)| activity.due());
+        countdown.into_iter().chain(method).min()
+    }
+
+    fn on_clock(&mut self) {
+        let now = now_ms();
+        if self.session.timer().is_some_and(|timer| timer.advance && timer.deadline_ms <= now) {
+            self.advance_on_timer();
+        }
+        let due = self.session.current().and_then(|(_, activity)| activity.due());
+        if due.is_some_and(|due| due <= now) {
+            self.refresh_present();
+            let context = Context { now_ms: now, present: &self.present };
+            let events = self.session.expire(&context, self.limits.leaderboard_entries);
+            for event in events {
                 self.record(event);
             }
         }

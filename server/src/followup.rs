@@ -274,7 +274,7 @@ pub async fn summary(
 }
 
 /// One piece of the summary, rendered as Markdown or HTML.
-enum Block {
+pub enum Block {
     Title(String),
     Heading(String),
     Subheading(String),
@@ -329,6 +329,10 @@ fn outcome(session: &Session) -> Vec<Block> {
                 }
             },
             Activity::Actions(actions) => actions_outcome(actions, english, &mut blocks),
+            Activity::LeanCoffee(leancoffee) => {
+                crate::method::leancoffee::outcome(leancoffee, &hall, english, &mut blocks)
+            }
+            Activity::Retro(retro) => crate::method::retro::outcome(retro, english, &mut blocks),
         }
     }
     blocks

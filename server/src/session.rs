@@ -201,6 +201,13 @@ impl Session {
         self.timer
     }
 
+    /// The events of whatever the current method has due by `context.now_ms`.
+    pub fn expire(&self, context: &Context<'_>, leaderboard_entries: usize) -> Vec<SessionEvent> {
+        let Some((index, activity)) = self.current() else { return Vec::new() };
+        let hall = self.hall(context, leaderboard_entries);
+        activity.expire(index, &hall).into_iter().map(SessionEvent::Method).collect()
+    }
+
     pub fn current(&self) -> Option<(usize, &Activity)> {
         let index = self.current?;
         Some((index, self.activities.get(index)?.as_ref()?))
@@ -310,9 +317,15 @@ impl Session {
     ) -> Result<Vec<SessionEvent>, Refusal> {
         let as_facilitator = || sender.facilitator(msg.type_name());
         match msg {
-            ClientMsg::Scoring(_) | ClientMsg::Grouping(_) | ClientMsg::Actions(_) => {
+            ClientMsg::Scoring(_)
+            | ClientMsg::Grouping(_)
+            | ClientMsg::Actions(_)
+            | ClientMsg::LeanCoffee(_)
+            | ClientMsg::Retro(_) => {
                 match msg.method_role() {
                     Some(Role::Facilitator) => as_facilitator()?,
+                    // Either role: a facilitator may act at any Lean Coffee table.
+                    None if sender.role == Role::Facilitator => {}
                     _ => _ = sender.participant(msg.type_name())?,
                 }
                 let index = self.current.ok_or_else(|| {
@@ -635,6 +648,8 @@ impl Session {
             solo_writers: None,
             sitting_out: None,
             actions: None,
+            leancoffee: None,
+            retro: None,
         };
         if let Some((_, activity)) = self.current() {
             activity.progress(&self.hall(&Context { now_ms: 0, present }, 0), &mut progress);
@@ -679,6 +694,8 @@ impl Session {
                     groups: Vec::new(),
                     notes: Vec::new(),
                     actions: Vec::new(),
+                    tables: Vec::new(),
+                    retro: Vec::new(),
                 };
                 let hall = self.hall(&Context::NOBODY, 0);
                 activity.as_ref()?.export(&hall, &mut export);

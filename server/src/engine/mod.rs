@@ -8,6 +8,8 @@
 pub mod actions;
 pub mod grouping;
 pub mod labels;
+pub mod leancoffee;
+pub mod retro;
 pub mod scoring;
 
 use lapp_protocol::ErrorCode;

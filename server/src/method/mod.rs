@@ -1,16 +1,18 @@
 //! A method is a module: each method the hall can run (the 25/10, the 1-3-9, the
-//! micro-actions) implements [`Method`] in a file of its own here, over its pure engine in
+//! micro-actions, Lean Coffee, the retrospective) implements [`Method`] in a file of its own here, over its pure engine in
 //! `engine/`. The session and the actor know methods only through [`Activity`], which
 //! dispatches to them; adding a method adds a module, a variant to [`Activity`] and
 //! [`MethodEvent`], and its messages in `lapp_protocol`.
 
 pub mod actions;
 pub mod grouping;
+pub mod leancoffee;
+pub mod retro;
 pub mod scoring;
 
 use lapp_protocol::{
-    ActionId, ActivityExport, AgendaItem, CardId, ClientMsg, ErrorCode, Language, NoteId, Phase, Pid,
-    Progress, Role, View,
+    ActionId, ActivityExport, AgendaItem, CardId, ClientMsg, ErrorCode, ItemId, Language, NoteId, Phase, Pid,
+    Progress, RetroNoteId, Role, TopicId, View,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,8 @@ use crate::engine::Refusal;
 use crate::session::{Participant, Sender};
 
 pub use self::actions::{Actions, ActionsEvent};
+pub use self::leancoffee::{LeanCoffee, LeanCoffeeEvent};
+pub use self::retro::{Retro, RetroEvent};
 pub use crate::engine::grouping::{Grouping, GroupingEvent};
 pub use crate::engine::scoring::{Scoring, ScoringEvent};
 
@@ -67,6 +71,9 @@ pub struct Named {
     pub card: Option<CardId>,
     pub note: Option<NoteId>,
     pub action: Option<ActionId>,
+    pub topic: Option<TopicId>,
+    pub item: Option<ItemId>,
+    pub retro: Option<RetroNoteId>,
 }
 
 /// What the actor sends at its next tick rather than at once: many changes, one frame.
@@ -121,6 +128,15 @@ pub trait Method {
     fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>);
     /// Sends what was left for the tick.
     fn send_pending(&self, _hall: &Hall<'_>, _pending: &mut Pending, _out: &mut Fanout<'_>) {}
+    /// When the method next needs the clock, in milliseconds since the Unix epoch: a table's
+    /// timebox or thumbs vote ending. The actor calls [`Method::expire`] then.
+    fn due(&self) -> Option<u64> {
+        None
+    }
+    /// The events of whatever is due by `hall.now_ms`.
+    fn expire(&self, _hall: &Hall<'_>) -> Vec<Self::Event> {
+        Vec::new()
+    }
 }
 
 /// An activity of the agenda, run by its method.
@@ -129,6 +145,8 @@ pub enum Activity {
     Scoring(Scoring),
     Grouping(Grouping),
     Actions(Actions),
+    LeanCoffee(LeanCoffee),
+    Retro(Retro),
 }
 
 /// A method's event, stored with the index of the activity it belongs to. Its JSON is that of
@@ -136,9 +154,27 @@ pub enum Activity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MethodEvent {
-    Scoring { index: u32, event: ScoringEvent },
-    Grouping { index: u32, event: GroupingEvent },
-    Actions { index: u32, event: ActionsEvent },
+    Scoring {
+        index: u32,
+        event: ScoringEvent,
+    },
+    Grouping {
+        index: u32,
+        event: GroupingEvent,
+    },
+    Actions {
+        index: u32,
+        event: ActionsEvent,
+    },
+    #[serde(rename = "leancoffee")]
+    LeanCoffee {
+        index: u32,
+        event: LeanCoffeeEvent,
+    },
+    Retro {
+        index: u32,
+        event: RetroEvent,
+    },
 }
 
 /// The event of method `$variant` inside a [`MethodEvent`], if it is one.
@@ -158,6 +194,8 @@ macro_rules! with_method {
             Activity::Scoring($method) => $body,
             Activity::Grouping($method) => $body,
             Activity::Actions($method) => $body,
+            Activity::LeanCoffee($method) => $body,
+            Activity::Retro($method) => $body,
         }
     };
 }
@@ -170,6 +208,8 @@ macro_rules! with_event {
             (Activity::Scoring($method), MethodEvent::Scoring { event: $typed, .. }) => Some($body),
             (Activity::Grouping($method), MethodEvent::Grouping { event: $typed, .. }) => Some($body),
             (Activity::Actions($method), MethodEvent::Actions { event: $typed, .. }) => Some($body),
+            (Activity::LeanCoffee($method), MethodEvent::LeanCoffee { event: $typed, .. }) => Some($body),
+            (Activity::Retro($method), MethodEvent::Retro { event: $typed, .. }) => Some($body),
             _ => None,
         }
     };
@@ -180,7 +220,9 @@ impl MethodEvent {
         match self {
             MethodEvent::Scoring { index, .. }
             | MethodEvent::Grouping { index, .. }
-            | MethodEvent::Actions { index, .. } => *index as usize,
+            | MethodEvent::Actions { index, .. }
+            | MethodEvent::LeanCoffee { index, .. }
+            | MethodEvent::Retro { index, .. } => *index as usize,
         }
     }
 }
@@ -192,6 +234,8 @@ impl Activity {
             AgendaItem::Scoring { config, .. } => Activity::Scoring(Scoring::new(*config)),
             AgendaItem::Grouping { config, .. } => Activity::Grouping(Grouping::new(config.clone())),
             AgendaItem::Actions { config, .. } => Activity::Actions(Actions::new(config.clone())),
+            AgendaItem::LeanCoffee { config, .. } => Activity::LeanCoffee(LeanCoffee::new(config.clone())),
+            AgendaItem::Retro { config, .. } => Activity::Retro(Retro::new(config.clone())),
         }
     }
 
@@ -221,6 +265,16 @@ impl Activity {
                 .into_iter()
                 .map(|event| MethodEvent::Actions { index, event })
                 .collect()),
+            (Activity::LeanCoffee(method), ClientMsg::LeanCoffee(msg)) => Ok(method
+                .decide(hall, sender, msg, rng)?
+                .into_iter()
+                .map(|event| MethodEvent::LeanCoffee { index, event })
+                .collect()),
+            (Activity::Retro(method), ClientMsg::Retro(msg)) => Ok(method
+                .decide(hall, sender, msg, rng)?
+                .into_iter()
+                .map(|event| MethodEvent::Retro { index, event })
+                .collect()),
             _ => Err(not_running(msg)),
         }
     }
@@ -239,6 +293,8 @@ impl Activity {
             Activity::Scoring(method) => Method::next_phase(method, hall, rng).map(Typed::Scoring),
             Activity::Grouping(method) => Method::next_phase(method, hall, rng).map(Typed::Grouping),
             Activity::Actions(method) => Method::next_phase(method, hall, rng).map(Typed::Actions),
+            Activity::LeanCoffee(method) => Method::next_phase(method, hall, rng).map(Typed::LeanCoffee),
+            Activity::Retro(method) => Method::next_phase(method, hall, rng).map(Typed::Retro),
         })
     }
 
@@ -247,6 +303,8 @@ impl Activity {
             Activity::Scoring(method) => Method::step_back(method).map(Typed::Scoring),
             Activity::Grouping(method) => Method::step_back(method).map(Typed::Grouping),
             Activity::Actions(method) => Method::step_back(method).map(Typed::Actions),
+            Activity::LeanCoffee(method) => Method::step_back(method).map(Typed::LeanCoffee),
+            Activity::Retro(method) => Method::step_back(method).map(Typed::Retro),
         })
     }
 
@@ -256,6 +314,10 @@ impl Activity {
                 Activity::Scoring(method) => Method::late_arrival(method, hall, pid).map(Typed::Scoring),
                 Activity::Grouping(method) => Method::late_arrival(method, hall, pid).map(Typed::Grouping),
                 Activity::Actions(method) => Method::late_arrival(method, hall, pid).map(Typed::Actions),
+                Activity::LeanCoffee(method) => {
+                    Method::late_arrival(method, hall, pid).map(Typed::LeanCoffee)
+                }
+                Activity::Retro(method) => Method::late_arrival(method, hall, pid).map(Typed::Retro),
             }
             .ok_or(())
         })
@@ -276,6 +338,14 @@ impl Activity {
             Activity::Actions(method) => Method::hide_author(method, pid)
                 .into_iter()
                 .map(|event| MethodEvent::Actions { index, event })
+                .collect(),
+            Activity::LeanCoffee(method) => Method::hide_author(method, pid)
+                .into_iter()
+                .map(|event| MethodEvent::LeanCoffee { index, event })
+                .collect(),
+            Activity::Retro(method) => Method::hide_author(method, pid)
+                .into_iter()
+                .map(|event| MethodEvent::Retro { index, event })
                 .collect(),
         }
     }
@@ -314,6 +384,14 @@ impl Activity {
                 let events: Vec<_> = events.iter().filter_map(|e| typed!(e, Actions)).cloned().collect();
                 Method::named(method, pid, msg, &events)
             }
+            (Activity::LeanCoffee(method), ClientMsg::LeanCoffee(msg)) => {
+                let events: Vec<_> = events.iter().filter_map(|e| typed!(e, LeanCoffee)).cloned().collect();
+                Method::named(method, pid, msg, &events)
+            }
+            (Activity::Retro(method), ClientMsg::Retro(msg)) => {
+                let events: Vec<_> = events.iter().filter_map(|e| typed!(e, Retro)).cloned().collect();
+                Method::named(method, pid, msg, &events)
+            }
             _ => Named::default(),
         }
     }
@@ -334,6 +412,36 @@ impl Activity {
         with_method!(self, method => Method::send_pending(method, hall, pending, out));
     }
 
+    pub fn due(&self) -> Option<u64> {
+        with_method!(self, method => Method::due(method))
+    }
+
+    pub fn expire(&self, index: usize, hall: &Hall<'_>) -> Vec<MethodEvent> {
+        let index = index as u32;
+        match self {
+            Activity::LeanCoffee(method) => Method::expire(method, hall)
+                .into_iter()
+                .map(|event| MethodEvent::LeanCoffee { index, event })
+                .collect(),
+            Activity::Retro(method) => Method::expire(method, hall)
+                .into_iter()
+                .map(|event| MethodEvent::Retro { index, event })
+                .collect(),
+            Activity::Scoring(method) => Method::expire(method, hall)
+                .into_iter()
+                .map(|event| MethodEvent::Scoring { index, event })
+                .collect(),
+            Activity::Grouping(method) => Method::expire(method, hall)
+                .into_iter()
+                .map(|event| MethodEvent::Grouping { index, event })
+                .collect(),
+            Activity::Actions(method) => Method::expire(method, hall)
+                .into_iter()
+                .map(|event| MethodEvent::Actions { index, event })
+                .collect(),
+        }
+    }
+
     /// Wraps what a method returns in its [`MethodEvent`].
     fn wrap<E>(
         &self,
@@ -345,6 +453,8 @@ impl Activity {
             Typed::Scoring(event) => MethodEvent::Scoring { index, event },
             Typed::Grouping(event) => MethodEvent::Grouping { index, event },
             Typed::Actions(event) => MethodEvent::Actions { index, event },
+            Typed::LeanCoffee(event) => MethodEvent::LeanCoffee { index, event },
+            Typed::Retro(event) => MethodEvent::Retro { index, event },
         })
     }
 }
@@ -354,6 +464,8 @@ enum Typed {
     Scoring(ScoringEvent),
     Grouping(GroupingEvent),
     Actions(ActionsEvent),
+    LeanCoffee(LeanCoffeeEvent),
+    Retro(RetroEvent),
 }
 
 fn not_running(msg: &ClientMsg) -> Refusal {
