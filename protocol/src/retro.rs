@@ -96,11 +96,12 @@ pub struct RetroNoteView {
     pub id: RetroNoteId,
     pub column: u32,
     pub text: String,
-    /// The participant wrote it (only in a whole `retro` frame; a phone remembers its own
-    /// notes from their `ack`).
+    /// The participant wrote it (only in a whole `retro` frame, and in the update its author
+    /// alone gets when it is shown again; a phone remembers its own notes from their `ack`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mine: bool,
-    /// All dots on it: facilitators always, everyone once the vote has closed.
+    /// All dots on it, on the vote column's notes when there is a vote: facilitators always,
+    /// everyone once the vote has closed (`done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dots: Option<u32>,
     /// The participant's own dots on it (only in a whole `retro` frame).
@@ -116,7 +117,7 @@ pub struct RetroNoteView {
 pub struct RetroProgress {
     /// Notes per column, not hidden or deleted.
     pub notes: Vec<u32>,
-    /// Participants who have added at least one note.
+    /// Participants with at least one note on the board (not hidden or deleted).
     pub writers: u32,
     /// Participants who have placed at least one dot.
     pub voters: u32,
