@@ -347,6 +347,9 @@ pub struct TopicExport {
     pub rank: Option<u32>,
     pub discussed: bool,
     pub extended: u32,
+    /// Its author was removed: it is shown nowhere, and the dots on it went back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,9 +374,14 @@ pub struct ItemExport {
     pub id: ItemId,
     pub topic: TopicId,
     pub text: String,
-    pub author: Pid,
+    /// Who wrote it; none when a facilitator did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Pid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Pid>,
+    /// Its author was removed: it is shown nowhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 fn is_zero(value: &u32) -> bool {
