@@ -528,9 +528,10 @@ impl Actor {
         match decided {
             Ok(events) => {
                 let events: Vec<_> = events.into_iter().inspect(|event| self.record(event.clone())).collect();
-                // A step reopened is dealt as it was; whoever arrived since then and holds
-                // nothing in it is handed a free card or placed in a group, as on arrival.
-                if matches!(msg, ClientMsg::PhaseBack { .. }) {
+                // A step reopened is dealt as it was, and an activity returned to is as it
+                // was left; whoever arrived since then and holds nothing in it is handed a
+                // free card, placed in a group or seated at a table, as on arrival.
+                if matches!(msg, ClientMsg::PhaseBack { .. } | ClientMsg::ActivityStart { .. }) {
                     self.place_newcomers();
                 }
                 // The ack names what a write made, so the client can refer to it.

@@ -10,10 +10,14 @@ fn cell(text: &str) -> String {
     if text.starts_with(FORMULA_STARTS) { format!("'{text}") } else { text.to_owned() }
 }
 
-/// Columns: activity, kind, prompt, item (a card or a note), author, text, hidden, total,
-/// count, scores, group. For a card, `scores` lists `round:pid:score`; for a note, `total` is
-/// its stars at all levels, `count` the levels it was starred at, `scores` lists
-/// `level:stars`, and `group` is where it was written (empty for a note written alone).
+/// Columns: activity, kind, prompt, item (a card, note, topic, action item or retro note),
+/// author, text, hidden, total, count, scores, group. For a card, `scores` lists
+/// `round:pid:score`; for a note, `total` is its stars at all levels, `count` the levels it was
+/// starred at, `scores` lists `level:stars`, and `group` is where it was written (empty for a
+/// note written alone). For a Lean Coffee topic, `total` is its dots, `count` its rank,
+/// `scores` lists `pid:dots` (or `into:t…` for a topic merged into another) and `group` is its
+/// table; for an action item, `author` is empty when a facilitator wrote it and `scores` holds
+/// `owner:p… topic:t…`; for a retro note, `total` is its dots and `group` its column.
 pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
@@ -60,6 +64,66 @@ pub fn to_csv(export: &SessionExport) -> Result<String, csv::Error> {
                 note.stars.iter().filter(|&&stars| stars > 0).count().to_string(),
                 stars.join(" "),
                 note.group.map(|group| group.to_string()).unwrap_or_default(),
+            ])?;
+        }
+        for table in &activity.tables {
+            for topic in &table.topics {
+                // A merged topic points at the one it joined; its dots are counted there.
+                let scores = match topic.merged_into {
+                    Some(into) => format!("into:{into}"),
+                    None => table
+                        .dots
+                        .iter()
+                        .filter(|dots| dots.topic == topic.id)
+                        .map(|dots| format!("{}:{}", dots.pid, dots.count))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                writer.write_record([
+                    activity.index.to_string(),
+                    kind.clone(),
+                    cell(&activity.prompt),
+                    topic.id.to_string(),
+                    topic.author.to_string(),
+                    cell(&topic.text),
+                    topic.hidden.to_string(),
+                    topic.dots.to_string(),
+                    topic.rank.map(|rank| rank.to_string()).unwrap_or_default(),
+                    scores,
+                    cell(&table.table),
+                ])?;
+            }
+            for item in &table.items {
+                writer.write_record([
+                    activity.index.to_string(),
+                    kind.clone(),
+                    cell(&activity.prompt),
+                    item.id.to_string(),
+                    item.author.map(|author| author.to_string()).unwrap_or_default(),
+                    cell(&item.text),
+                    item.hidden.to_string(),
+                    String::new(),
+                    String::new(),
+                    item.owner
+                        .map(|owner| format!("owner:{owner} topic:{}", item.topic))
+                        .unwrap_or_else(|| format!("topic:{}", item.topic)),
+                    cell(&table.table),
+                ])?;
+            }
+        }
+        for note in &activity.retro {
+            writer.write_record([
+                activity.index.to_string(),
+                kind.clone(),
+                cell(&activity.prompt),
+                note.id.to_string(),
+                note.author.to_string(),
+                cell(&note.text),
+                note.hidden.to_string(),
+                note.dots.to_string(),
+                String::new(),
+                String::new(),
+                cell(&note.label),
             ])?;
         }
     }

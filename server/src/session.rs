@@ -731,7 +731,8 @@ fn clean_label(text: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use lapp_protocol::{
-        ActionsMsg, CardId, GroupingConfig, GroupingMsg, NoteId, Score, ScoringConfig, ScoringMsg,
+        ActionsMsg, CardId, GroupingConfig, GroupingMsg, LeanCoffeeMsg, NoteId, RetroMsg, RetroNoteId, Score,
+        ScoringConfig, ScoringMsg, Thumb, TopicId,
     };
     use proptest::prelude::*;
     use rand::SeedableRng;
@@ -771,6 +772,18 @@ mod tests {
         Wall(usize, bool),
         Status(usize),
         Undo(usize),
+        Topic(usize),
+        Merge(usize, u32, u32),
+        Dots(usize, u32, u32),
+        NextTopic(usize),
+        Thumb(usize, u8),
+        Item(usize),
+        Extend(u8),
+        RetroAdd(usize, u32),
+        RetroDots(usize, u32, u32),
+        RetroHide(u32, bool),
+        /// The clock reaches what the current method waits for (a Lean Coffee table's timebox).
+        Expire,
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -778,7 +791,7 @@ mod tests {
             3 => Just(Step::Join),
             1 => any::<usize>().prop_map(Step::Leave),
             1 => any::<usize>().prop_map(Step::Return),
-            1 => (0..4u32).prop_map(Step::Start),
+            2 => (0..6u32).prop_map(Step::Start),
             3 => Just(Step::Next),
             1 => (0..100u32).prop_map(Step::Timer),
             4 => any::<usize>().prop_map(Step::Write),
@@ -788,8 +801,8 @@ mod tests {
             1 => (0..12u32, prop::option::of(0..12u32)).prop_map(|(count, shown)| Step::Reveal(count, shown)),
             1 => Just(Step::DoubleNext),
             1 => Just(Step::Back),
-            1 => (0..4u32).prop_map(Step::Reset),
-            1 => (0..4u32).prop_map(Step::Edit),
+            1 => (0..6u32).prop_map(Step::Reset),
+            1 => (0..6u32).prop_map(Step::Edit),
             2 => any::<usize>().prop_map(Step::Note),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteEdit(who, note)),
             1 => (any::<usize>(), 1..20u32).prop_map(|(who, note)| Step::NoteDelete(who, note)),
@@ -802,6 +815,17 @@ mod tests {
             1 => (any::<usize>(), any::<bool>()).prop_map(|(who, shown)| Step::Wall(who, shown)),
             1 => any::<usize>().prop_map(Step::Status),
             1 => any::<usize>().prop_map(Step::Undo),
+            3 => any::<usize>().prop_map(Step::Topic),
+            1 => (any::<usize>(), 0..12u32, 0..12u32).prop_map(|(who, topic, into)| Step::Merge(who, topic, into)),
+            3 => (any::<usize>(), 0..12u32, 0..4u32).prop_map(|(who, topic, count)| Step::Dots(who, topic, count)),
+            1 => any::<usize>().prop_map(Step::NextTopic),
+            2 => (any::<usize>(), 0..3u8).prop_map(|(who, thumb)| Step::Thumb(who, thumb)),
+            1 => any::<usize>().prop_map(Step::Item),
+            1 => (0..3u8).prop_map(Step::Extend),
+            3 => (any::<usize>(), 0..3u32).prop_map(|(who, column)| Step::RetroAdd(who, column)),
+            2 => (any::<usize>(), 0..12u32, 0..3u32).prop_map(|(who, note, count)| Step::RetroDots(who, note, count)),
+            1 => (0..12u32, any::<bool>()).prop_map(|(note, hidden)| Step::RetroHide(note, hidden)),
+            2 => Just(Step::Expire),
         ]
     }
 
@@ -826,6 +850,25 @@ mod tests {
                 scoring(2),
                 grouping(),
                 AgendaItem::Actions { prompt: "A".into(), config: lapp_protocol::ActionsConfig::default() },
+                AgendaItem::LeanCoffee {
+                    prompt: "L".into(),
+                    config: lapp_protocol::LeanCoffeeConfig {
+                        max_topics: 2,
+                        dots: 3,
+                        max_dots_per_topic: Some(2),
+                        timeboxes: vec![10, 10, 10],
+                        vote_seconds: 5,
+                        ..lapp_protocol::LeanCoffeeConfig::default()
+                    },
+                },
+                AgendaItem::Retro {
+                    prompt: "R".into(),
+                    config: lapp_protocol::RetroConfig {
+                        max_notes: 2,
+                        dots: 2,
+                        ..lapp_protocol::RetroConfig::default()
+                    },
+                },
             ],
             created_at_ms: 1_000,
             language: Language::Bokmal,
@@ -854,7 +897,8 @@ mod tests {
                             code: live.code,
                             role: Role::Participant,
                             name: Some(format!("P{at}")),
-                            zone: None,
+                            // Two tables for a Lean Coffee, and some without a zone.
+                            zone: [None, Some("A".to_owned()), Some("B".to_owned())][at % 3].clone(),
                             resume: None,
                             key: None,
                         };
@@ -872,6 +916,11 @@ mod tests {
                             present.sort();
                         }
                         continue;
+                    }
+                    Step::Expire => {
+                        // A clock far enough on for any timebox or vote to be due.
+                        let later = now_ms + 60_000;
+                        Ok(live.expire(&Context { now_ms: later, present: &present }, 0))
                     }
                     other => {
                         let (sender, msg) = match other {
@@ -898,7 +947,7 @@ mod tests {
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();
-                                if let Some(AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } | AgendaItem::Actions { prompt, .. }) = agenda.get_mut(index as usize) {
+                                if let Some(AgendaItem::Scoring { prompt, .. } | AgendaItem::Grouping { prompt, .. } | AgendaItem::Actions { prompt, .. } | AgendaItem::LeanCoffee { prompt, .. } | AgendaItem::Retro { prompt, .. }) = agenda.get_mut(index as usize) {
                                     prompt.push('!');
                                 }
                                 (facilitator, ClientMsg::AgendaSet { agenda })
@@ -966,7 +1015,47 @@ mod tests {
                                 let Some(pid) = participant(pick) else { continue };
                                 (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Actions(ActionsMsg::BuddyUndo {}))
                             }
-                            Step::Join | Step::Leave(_) | Step::Return(_) => unreachable!("handled above"),
+                            Step::Topic(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(LeanCoffeeMsg::TopicAdd { text: format!("topic {at}") }))
+                            }
+                            Step::Merge(pick, topic, into) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(LeanCoffeeMsg::TopicMerge { topic: TopicId(topic), into: TopicId(into) }))
+                            }
+                            Step::Dots(pick, topic, count) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(LeanCoffeeMsg::DotsSet { topic: TopicId(topic), count }))
+                            }
+                            Step::NextTopic(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let current = live.view(Role::Participant, Some(pid), &present, now_ms, 0).table.and_then(|table| table.current);
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(LeanCoffeeMsg::TopicNext { table: None, from: current }))
+                            }
+                            Step::Thumb(pick, thumb) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let vote = [Thumb::Up, Thumb::Sideways, Thumb::Down][thumb as usize % 3];
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(LeanCoffeeMsg::Thumb { vote }))
+                            }
+                            Step::Item(pick) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                let msg = LeanCoffeeMsg::ItemAdd { text: format!("do {at}"), owner: Some(pid), table: None };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::LeanCoffee(msg))
+                            }
+                            Step::Extend(table) => {
+                                let table = ["", "A", "B"][table as usize % 3].to_owned();
+                                (facilitator, ClientMsg::LeanCoffee(LeanCoffeeMsg::TopicExtend { table }))
+                            }
+                            Step::RetroAdd(pick, column) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Retro(RetroMsg::RetroAdd { column, text: format!("retro {at}") }))
+                            }
+                            Step::RetroDots(pick, note, count) => {
+                                let Some(pid) = participant(pick) else { continue };
+                                (Sender { role: Role::Participant, pid: Some(pid) }, ClientMsg::Retro(RetroMsg::RetroDots { note: RetroNoteId(note), count }))
+                            }
+                            Step::RetroHide(note, hidden) => (facilitator, ClientMsg::Retro(RetroMsg::RetroHide { note: RetroNoteId(note), hidden })),
+                            Step::Join | Step::Leave(_) | Step::Return(_) | Step::Expire => unreachable!("handled above"),
                         };
                         live.decide(sender, &msg, &Context { now_ms, present: &present }, &mut rng)
                     }
