@@ -1124,6 +1124,8 @@ mod tests {
                 groups: Vec::new(),
                 notes: Vec::new(),
                 actions,
+                tables: Vec::new(),
+                retro: Vec::new(),
             }],
         };
         (room, export)

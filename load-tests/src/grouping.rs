@@ -895,6 +895,8 @@ mod tests {
                 groups,
                 notes,
                 actions: Vec::new(),
+                tables: Vec::new(),
+                retro: Vec::new(),
             }],
         };
         (room, export)

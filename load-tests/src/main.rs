@@ -6,6 +6,9 @@
 //! - [`grouping`]: whole 1-3-9 activities, room by room, checked against the export.
 //! - [`actions`]: whole micro-actions (write, pair by code, close, statuses), room by room,
 //!   checked against the export.
+//! - [`leancoffee`]: a whole Lean Coffee at tables of a hall (topics, merges, dots, every
+//!   table's timebox running out at once, thumbs, `topic.next` raced, items), checked against
+//!   the export.
 //! - [`idle`]: many joined connections that only hold, for memory per connection.
 //! - [`baseline`]: the same fan-out against a bare tokio-tungstenite server, and that server.
 //! - [`crash`]: a server killed mid-round and started again, phones coming back with backoff,
@@ -27,6 +30,7 @@ mod flood;
 mod grouping;
 mod hall;
 mod idle;
+mod leancoffee;
 mod report;
 mod scoring;
 mod server;
@@ -58,6 +62,10 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Run(Scenario),
+    /// Play a whole Lean Coffee at tables and check every acknowledged topic, merge, dot, thumb
+    /// and item.
+    #[command(name = "leancoffee")]
+    LeanCoffee(leancoffee::Args),
     /// The bare broadcast server `baseline` starts.
     #[command(hide = true)]
     BaselineServer(baseline::ServerArgs),
@@ -114,6 +122,11 @@ async fn main() -> anyhow::Result<ExitCode> {
     let scenario = match cli.command {
         // It serves until the driver that started it goes away, so it has no time limit.
         Command::BaselineServer(args) => return baseline::serve(&args).await.map(|()| ExitCode::SUCCESS),
+        // It has figures of its own, so it makes and prints its own report.
+        Command::LeanCoffee(args) => {
+            let limit = Duration::from_secs(cli.timeout_secs);
+            return leancoffee::play_and_report(&args, limit, cli.report.as_deref()).await;
+        }
         Command::Run(scenario) => scenario,
     };
     let limit = Duration::from_secs(cli.timeout_secs);

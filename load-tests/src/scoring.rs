@@ -1092,6 +1092,8 @@ mod tests {
                 groups: Vec::new(),
                 notes: Vec::new(),
                 actions: Vec::new(),
+                tables: Vec::new(),
+                retro: Vec::new(),
             }],
         }
     }

@@ -10,6 +10,10 @@ import { h, header, fill, say, clock, bar, phase, field, errKey, tx, gone, point
 import { t } from './i18n.js';
 import { follow, kept, keep } from './socket.js';
 import * as actions from './facilitator-actions.js';
+import * as lc from './facilitator-leancoffee.js';
+import * as retro from './facilitator-retro.js';
+
+const kinds = { actions, leancoffee: lc, retro }; // the methods with a module of their own
 
 let code;
 let key;
@@ -47,10 +51,12 @@ export function start(el, joinCode) {
   key = new URLSearchParams(location.hash.slice(1)).get('key');
   header([]);
   if (!key) return gone(root, 'forbidden');
+  Object.values(kinds).forEach((k) => k.bind?.({ S, send: (type, fields) => sock.send(type, fields), fail, render: renderBoard }));
   for (const name of ['now', 'progress', 'board', 'agenda', 'boardTitle', 'feed', 'lock']) part[name] = h(name === 'boardTitle' ? 'h2' : 'div', { id: name });
   const section = (titleKey, ...kids) => h('section', { class: 'panel', 'aria-labelledby': `${titleKey}h` }, h('h2', { id: `${titleKey}h`, t: titleKey }), kids);
   sock = follow(root, { code, role: 'facilitator', key }, { welcome: (w) => {
-    Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, wall: w.view.wall, feed: new Map() });
+    Object.assign(S, { progress: w.view.progress, board: w.view.leaderboard, poster: w.view.poster, reveal: w.view.reveal || null, wall: w.view.wall, feed: new Map(),
+      hall: w.view.hall, tables: w.view.tables, retro: w.view.retro });
     // A facilitator link opened on this device is remembered on its home page too.
     const list = kept();
     const mine = { code, title: w.session.title, key, url: location.href, created: Date.now() };
@@ -79,12 +85,13 @@ function renderAll() {
 
 function frame(m, news) {
   // A new activity, or this one reset to its lobby: nothing shown of it before stays.
-  if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, wall: null, feed: new Map(), asking: null });
+  if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { board: null, poster: null, reveal: null, wall: null, feed: new Map(), asking: null, hall: null, tables: null, retro: null });
   if (news) {
     const now = t(...phase(m, S.session.agenda));
     say(news === 'activity' ? t('fStarted', { n: m.index + 1, phase: now }) : now);
     if (S.asking?.on === 'now') S.asking = null;
   }
+  if (kinds[S.activity?.kind]?.frame?.(m)) return renderBoard();
   if (m.type === 'progress') return renderProgress(S.progress = m);
   if (m.type === 'leaderboard') return renderBoard(S.board = m);
   if (m.type === 'poster') return renderBoard(S.poster = m.groups);
@@ -227,7 +234,7 @@ function renderNow() {
   fill(part.now, (() => {
     if (!a) return h('p', { t: 'noActivity' });
     const it = S.session.agenda[a.index];
-    const mine = a.kind === 'actions' ? actions : { nextLabel, backLabel };
+    const mine = kinds[a.kind] || { nextLabel, backLabel };
     const next = mine.nextLabel(a, it);
     const back = mine.backLabel(a, it);
     // A new activity starts with its own settings, not the last one's "move on at zero".
@@ -258,7 +265,7 @@ function renderProgress() {
     h('dl', { class: 'stats' }, stat('joined', p.participants), stat('connected', p.connected),
       S.activity?.kind === 'scoring' && stat('cards', p.cards), stat('sittingOut', p.sitting_out),
       grouping && [stat('notesN', p.notes), stat('soloWriters', p.solo_writers)], stat('groups', p.groups), stat('groupsEmpty', p.groups_empty),
-      S.activity?.kind === 'actions' && actions.stats(p.actions, stat)),
+      kinds[S.activity?.kind]?.stats?.(p[S.activity.kind], stat)),
     p.phase === 'round' && [h('p', { t: ['scoredOf', p] }), bar(p.scored, p.handed, 'scoredBar')],
     p.groups != null && [h('p', { t: ['starredOf', p] }), bar(p.groups_starred, p.groups, 'starredBar')],
   ]);
@@ -295,6 +302,8 @@ function renderBoard() {
   const wall = S.activity?.kind === 'actions';
   tx(part.boardTitle, [grouping ? 'ph_poster' : wall ? 'actWallTitle' : 'boardTitle']);
   if (wall) return fill(part.board, actions.wall(S.wall, toggle, removal));
+  const k = kinds[S.activity?.kind];
+  if (k?.board) { tx(part.boardTitle, [k.boardTitle]); return fill(part.board, k.board(toggle, removal)); }
   const b = S.board || { entries: [] };
   const rounds = S.activity && S.session.agenda[S.activity.index].rounds;
   const card = (c, hidden) => toggle(c.card ?? c.id, c.text, hidden, 'card.hide', { card: c.card ?? c.id });
@@ -367,7 +376,7 @@ function renderAgenda() {
     return h('li', { class: running && 'running' },
       h('p', { class: 'eyebrow', t: [`kind_${it.kind}`] }),
       S.editing === i ? editForm(it, i) : h('p', { id: `a${i}` }, it.prompt),
-      h('p', { class: 'muted', t: it.kind === 'actions' ? actions.settings(it) : it.sizes ? ['groupingSettings', { sizes: it.sizes.join('-') }] : ['scoringSettings', it] }),
+      h('p', { class: 'muted', t: kinds[it.kind] ? kinds[it.kind].settings(it) : it.sizes ? ['groupingSettings', { sizes: it.sizes.join('-') }] : ['scoringSettings', it] }),
       running ? h('p', { class: 'badge', t: 'running' }) : started(i) && h('p', { class: 'muted', t: 'startedBefore' }),
       h('div', { class: 'row' },
         !running && h('button', { 'data-k': `s${i}`, 'data-then': 'nowTitleh', t: go, label: named(go, it.prompt), 'aria-disabled': busy(), onclick: () => startActivity(i) }),
@@ -393,9 +402,11 @@ function editForm(it, i) {
 }
 
 const addPrompt = h('textarea', { 'data-k': 'addp', rows: 2, maxlength: 500, required: true });
-// Micro-actions come with the question they are known by, to keep or change.
-const addKind = h('select', { 'data-k': 'addk', onchange: () => { if (addKind.value === 'actions' && !addPrompt.value.trim()) addPrompt.value = t('actPromptDefault'); } },
-  ['scoring', 'grouping', 'actions'].map((kind) => h('option', { value: kind, t: `kind_${kind}` })));
+// Micro-actions and Lean Coffee come with the question they are known by, to keep or change.
+const addKind = h('select', { 'data-k': 'addk', onchange: () => {
+  const given = { actions: 'actPromptDefault', leancoffee: 'lcPromptDefault' }[addKind.value];
+  if (given && !addPrompt.value.trim()) addPrompt.value = t(given);
+} }, ['scoring', 'grouping', 'actions', 'leancoffee', 'retro'].map((kind) => h('option', { value: kind, t: `kind_${kind}` })));
 function addForm() {
   return h('form', { onsubmit: (e) => {
     e.preventDefault();

@@ -12,7 +12,8 @@ const TOKEN = 'lapp.createToken';
 const num = (name, max, value) => h('input', { name, type: 'number', min: 1, max, value, required: true });
 
 function activity(list) {
-  const kind = h('select', { name: 'kind' }, ['scoring', 'grouping', 'actions'].map((k) => h('option', { value: k, t: `kind_${k}` })));
+  const kind = h('select', { name: 'kind' }, ['scoring', 'grouping', 'actions', 'leancoffee', 'retro'].map((k) => h('option', { value: k, t: `kind_${k}` })));
+  const chars = num('max_chars', 1000, 280);
   const prompt = h('textarea', { name: 'prompt', rows: 2, required: true, maxlength: 500 });
   const scoring = h('div', { class: 'row' }, field('rounds', num('rounds', 10, 5)), field('top', num('top', 100, 10)));
   const grouping = h('div', { class: 'row', hidden: true },
@@ -21,10 +22,12 @@ function activity(list) {
   const actions = h('div', { hidden: true }, field('followUpDays', h('input', { name: 'days', value: '7, 30', pattern: '[0-9 ,]*' }), 'followUpDaysHint'));
   kind.onchange = () => {
     [scoring, grouping, actions].forEach((row, i) => { row.hidden = kind.value !== ['scoring', 'grouping', 'actions'][i]; });
-    if (kind.value === 'actions' && !prompt.value.trim()) prompt.value = t('actPromptDefault');
+    const given = { actions: 'actPromptDefault', leancoffee: 'lcPromptDefault' }[kind.value];
+    if (given && !prompt.value.trim()) prompt.value = t(given);
+    if (/^(140|280)$/.test(chars.value)) chars.value = /leancoffee|retro/.test(kind.value) ? 140 : 280; // each method's default
   };
   return h('fieldset', {}, h('legend'), field('kind', kind), field('prompt', prompt), scoring, grouping, actions,
-    field('maxChars', num('max_chars', 1000, 280)),
+    field('maxChars', chars),
     h('button', { type: 'button', t: 'removeActivity', onclick: (e) => { e.target.parentNode.remove(); number(list); } }));
 }
 
@@ -40,6 +43,7 @@ function agenda(list) {
     const get = (name) => item.querySelector(`[name=${name}]`).value;
     const base = { kind: get('kind'), prompt: get('prompt').trim(), max_chars: +get('max_chars') };
     if (base.kind === 'actions') return { ...base, follow_up_days: get('days').split(',').map(Number).filter(Boolean) };
+    if (/leancoffee|retro/.test(base.kind)) return base;
     return base.kind === 'scoring' ? { ...base, rounds: +get('rounds'), top: +get('top') } : { ...base, sizes: get('sizes').split('-').map(Number) };
   });
 }

@@ -8,6 +8,12 @@ import { h, header, fill, say, clock, field, errKey, points, titled, named, phas
 import { t, lang, setLang } from './i18n.js';
 import { follow, saved, draft } from './socket.js';
 import * as acts from './participant-actions.js';
+import * as lc from './participant-leancoffee.js';
+import * as retro from './participant-retro.js';
+
+// The methods with a module of their own, by agenda kind, and the frames each one takes.
+const kinds = { actions: acts, leancoffee: lc, retro };
+const frames = { action: acts, wall: acts, table: lc, retro };
 
 let root;
 let code;
@@ -61,7 +67,7 @@ function go(who) {
   fresh = !who.resume;
   if (fresh) localStorage.removeItem(`lapp.n.${code}`); // a new participant has written nothing
   fill(root, h('p', { t: 'connecting' }));
-  acts.bind({ S, send: (type, fields) => sock.send(type, fields), render, item, title, prompt, wait, counted, code });
+  Object.values(kinds).forEach((k) => k.bind({ S, send: (type, fields) => sock.send(type, fields), render, item, title, prompt, wait, counted, code }));
   // An open note editor is not kept over an upgrade's reload (the new boxes are): wait for it.
   sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced, busy: () => !!editing }, S);
 }
@@ -85,7 +91,7 @@ function welcome(w) {
   if (fresh) say(t('welcome'));
   fresh = false;
   Object.assign(S, { you: w.you, mine: v.mine, hand: v.hand, results: v.results, reveal: v.reveal, group: v.group, notes: v.notes || [],
-    poster: posterOf(v.poster, v.top), flash: null, action: v.action, wall: v.wall, followUp: w.follow_up });
+    poster: posterOf(v.poster, v.top), flash: null, action: v.action, wall: v.wall, table: v.table, retro: v.retro, followUp: w.follow_up });
   if (v.notes) v.notes.forEach((note) => wrote(note.id, 0));
   render();
 }
@@ -94,7 +100,7 @@ function frame(m, news) {
   const { type } = m;
   if (type === 'activity') {
     // A new activity, or this one reset to its lobby: nothing shown of it before stays.
-    if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null, action: null, wall: null });
+    if (news === 'activity' || (news && m.phase === 'lobby')) Object.assign(S, { mine: null, hand: null, results: null, reveal: null, group: null, notes: [], poster: null, lateIn: null, before: null, action: null, wall: null, table: null, retro: null });
     if (S.group && S.group.level !== m.level) Object.assign(S, { before: S.group.label, group: null });
     editing = null;
     S.flash = S.ranked = null;
@@ -107,7 +113,7 @@ function frame(m, news) {
   else if (type === 'reveal') S.reveal = m.count ? m : null;
   else if (type === 'error') S.flash = m.code;
   else if (type === 'poster') S.poster = posterOf(m.groups, m.top);
-  else if (type === 'action' || type === 'wall') acts.frame(m);
+  else if (frames[type]) frames[type].frame(m);
   else if (type === 'hand' || type === 'group') S[type] = m;
   render(); // also for `agenda`: socket.js has put the new agenda into S.session
   if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
@@ -156,7 +162,7 @@ function render() {
     clock,
     !a ? [title('welcome'), S.you.name && h('p', { t: ['youAre', S.you] }), wait('waitStart')]
       : a.phase === 'lobby' ? [title('getReady'), prompt(), wait('waitWriting')]
-      : a.kind === 'actions' ? acts.view(a) : a.kind === 'scoring' ? scoring(a) : grouping(a),
+      : kinds[a.kind] ? kinds[a.kind].view(a) : a.kind === 'scoring' ? scoring(a) : grouping(a),
   ]);
 }
 

@@ -7,6 +7,10 @@ import { h, header, fill, clock, bar, phase, tx, points, titled } from './ui.js'
 import { onLang } from './i18n.js';
 import { follow } from './socket.js';
 import * as actions from './screen-actions.js';
+import * as lc from './screen-leancoffee.js';
+import * as retro from './screen-retro.js';
+
+const kinds = { actions, leancoffee: lc, retro }; // the methods with a module of their own
 
 const S = {};
 let seen = new Set(); // cards already revealed, so only new ones arrive (lowest rank first)
@@ -27,16 +31,17 @@ export function start(root, code) {
   const main = h('div', { class: 'main' });
   follow(root, { code, role: 'screen' }, {
     welcome(w) {
-      Object.assign(S, { progress: w.view.progress, reveal: w.view.reveal, poster: w.view.poster, wall: w.view.wall });
+      Object.assign(S, { progress: w.view.progress, reveal: w.view.reveal, poster: w.view.poster, wall: w.view.wall, hall: w.view.hall, retro: w.view.retro });
       fill(root, h('div', { class: 'stage' }, main, h('aside', { class: 'join', 'aria-labelledby': 'jh' }, joinAt,
         h('p', { class: 'code-big' }, h('span', { class: 'sr', t: 'codeWord' }), code),
         h('img', { class: 'qr', src: `/api/sessions/${code}/qr.svg`, width: 240, height: 240, alt: ['qrAlt', { code }] }), joined)));
       render();
     },
     frame(m, news) {
-      if (news === 'activity') Object.assign(S, { reveal: null, poster: null, wall: null });
+      if (news === 'activity') Object.assign(S, { reveal: null, poster: null, wall: null, hall: null, retro: null });
       if (m.type === 'progress') return renderLive(S.progress = m);
       if (m.type === 'lock') { renderJoin(); return layout(); }
+      if (kinds[S.activity?.kind]?.frame?.(m, S)) return;
       if (m.type === 'reveal') S.reveal = m.count ? m : null;
       if (m.type === 'poster') S.poster = m.groups;
       if (m.type === 'wall') S.wall = m.actions.filter((x) => !x.hidden);
@@ -47,7 +52,7 @@ export function start(root, code) {
   function render() {
     const a = S.activity;
     const reveal = a && a.phase === 'results' && S.reveal?.entries.length ? S.reveal : null;
-    const busy = a && (a.phase === 'poster' || a.phase === 'wall' || reveal);
+    const busy = a && (a.phase === 'poster' || a.phase === 'wall' || reveal || kinds[a.kind]?.busy?.(S));
     if (!reveal) seen = new Set();
     titled(a && phase(a, S.session.agenda), ['roleScreen'], S.session.title);
     if (!paged()) Object.assign(pages, { cuts: [0], at: 0 });
@@ -55,7 +60,7 @@ export function start(root, code) {
     document.body.classList.toggle('fit', !!busy); // one screenful, no scrolling (app.css)
     fill(main, (!a ? [h('h1', {}, S.session.title), h('p', { class: 'big', t: 'screenWelcome' })] : [
       h('div', { class: 'head' }, h('p', { class: 'eyebrow', t: phase(a, S.session.agenda) }), h(busy ? 'p' : 'h1', { class: 'prompt' }, a.prompt), clock),
-      a.kind === 'actions' ? actions.body(S, live, pager)
+      kinds[a.kind] ? kinds[a.kind].body(S, live, pager)
         : a.phase === 'poster' ? poster()
         : reveal ? revealed(reveal)
           : [h('p', { class: 'big', t: `screen_${a.phase}` }), live],
@@ -78,7 +83,7 @@ function renderLive() {
   const a = S.activity || {};
   const p = S.progress;
   tx(joined, ['joinedN', { n: p.participants }]);
-  fill(live, a.kind === 'actions' ? actions.counts(a.phase, p.actions) : [
+  fill(live, kinds[a.kind] ? kinds[a.kind].counts(a.phase, p[a.kind]) : [
     a.phase === 'writing' && h('p', { class: 'count', t: ['cardsN', { n: p.cards }] }),
     a.phase === 'round' && [bar(p.scored, p.handed, 'scoredBar'), h('p', { class: 'count', t: ['scoredOf', p] })],
     a.phase === 'level' && p.groups != null && [bar(p.groups_starred, p.groups, 'starredBar'), h('p', { class: 'count', t: ['starredOf', p] })],
@@ -101,8 +106,9 @@ function layout() {
   const page = poster.querySelector('.page');
   page.style.fontSize = '';
   paginate(first);
-  // A wall that fits on one page grows to fill it, to be read from the back of the hall.
-  if (S.activity.kind === 'actions') return pages.cuts.length === 1 && getComputedStyle(page).overflowY === 'hidden' && fit(page, Math.min(innerHeight / 12, innerWidth / 24));
+  // A wall (or Lean Coffee's tables) that fits on one page grows to fill it, to be read from the
+  // back of the hall.
+  if (S.activity.kind !== 'grouping') return pages.cuts.length === 1 && getComputedStyle(page).overflowY === 'hidden' && fit(page, Math.min(innerHeight / 12, innerWidth / 24));
   const best = pages.cuts.length > 1 && hallBest();
   if (!best) return;
   poster.prepend(best);
@@ -159,7 +165,7 @@ function poster() {
 
 // What is paged now, [items, how one is shown], or nothing.
 const paged = () => (S.activity?.phase === 'poster' && S.poster ? [S.poster, group]
-  : S.activity?.phase === 'wall' && S.wall?.length ? [S.wall, actions.card] : null);
+  : S.activity?.phase === 'wall' && S.wall?.length ? [S.wall, actions.card] : kinds[S.activity?.kind]?.paged?.(S) || null);
 
 // A list shown a page at a time (layout() cuts the pages), turned by hand or by the clock.
 function pager(titleKey, kind = '') {

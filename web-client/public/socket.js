@@ -56,6 +56,7 @@ export function follow(root, opts, view, S) {
         S.session = m.session;
         S.activity = m.view.activity || null;
         wall = m.view.wall || [];
+        retro = m.view.retro || [];
         setTimer(S.activity);
         document.title = `${m.session.title} – Lapp`;
         header([h('span', { class: 'title' }, m.session.title), ' ', h('span', { class: 'muted', t: ['codeIs', { code }] })]);
@@ -81,12 +82,14 @@ export function follow(root, opts, view, S) {
         // A round's first hand stands for its activity, with no timer (docs/protocol.md).
         const a = S.activity || {};
         if (m.type === 'hand' && a.round !== m.round) activity({ ...a, phase: 'round', round: m.round, deadline: 0 });
-        view.frame(m.type === 'wall' ? { type: 'wall', actions: (wall = walled(wall, m)) } : m);
+        view.frame(m.type === 'wall' ? { type: 'wall', actions: (wall = walled(wall, m, m.actions)) }
+          : m.type === 'retro' ? { ...m, notes: (retro = walled(retro, m, m.notes)) } : m);
       }
     };
   }
 
   let wall = []; // the wall as last told: a `wall` with `update` says only what changed
+  let retro = []; // the retrospective's board, told the same way
   function activity(m) {
     const old = S.activity || {};
     S.activity = m;
@@ -142,12 +145,13 @@ export function follow(root, opts, view, S) {
   };
 }
 
-// The wall after a `wall` frame: the whole of it, or (`update`) the old one with the changed
-// actions put in place and the removed taken away, in the order they were written.
-function walled(old, m) {
-  if (!m.update) return m.actions;
-  const gone = new Set([...(m.removed || []), ...m.actions.map((x) => x.id)]);
-  return [...old.filter((x) => !gone.has(x.id)), ...m.actions].sort((a, b) => a.id.slice(1) - b.id.slice(1));
+// The wall after a `wall` frame (or the board after a `retro` frame): the whole of it, or
+// (`update`) the old one with the changed items put in place and the removed taken away, in
+// the order they were written.
+function walled(old, m, items) {
+  if (!m.update) return items;
+  const gone = new Set([...(m.removed || []), ...items.map((x) => x.id)]);
+  return [...old.filter((x) => !gone.has(x.id)), ...items].sort((a, b) => a.id.slice(1) - b.id.slice(1));
 }
 
 // Upgrades. The page's version is its first welcome's; a later welcome (after a reconnect)

@@ -7,17 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { connect as facilitator, startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until } from './helpers.js';
-
-// A server that does not name `actions` in its FEATURES file (if it has one) skips this.
-const features = (() => {
-  try {
-    return fs.readFileSync(path.join(path.dirname(process.env.LAPP_BIN || '/root/.cache/lapp-target/debug/lapp'), 'FEATURES'), 'utf8').split(/\s+/);
-  } catch { return null; }
-})();
-const lacks = (feature) => (features && !features.includes(feature) ? `the server does not have ${feature} yet` : false);
-
 
 async function check(page, what) {
   await axe(page, what);
@@ -36,7 +26,7 @@ async function join(browser, url, name, zone, options) {
 const ADA = 'I will ask one new colleague to lunch each week';
 const BO = 'Jeg skal rydde skrivebordet hver fredag';
 
-test('micro-actions: write, pair by code, contact lines, the wall and the follow-up link', { skip: lacks('actions') }, async () => {
+test('micro-actions: write, pair by code, contact lines, the wall and the follow-up link', async () => {
   const server = await startServer();
   const browser = await launch();
   let fac;

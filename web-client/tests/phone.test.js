@@ -5,24 +5,7 @@
 // finds nothing in any of these states, in either language, and each reflows at 320px.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { startServer, createSession, launch, open, axe, reflows, checkErrors, shot, until, PROJECTOR } from './helpers.js';
-
-// While the server grows, a FEATURES file beside its binary (if there is one) names what it
-// supports; a test of something not there yet is skipped. Without the file, everything runs.
-const features = (() => {
-  try {
-    return fs.readFileSync(path.join(path.dirname(process.env.LAPP_BIN || '/root/.cache/lapp-target/debug/lapp'), 'FEATURES'), 'utf8').split(/\s+/);
-  } catch { return null; }
-})();
-const lacks = (feature) => (features && !features.includes(feature) ? `the server does not have ${feature} yet` : false);
-
-// A server without the code lookup answers it 405, which the browser logs.
-function checked(...pages) {
-  if (lacks('session-lookup')) for (const page of pages) page.errors = page.errors.filter((e) => !/status of 405/.test(e));
-  checkErrors(...pages);
-}
 
 const chooseNb = () => localStorage.setItem('lapp.lang', 'nb');
 
@@ -49,7 +32,7 @@ async function star(phone, text) {
   await until(async () => (await button.getAttribute('aria-pressed')) === 'true', `${text} starred`);
 }
 
-test('joining checks the code, shows the title and speaks the session language until one is chosen', { skip: lacks('session-lookup') }, async () => {
+test('joining checks the code, shows the title and speaks the session language until one is chosen', async () => {
   const server = await startServer();
   const browser = await launch();
   try {
@@ -64,7 +47,7 @@ test('joining checks the code, shows the title and speaks the session language u
       await page.getByLabel(/Session code|Øktkode/).waitFor();
       // The lookup's 404 is what the browser logs; nothing else may be.
       page.errors = page.errors.filter((e) => !/status of 404/.test(e));
-      checked(page);
+      checkErrors(page);
     }
 
     // A bokmål session on an English phone: bokmål, until the person switches, which stays.
@@ -94,7 +77,7 @@ test('joining checks the code, shows the title and speaks the session language u
     await other.reload();
     await other.getByRole('heading', { level: 1, name: "You're in!" }).waitFor();
     assert.equal(await other.getAttribute('html', 'lang'), 'en');
-    checked(phone, other);
+    checkErrors(phone, other);
   } finally {
     await browser.close();
     await server.stop();
@@ -136,7 +119,7 @@ test('someone who joins after the hand-out is welcomed and told when a card come
     await fac.getByRole('button', { name: 'Close round 2 and start round 3' }).click();
     await late.locator('#hand').waitFor();
     await lateNb.locator('#hand').waitFor();
-    checked(fac, ...phones, late, lateNb);
+    checkErrors(fac, ...phones, late, lateNb);
   } finally {
     await browser.close();
     await server.stop();
@@ -206,14 +189,14 @@ test('a grown group says why its name changed and that stars start again', async
     // After a reload the earlier name is not known any more; the reason still is.
     await en.reload();
     await en.getByText('Your group grew: whole groups from level 1 were put together.', { exact: false }).waitFor();
-    checked(fac, ...phones);
+    checkErrors(fac, ...phones);
   } finally {
     await browser.close();
     await server.stop();
   }
 });
 
-test('own notes can be edited and deleted while their level is open, alone and in a group', { skip: lacks('note-edit') }, async () => {
+test('own notes can be edited and deleted while their level is open, alone and in a group', async () => {
   const server = await startServer();
   const browser = await launch();
   try {
@@ -288,14 +271,14 @@ test('own notes can be edited and deleted while their level is open, alone and i
     await note(phone, 'Group idea, better').getByRole('button', { name: 'Edit' }).waitFor();
     await check(phone, 'own note in a group (en)');
     await shot(phone, 'participant-own-note');
-    checked(fac, phone, mate);
+    checkErrors(fac, phone, mate);
   } finally {
     await browser.close();
     await server.stop();
   }
 });
 
-test('phones see the poster: their own group first, then the hall', { skip: lacks('phone-poster') }, async () => {
+test('phones see the poster: their own group first, then the hall', async () => {
   const server = await startServer();
   const browser = await launch();
   try {
@@ -334,7 +317,7 @@ test('phones see the poster: their own group first, then the hall', { skip: lack
     await nb.getByRole('heading', { level: 2, name: `Gruppen din: ${nbLabel}` }).waitFor();
     await nb.getByRole('heading', { level: 2, name: 'Flest stjerner i salen' }).waitFor();
     await check(nb, 'poster (nb)');
-    checked(fac, ...phones);
+    checkErrors(fac, ...phones);
   } finally {
     await browser.close();
     await server.stop();
