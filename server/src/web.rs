@@ -1,6 +1,6 @@
 //! The static web client, embedded into the binary at build time (or served from a folder
-//! with `--web-dir` while editing it) and served precompressed (brotli or gzip, as the
-//! request accepts) with strong ETags, the join QR code, and the security headers every
+//! with `--web-dir` while editing it) and served minified and precompressed (brotli or gzip,
+//! as the request accepts) with strong ETags, the join QR code, and the security headers every
 //! response carries.
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,8 +21,9 @@ use crate::AppState;
 #[folder = "../web-client/public/"]
 struct Embedded;
 
-/// A short hash of the client's files (names and bytes, in name order): what a page compares
-/// to know the server now serves another client.
+/// A short hash of the client's files (names and bytes as written, in name order): what a page
+/// compares to know the server now serves another client. The files as written, not as served
+/// minified: a server that minifies the same files differently serves the same client.
 pub fn client_version(web_dir: Option<&Path>) -> String {
     use sha2::{Digest, Sha256};
     let mut files: Vec<(String, Vec<u8>)> = match web_dir {
@@ -93,7 +94,8 @@ async fn preloads(web_dir: Option<PathBuf>, path: &str) -> Option<HeaderValue> {
 }
 
 /// `entries` and every module they import, directly or not: the `import … from './x.js'`
-/// lines of the client's files (each import on one line, as the client writes them).
+/// lines of the client's files as written (each import on one line, as the client writes
+/// them; `read` gives the files as written, before `Prepared` minifies them onto one line).
 fn imported(read: &dyn Fn(&str) -> Option<Vec<u8>>, entries: &[&str]) -> Vec<String> {
     let mut found: Vec<String> = entries.iter().map(|&entry| entry.to_owned()).collect();
     let mut next = 0;
@@ -135,8 +137,9 @@ async fn file(web_dir: Option<&Path>, path: &str, request: &HeaderMap) -> Respon
     }
 }
 
-/// One file of the client as it goes over the wire: its bytes as they are and, where that
-/// is smaller, brotli- and gzip-compressed, each with its own strong ETag.
+/// One file of the client as it goes over the wire: its bytes (minified, for scripts and style
+/// sheets) and, where that is smaller, brotli- and gzip-compressed, each with its own strong
+/// ETag.
 struct Prepared {
     mime: &'static str,
     identity: Variant,
@@ -150,11 +153,13 @@ struct Variant {
 }
 
 impl Prepared {
-    /// Compresses `bytes` both ways. Compression is done once per file (at first use for the
-    /// embedded client, once per change under `--web-dir`) at the highest levels, so each
-    /// phone of a hall downloads the least we can make.
-    fn new(path: &str, bytes: Vec<u8>) -> Prepared {
+    /// Minifies `source` (see [`minified`]) and compresses it both ways. This is done once per
+    /// file (at first use for the embedded client, once per change under `--web-dir`, so the
+    /// browser tests run what ships) at the highest levels, so each phone of a hall downloads
+    /// the least we can make. The ETags hash the bytes served, which change with the minifier.
+    fn new(path: &str, source: &[u8]) -> Prepared {
         use sha2::{Digest, Sha256};
+        let bytes = minified(path, source).unwrap_or_else(|| source.to_vec());
         let hash: String = Sha256::digest(&bytes).iter().take(12).map(|byte| format!("{byte:02x}")).collect();
         let variant = |bytes: Vec<u8>, suffix: &str| Variant {
             bytes: bytes.into(),
@@ -212,8 +217,8 @@ async fn embedded() -> &'static HashMap<String, Arc<Prepared>> {
             let prepare = || {
                 Embedded::iter()
                     .filter_map(|name| {
-                        let bytes = Embedded::get(&name)?.data.into_owned();
-                        Some((name.to_string(), Arc::new(Prepared::new(&name, bytes))))
+                        let source = Embedded::get(&name)?.data;
+                        Some((name.to_string(), Arc::new(Prepared::new(&name, &source))))
                     })
                     .collect()
             };
@@ -222,19 +227,154 @@ async fn embedded() -> &'static HashMap<String, Arc<Prepared>> {
         .await
 }
 
-/// A file under `--web-dir`, read on every request so edits show at once, and compressed
-/// again only when its bytes changed.
+/// A file under `--web-dir`, read on every request so edits show at once, and minified and
+/// compressed again only when its bytes changed (the cache keeps them as written to compare).
 async fn from_disk(path: PathBuf) -> Option<Arc<Prepared>> {
-    static CACHE: Mutex<BTreeMap<PathBuf, Arc<Prepared>>> = Mutex::new(BTreeMap::new());
-    let bytes = tokio::fs::read(&path).await.ok()?;
+    type Cache = BTreeMap<PathBuf, (Vec<u8>, Arc<Prepared>)>;
+    static CACHE: Mutex<Cache> = Mutex::new(BTreeMap::new());
+    let source = tokio::fs::read(&path).await.ok()?;
     let cached = CACHE.lock().unwrap_or_else(PoisonError::into_inner).get(&path).cloned();
-    if let Some(prepared) = cached.filter(|prepared| prepared.identity.bytes == bytes) {
+    if let Some((_, prepared)) = cached.filter(|(cached, _)| *cached == source) {
         return Some(prepared);
     }
     let name = path.to_string_lossy().into_owned();
-    let prepared = tokio::task::spawn_blocking(move || Arc::new(Prepared::new(&name, bytes))).await.ok()?;
-    CACHE.lock().unwrap_or_else(PoisonError::into_inner).insert(path, prepared.clone());
+    let (source, prepared) = tokio::task::spawn_blocking(move || {
+        let prepared = Arc::new(Prepared::new(&name, &source));
+        (source, prepared)
+    })
+    .await
+    .ok()?;
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner).insert(path, (source, prepared.clone()));
     Some(prepared)
+}
+
+/// A script or style sheet without its comments and the whitespace that means nothing: the
+/// client is written to be read, and this way a phone downloads (and parses) less of it.
+/// Nothing is renamed or folded (a script may come back with other quotes, or without
+/// needless parentheses). `None` for other files (the page is left as written), and
+/// for a script that does not parse, which goes out as written so that the browser reports
+/// its error where it is.
+fn minified(path: &str, source: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(source).ok()?;
+    match Path::new(path).extension().and_then(|ext| ext.to_str()) {
+        Some("js") => {
+            let script = minify_script(text);
+            if script.is_none() {
+                tracing::warn!(%path, "script does not parse; served as written");
+            }
+            script.map(String::into_bytes)
+        }
+        Some("css") => Some(minify_style_sheet(text).into_bytes()),
+        _ => None,
+    }
+}
+
+// Scripts: oxc's parser and printer (the toolchain behind Rolldown and Oxlint), which parse
+// the module and print it back without comments or layout, renaming and folding nothing.
+// Token-level minifiers get wrong what only a parser knows: `minifier` (rustdoc's) joins
+// `x - -y` into `x--y`, `return` with the next line, and ends a regular expression at a `/`
+// inside its `[...]`; `minify-js` does not parse optional chaining or `export async function`,
+// and renames.
+fn minify_script(source: &str) -> Option<String> {
+    let allocator = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, source, oxc_span::SourceType::mjs()).parse();
+    if parsed.panicked || !parsed.diagnostics.is_empty() {
+        return None;
+    }
+    let options = oxc_codegen::CodegenOptions::minify();
+    Some(oxc_codegen::Codegen::new().with_options(options).build(&parsed.program).code)
+}
+
+// Style sheets: comments go, whitespace shrinks to one space, and none is kept next to
+// `{`, `}`, `;` or `,`, where it never means anything; the last `;` of a block goes too.
+// Strings, escapes and `url(...)` are copied as they are. Nothing else is touched: whitespace
+// means something around `+` and `-` in `calc()`/`clamp()` and before `:` in a selector.
+// Written here because the crates do more: `minifier`'s CSS joins `1rem + 3vw` inside
+// `clamp()` (which drops the declaration), and `lightningcss` is a compiler that rewrites
+// for a set of browser targets (media queries into range syntax with none given, `clamp()`
+// into `max(min())`, fonts and shorthands with old ones).
+fn minify_style_sheet(source: &str) -> String {
+    let bytes = source.as_bytes();
+    let loose = |byte: u8| matches!(byte, b'{' | b'}' | b';' | b',');
+    let mut out = Vec::with_capacity(bytes.len());
+    // The last byte written when it was punctuation (not inside a string or an escape), and
+    // whether whitespace or a comment came after it.
+    let (mut punctuation, mut space) = (None, false);
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let end = match byte {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0c => {
+                space = true;
+                at += 1;
+                continue;
+            }
+            b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                space = true;
+                at = find(bytes, at + 2, b"*/").map_or(bytes.len(), |close| close + 2);
+                continue;
+            }
+            b'"' | b'\'' => string_end(bytes, at),
+            b'\\' => at + 2,
+            b'(' if out.len() >= 3 && out[out.len() - 3..].eq_ignore_ascii_case(b"url") => {
+                unquoted_url_end(bytes, at).unwrap_or(at + 1)
+            }
+            _ => at + 1,
+        }
+        .min(bytes.len());
+        let plain = end == at + 1 && loose(byte);
+        if plain && byte == b'}' && punctuation == Some(b';') {
+            out.pop();
+        }
+        let after_loose = punctuation.is_some() || out.is_empty();
+        if space && !after_loose && !plain {
+            out.push(b' ');
+        }
+        out.extend_from_slice(&bytes[at..end]);
+        (punctuation, space) = (plain.then_some(byte), false);
+        at = end;
+    }
+    // Only ASCII whitespace and whole comments were left out, so the rest is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| source.to_owned())
+}
+
+/// Where `needle` next starts in `bytes`, from `from` on.
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes.get(from..)?.windows(needle.len()).position(|window| window == needle).map(|found| from + found)
+}
+
+/// Where the `url(` whose parenthesis is at `open` ends (after its `)`) when its address is
+/// unquoted, which makes `/*` or a space inside it part of the address; `None` when quoted (a
+/// string in parentheses, like any other).
+fn unquoted_url_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut at = open + 1;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if matches!(bytes.get(at), Some(b'"' | b'\'')) {
+        return None;
+    }
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b')' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    Some(bytes.len())
+}
+
+/// Where the string that opens at `start` ends (after its closing quote), escapes included.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut at = start + 1;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            _ if byte == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
 }
 
 // flate2 and brotli are the maintained pure-Rust encoders that most of the ecosystem
@@ -365,4 +505,69 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 pub fn check_web_dir(dir: &Path) -> Result<PathBuf, String> {
     let index = dir.join("index.html");
     if index.is_file() { Ok(dir.to_path_buf()) } else { Err(format!("{} has no index.html", dir.display())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minified;
+
+    /// `source` as `path` is served: minified, or `None` when it goes out as written.
+    #[track_caller]
+    fn check(path: &str, source: &str, expected: Option<&str>) {
+        let served = minified(path, source.as_bytes()).map(|bytes| String::from_utf8(bytes).expect("UTF-8"));
+        assert_eq!(served.as_deref(), expected, "{path}: {source}");
+    }
+
+    #[test]
+    fn style_sheets_lose_comments_and_meaningless_whitespace_only() {
+        check(
+            "a.css",
+            "/* head */\na ,\n b {\n  color : red ;\n  margin: 0  auto;\n}\n",
+            Some("a,b{color : red;margin: 0 auto}"),
+        );
+        // Whitespace that means something stays: around + and - in math, before : in a selector.
+        check(
+            "a.css",
+            "h1 { font-size: clamp(1rem, 1rem + 3vw, 2rem - 1px) }",
+            Some("h1{font-size: clamp(1rem,1rem + 3vw,2rem - 1px)}"),
+        );
+        check("a.css", "main :focus-visible, a/* x */b { x: 1 }", Some("main :focus-visible,a b{x: 1}"));
+        check(
+            "a.css",
+            "@media (min-width: 48rem) and (min-height: 36rem) { .a { b: c } }",
+            Some("@media (min-width: 48rem) and (min-height: 36rem){.a{b: c}}"),
+        );
+        // Strings, escapes and unquoted addresses are copied as they are.
+        check(
+            "a.css",
+            "a::after { content: \"a ;  /* } \\\" b\" ; }",
+            Some("a::after{content: \"a ;  /* } \\\" b\"}"),
+        );
+        check("a.css", ".a\\, .b\\;  { x: y\\; }", Some(".a\\, .b\\;{x: y\\;}"));
+        check(
+            "a.css",
+            "a { b: url( x/*y*/z.png ) , url( 'a  b' ) }",
+            Some("a{b: url( x/*y*/z.png ),url( 'a  b' )}"),
+        );
+        check("a.css", "a { content: 'æ  ø' } /* å */", Some("a{content: 'æ  ø'}"));
+    }
+
+    #[test]
+    fn scripts_are_printed_back_without_comments_or_layout() {
+        check(
+            "a.js",
+            "// hi\nimport { a } from './a.js';\nexport const b = a?.c ?? 1; /* x */\n",
+            Some("import{a}from\"./a.js\";export const b=a?.c??1;"),
+        );
+        // What a token-level minifier breaks: ASI after return, unary signs, `/` in a class.
+        check(
+            "a.js",
+            "function f(x, y) {\n  return\n  x - -y;\n}\nconst r = /[/]\\//g;\n",
+            Some("function f(x,y){return;x- -y}const r=/[/]\\//g;"),
+        );
+        check("a.js", "const t = `a  ${`b ${1} // c`}  d`;\n", Some("const t=`a  ${`b ${1} // c`}  d`;"));
+        // A script that does not parse goes out as written, for the browser to report.
+        check("a.js", "export const = 1;", None);
+        check("index.html", "<!doctype html>\n<p>  a  </p>\n", None);
+    }
 }

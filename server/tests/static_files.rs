@@ -1,6 +1,7 @@
-//! The web client over the wire: each file precompressed as the request accepts (brotli,
-//! gzip, or as it is), strong ETags per encoding that turn a revalidation into a bodiless
-//! 304, and the whole client within its budget of 60,000 bytes gzip-compressed.
+//! The web client over the wire: scripts and style sheets minified, each file precompressed as
+//! the request accepts (brotli, gzip, or as it is), strong ETags per encoding that turn a
+//! revalidation into a bodiless 304, and the whole client within its budget of 60,000 bytes
+//! gzip-compressed.
 
 mod support;
 
@@ -153,7 +154,12 @@ async fn assets_and_the_page_go_out_precompressed_with_etags() {
 #[tokio::test]
 async fn web_dir_files_are_compressed_and_follow_edits() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = "export const greeting = 'hei';\n".repeat(40);
+    let module = |greeting: &str| {
+        (0..40)
+            .map(|n| format!("// Greeting {n}.\nexport const greeting{n} = '{greeting}';\n"))
+            .collect::<String>()
+    };
+    let script = module("hei");
     std::fs::write(dir.path().join("index.html"), "<!doctype html><main></main>".repeat(20)).expect("write");
     std::fs::write(dir.path().join("app.js"), &script).expect("write");
     let store = std::sync::Arc::new(lapp_server::store::MemoryStore::default());
@@ -164,12 +170,48 @@ async fn web_dir_files_are_compressed_and_follow_edits() {
     check(&server, "/", "text/html").await;
 
     let before = fetch(&server, "/assets/app.js", Some("gzip"), None).await;
-    let edited = "export const greeting = 'hallo';\n".repeat(40);
+    let edited = module("hallo");
     std::fs::write(dir.path().join("app.js"), &edited).expect("write");
     let after = fetch(&server, "/assets/app.js", Some("gzip"), Some(&before.etag)).await;
     assert_eq!(after.status, 200, "an edited file is no longer the one the client has");
     assert_ne!(after.etag, before.etag);
-    assert_eq!(decode(Some("gzip"), &after.body), edited.as_bytes());
+    let served = String::from_utf8(decode(Some("gzip"), &after.body)).expect("UTF-8");
+    assert!(served.contains("hallo") && !served.contains("hei"), "{served}");
+    assert!(served.len() < edited.len() && !served.contains("// Greeting"), "served minified: {served}");
+
+    // A script that does not parse goes out as written, for the browser to report.
+    let broken = format!("{edited}export const = ;\n");
+    std::fs::write(dir.path().join("app.js"), &broken).expect("write");
+    let fetched = fetch(&server, "/assets/app.js", Some("gzip"), None).await;
+    assert_eq!(decode(Some("gzip"), &fetched.body), broken.as_bytes());
+}
+
+/// Scripts go out minified, smaller than written, and still import what they import as
+/// written; each page's `Link` header, read from the files as written, still names them.
+#[tokio::test]
+async fn scripts_go_out_minified_and_keep_their_imports() {
+    let server = TestServer::start().await;
+    let public = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client/public");
+    let source = std::fs::read_to_string(public.join("participant.js")).expect("participant.js");
+    let served =
+        String::from_utf8(fetch(&server, "/assets/participant.js", None, None).await.body).expect("UTF-8");
+    assert!(served.len() < source.len() * 9 / 10, "{} B served, {} B written", served.len(), source.len());
+    let imports: Vec<&str> = source
+        .lines()
+        .filter(|line| line.starts_with("import "))
+        .filter_map(|line| line.split(" from './").nth(1)?.split('\'').next())
+        .collect();
+    assert!(imports.contains(&"ui.js"), "{imports:?}");
+    let link = reqwest::get(server.url("/j/123456")).await.expect("GET");
+    let link = link.headers()["link"].to_str().expect("ascii").to_owned();
+    for module in imports {
+        let specifier = format!("./{module}");
+        assert!(
+            ["\"", "'"].iter().any(|quote| served.contains(&format!("from{quote}{specifier}{quote}"))),
+            "participant.js served without its import of {module}"
+        );
+        assert!(link.contains(&format!("</assets/{module}>; rel=modulepreload")), "{module} in {link}");
+    }
 }
 
 /// The budget: every file of the client, fetched as a phone fetches it, adds up to at most
