@@ -11,7 +11,8 @@ const PICKED = ['home-sessions-phone', 'participant-round-phone', 'participant-l
   'facilitator-back-projector', 'facilitator-agenda-projector', 'screen-reveal-top10-projector',
   'screen-reveal-one-at-a-time-projector', 'screen-poster-150-projector', 'participant-poster-phone',
   'participant-actions-request-phone', 'participant-actions-paired-phone', 'facilitator-actions-wall-projector',
-  'screen-actions-wall-projector'];
+  'screen-actions-wall-projector', 'participant-leancoffee-thumbs-phone', 'screen-leancoffee-hall-projector',
+  'participant-retro-vote-phone', 'screen-retro-done-projector'];
 
 fs.mkdirSync(DOCS, { recursive: true });
 for (const name of PICKED) {

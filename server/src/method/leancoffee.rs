@@ -380,7 +380,7 @@ fn thumbs_view(vote: &Vote, viewer: Option<Pid>) -> ThumbsView {
 /// Every table in brief, for facilitators and screens; once voting has closed, the hall's
 /// most-dotted topics too.
 pub fn hall_view(lc: &LeanCoffee, hall: &Hall<'_>) -> HallView {
-    let tables = lc
+    let mut tables: Vec<TableSummary> = lc
         .tables()
         .iter()
         .map(|table| TableSummary {
@@ -397,6 +397,7 @@ pub fn hall_view(lc: &LeanCoffee, hall: &Hall<'_>) -> HallView {
             finished: lc.finished(table),
         })
         .collect();
+    tables.sort_by(|a, b| as_counted(&a.table).cmp(&as_counted(&b.table)));
     let top = if lc.stage() >= Stage::Discuss {
         let mut dotted: Vec<&Topic> =
             lc.topics().iter().filter(|topic| topic.is_live() && topic.total > 0).collect();
@@ -414,6 +415,14 @@ pub fn hall_view(lc: &LeanCoffee, hall: &Hall<'_>) -> HallView {
         Vec::new()
     };
     HallView { tables, top, now: hall.now_ms }
+}
+
+/// A table's name as people count tables: "Table 2" before "Table 10" (the first run of
+/// digits compares as a number).
+fn as_counted(name: &str) -> (&str, u64, &str) {
+    let Some(start) = name.find(|c: char| c.is_ascii_digit()) else { return (name, 0, "") };
+    let end = name[start..].find(|c: char| !c.is_ascii_digit()).map_or(name.len(), |length| start + length);
+    (&name[..start], name[start..end].parse().unwrap_or(u64::MAX), &name[end..])
 }
 
 /// How far the hall is.
@@ -551,6 +560,13 @@ mod tests {
 
     use super::*;
     use crate::engine::leancoffee::Stage;
+
+    #[test]
+    fn tables_are_counted_as_people_count_them() {
+        let mut names = vec!["Table 10", "Bord B", "Table 2", "", "Table 1", "Bord A", "Table 100"];
+        names.sort_by_key(|name| as_counted(name));
+        assert_eq!(names, ["", "Bord A", "Bord B", "Table 1", "Table 2", "Table 10", "Table 100"]);
+    }
 
     /// A removed participant's topics and items leave every view and count, the dots on their
     /// topics go back, and the export keeps them, marked.
