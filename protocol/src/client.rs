@@ -8,7 +8,7 @@ use crate::actions::ActionsMsg;
 use crate::agenda::AgendaItem;
 use crate::error::{DecodeError, ErrorCode};
 use crate::grouping::GroupingMsg;
-use crate::ids::{ActionId, CardId, JoinCode, NoteId};
+use crate::ids::{ActionId, CardId, JoinCode, NoteId, RetroNoteId, TopicId};
 use crate::leancoffee::LeanCoffeeMsg;
 use crate::limits::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use crate::retro::RetroMsg;
@@ -105,8 +105,9 @@ pub enum ClientMsg {
     AgendaSet { agenda: Vec<AgendaItem> },
     #[serde(rename = "session.lock")]
     SessionLock { locked: bool },
-    /// Removes the author of `card`, `note` or `action` (of the current activity): facilitators never
-    /// learn who wrote what, so they name the writing, not the person.
+    /// Removes the author of `card`, `note`, `action`, `topic` or `retro` (a retrospective note)
+    /// of the current activity: facilitators never learn who wrote what, so they name the
+    /// writing, not the person.
     #[serde(rename = "participant.remove")]
     ParticipantRemove {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +116,10 @@ pub enum ClientMsg {
         note: Option<NoteId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<ActionId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<TopicId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retro: Option<RetroNoteId>,
     },
     #[serde(rename = "phase.next")]
     PhaseNext {
@@ -301,7 +306,9 @@ fn check_fields_with_own_codes(
         }
         "participant.remove" => id_field::<CardId>(fields, "card")
             .and(id_field::<NoteId>(fields, "note"))
-            .and(id_field::<ActionId>(fields, "action")),
+            .and(id_field::<ActionId>(fields, "action"))
+            .and(id_field::<TopicId>(fields, "topic"))
+            .and(id_field::<RetroNoteId>(fields, "retro")),
         _ if ScoringMsg::TYPES.contains(&type_name) => ScoringMsg::check_fields(type_name, fields),
         _ if GroupingMsg::TYPES.contains(&type_name) => GroupingMsg::check_fields(type_name, fields),
         _ if ActionsMsg::TYPES.contains(&type_name) => ActionsMsg::check_fields(type_name, fields),

@@ -357,18 +357,21 @@ impl Session {
                     vec![SessionEvent::AgendaSet { agenda: agenda.clone() }]
                 })
             }
-            ClientMsg::ParticipantRemove { card, note, action } => {
+            ClientMsg::ParticipantRemove { card, note, action, topic, retro } => {
                 as_facilitator()?;
-                let item = match (card, note, action) {
-                    (Some(card), None, None) => Item::Card(*card),
-                    (None, Some(note), None) => Item::Note(*note),
-                    (None, None, Some(action)) => Item::Action(*action),
-                    _ => {
-                        return Err(Refusal::new(
-                            ErrorCode::BadJson,
-                            "name exactly one of card, note or action",
-                        ));
-                    }
+                let named = [
+                    card.map(Item::Card),
+                    note.map(Item::Note),
+                    action.map(Item::Action),
+                    topic.map(Item::Topic),
+                    retro.map(Item::RetroNote),
+                ];
+                let mut named = named.into_iter().flatten();
+                let (Some(item), None) = (named.next(), named.next()) else {
+                    return Err(Refusal::new(
+                        ErrorCode::BadJson,
+                        "name exactly one of card, note, action, topic or retro",
+                    ));
                 };
                 self.remove_author(item)
             }
@@ -446,10 +449,9 @@ impl Session {
     /// everything they wrote in every activity: a hidden card leaves every hand, a hidden
     /// note every group.
     fn remove_author(&self, item: Item) -> Result<Vec<SessionEvent>, Refusal> {
-        let pid = self
-            .current()
-            .and_then(|(_, activity)| activity.author(item))
-            .ok_or_else(|| Refusal::new(ErrorCode::UnknownItem, "no such card, note or action here"))?;
+        let pid = self.current().and_then(|(_, activity)| activity.author(item)).ok_or_else(|| {
+            Refusal::new(ErrorCode::UnknownItem, "no such card, note, action, topic or retro note here")
+        })?;
         if self.participant(pid).is_none_or(|participant| participant.removed) {
             return Err(Refusal::new(ErrorCode::UnknownItem, "its author has already been removed"));
         }
@@ -943,7 +945,7 @@ mod tests {
                             }
                             Step::Back => (facilitator, ClientMsg::PhaseBack { from: Some(live.position()) }),
                             Step::Lock(locked) => (facilitator, ClientMsg::SessionLock { locked }),
-                            Step::Remove(card) => (facilitator, ClientMsg::ParticipantRemove { card: Some(CardId(card)), note: None, action: None }),
+                            Step::Remove(card) => (facilitator, ClientMsg::ParticipantRemove { card: Some(CardId(card)), note: None, action: None, topic: None, retro: None }),
                             Step::Reset(index) => (facilitator, ClientMsg::ActivityReset { index, from: None }),
                             Step::Edit(index) => {
                                 let mut agenda = live.agenda.clone();

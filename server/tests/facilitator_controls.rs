@@ -490,7 +490,13 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
     let offending = cards[0];
     assert!(
         facilitator
-            .request(ClientMsg::ParticipantRemove { card: Some(offending), note: None, action: None })
+            .request(ClientMsg::ParticipantRemove {
+                card: Some(offending),
+                note: None,
+                action: None,
+                topic: None,
+                retro: None,
+            })
             .await
             .is_ok()
     );
@@ -526,11 +532,24 @@ async fn a_removed_participant_is_closed_out_and_their_card_leaves_every_hand() 
     assert_eq!(hidden, [true, false, false, false, false], "only the removed author's card is hidden");
     // Naming a card whose author is gone already, or nothing, changes nothing.
     let again = facilitator
-        .request(ClientMsg::ParticipantRemove { card: Some(offending), note: None, action: None })
+        .request(ClientMsg::ParticipantRemove {
+            card: Some(offending),
+            note: None,
+            action: None,
+            topic: None,
+            retro: None,
+        })
         .await;
     assert_eq!(again.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
-    let neither =
-        facilitator.request(ClientMsg::ParticipantRemove { card: None, note: None, action: None }).await;
+    let neither = facilitator
+        .request(ClientMsg::ParticipantRemove {
+            card: None,
+            note: None,
+            action: None,
+            topic: None,
+            retro: None,
+        })
+        .await;
     assert_eq!(neither.map_err(|err| err.0).err(), Some(ErrorCode::BadJson));
     server.shut_down().await;
 }

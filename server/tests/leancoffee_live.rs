@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use lapp_protocol::{
-    ClientMsg, ErrorCode, HallView, ItemId, Join, JoinCode, LeanCoffeeMsg, Pid, Progress, Role, ServerMsg,
-    SessionCreated, SessionExport, TableView, Thumb, TopicId, Welcome,
+    ClientMsg, ErrorCode, HallView, ItemId, Join, JoinCode, LeanCoffeeMsg, Pid, Progress, RetroMsg, Role,
+    ServerMsg, SessionCreated, SessionExport, TableView, Thumb, TopicId, Welcome,
 };
 use lapp_server::Limits;
 use serde_json::json;
@@ -785,4 +785,57 @@ async fn someone_who_joined_during_another_activity_sits_down_with_their_first_r
     table_where(&mut first, |view| view.members.len() == 2).await;
     let (_, welcome) = server.resume(code, &welcome).await;
     assert_eq!(welcome.view.table.map(|table| table.members.len()), Some(2), "the seat was stored");
+}
+
+/// A facilitator takes an offensive topic down by removing whoever wrote it: the topic leaves
+/// the table, the writer's phone is closed and cannot come back, and the export keeps it,
+/// hidden. A retrospective note names its writer the same way.
+#[tokio::test]
+async fn removing_the_author_of_a_topic_or_retro_note_takes_it_down() {
+    let server = TestServer::start().await;
+    let agenda =
+        json!([{"kind": "leancoffee", "prompt": "Topics?"}, {"kind": "retro", "prompt": "How was it?"}]);
+    let (status, body) =
+        server.post_session(&json!({"title": "Moderated", "agenda": agenda}).to_string()).await;
+    assert_eq!(status, 201, "{body}");
+    let created: SessionCreated = serde_json::from_value(body).expect("created");
+    let (code, key) = (created.code, created.key.clone());
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&key)).await;
+    let join = || Join { zone: Some("A".into()), ..Join::new(code, Role::Participant) };
+    let (mut troll, mut kind) = (server.connect().await, server.connect().await);
+    troll.join(join()).await.expect("joined");
+    kind.join(join()).await.expect("joined");
+    facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.expect("started");
+    facilitator.request(ClientMsg::PhaseNext { from: None }).await.expect("collect");
+    let bad = topic_of(&ok(&mut troll, LeanCoffeeMsg::TopicAdd { text: "Something offensive".into() }).await);
+    let good = topic_of(&ok(&mut kind, LeanCoffeeMsg::TopicAdd { text: "Fewer meetings".into() }).await);
+    table_where(&mut kind, |view| view.topics.len() == 2).await;
+    let remove =
+        |topic, retro| ClientMsg::ParticipantRemove { card: None, note: None, action: None, topic, retro };
+    assert_eq!(
+        facilitator.request(remove(Some(TopicId(99)), None)).await.map_err(|(code, _)| code).err(),
+        Some(ErrorCode::UnknownItem)
+    );
+    facilitator.request(remove(Some(bad), None)).await.expect("removed");
+    let view = table_where(&mut kind, |view| view.topics.len() == 1).await;
+    assert_eq!(view.topics[0].id, good);
+    let exported = export(&server, code, &key).await;
+    let topics = &exported.activities[0].tables[0].topics;
+    assert!(topics.iter().any(|topic| topic.id == bad && topic.hidden), "{topics:?}");
+    assert!(exported.participants.iter().any(|participant| participant.removed));
+
+    // The retrospective: its notes name their writer too.
+    facilitator.request(ClientMsg::ActivityStart { index: 1, from: None }).await.expect("retro");
+    facilitator.request(ClientMsg::PhaseNext { from: None }).await.expect("collect");
+    let note = match kind
+        .request(ClientMsg::Retro(RetroMsg::RetroAdd { column: 1, text: "Mean words".into() }))
+        .await
+    {
+        Ok(ServerMsg::Ack { retro: Some(note), .. }) => note,
+        other => panic!("no note: {other:?}"),
+    };
+    facilitator.request(remove(None, Some(note))).await.expect("removed");
+    let exported = export(&server, code, &key).await;
+    assert!(exported.activities[1].retro.iter().all(|shown| shown.id != note || shown.hidden));
+    assert_eq!(exported.participants.iter().filter(|participant| participant.removed).count(), 2);
 }

@@ -32,7 +32,7 @@ export function frame(m) {
 
 const focus = (k) => setTimeout(() => document.querySelector(`#view [data-k="${CSS.escape(k)}"]`)?.focus());
 
-export function board() {
+export function board(toggle, removal) {
   const { S } = x;
   const a = S.activity;
   const H = S.hall || { tables: [] };
@@ -42,7 +42,7 @@ export function board() {
   if (T) {
     return [h('button', { 'data-k': 'lcout', t: 'lcAllTables', onclick: () => { at = null; x.render(); focus(`in${T.table}`); } }),
       h('h3', { t: ['lcAt', { table: tableName(T) }] }),
-      table({ T, it: S.session.agenda[a.index], index: a.index, phase: a.phase, fac: true, send: x.send, render: x.render, fail: x.fail })];
+      table({ T, it: S.session.agenda[a.index], index: a.index, phase: a.phase, fac: true, remove: removal, send: x.send, render: x.render, fail: x.fail })];
   }
   return [H.top?.length > 0 && [h('h3', { t: 'lcTop' }), top(H.top)], h('h3', { t: ['lcTablesN', { n: H.tables.length }] }),
     h('ul', { class: 'notes lch' }, H.tables.map((s) => h('li', {}, brief(s, 'h4'), h('p', { class: 'muted', t: ['lcBrief', s] }),

@@ -1,8 +1,8 @@
 // The retrospective on the facilitator's page: what "next" and "back" do in lobby → collect →
 // vote (only with dots) → done, the hall's counts, the settings line, and the board to
 // moderate: each column with its notes and their dots (the facilitator sees the blind vote
-// live), each note's "Hide" or "Show again" (facilitator.js toggle; participant.remove names
-// no retrospective note, so there is no "remove the author" here). facilitator.js asks for
+// live), each note's "Hide" or "Show again" and "Remove the author" (facilitator.js toggle and
+// removal, `participant.remove {retro}`). facilitator.js asks for
 // these by kind; frame() keeps the board (merged by socket.js) in S.retro, beside
 // welcome.view.retro, and board() shows it.
 import { h } from './ui.js';
@@ -35,11 +35,11 @@ export function frame(m) {
 // The columns as the hall sees them, with the dots on the vote column's notes where there is a
 // vote (ordered by them once it has opened), then the hidden notes. A note's "Hide" or "Show
 // again" keeps its data-k as it moves between the lists, so focus stays on it.
-export function board(toggle) {
+export function board(toggle, removal) {
   const it = item();
   const notes = x.S.retro || [];
   const row = (n) => h('li', {}, h('span', { class: 'text' }, n.text),
-    it.dots > 0 && n.column === it.vote_column && h('span', { class: 'muted', t: ['rtDots', { n: n.dots || 0 }] }), toggle(n.id, n.text, n.hidden, 'retro.hide', { note: n.id }));
+    it.dots > 0 && n.column === it.vote_column && h('span', { class: 'muted', t: ['rtDots', { n: n.dots || 0 }] }), toggle(n.id, n.text, n.hidden, 'retro.hide', { note: n.id }), removal('retro', n.id, n.text));
   const hidden = notes.filter((n) => n.hidden);
   return [h('div', { class: 'poster' }, it.columns.map((label, c) => {
     let list = notes.filter((n) => !n.hidden && n.column === c);

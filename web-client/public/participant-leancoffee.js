@@ -140,7 +140,8 @@ function topics(c, H) {
           (phase === 'collect' || (c.fac && phase === 'vote')) && T.topics.length > 1
             && h('button', { 'data-k': `m${p.id}`, t: 'lcMerge', label: named('lcMerge', p.text), onclick: () => { merging = p.id; c.render(); focus(`q${p.id}`); } }),
           phase === 'collect' && p.mine && !p.merged && h('button', { 'data-k': `d${p.id}`, t: 'noteDelete', label: named('noteDelete', p.text),
-            onclick: async () => { if (await act(c, 'topic.delete', { topic: p.id })) { say(t('lcDeleted')); focus('lct'); } } })));
+            onclick: async () => { if (await act(c, 'topic.delete', { topic: p.id })) { say(t('lcDeleted')); focus('lct'); } } })),
+        c.remove?.('topic', p.id, p.text));
     }))];
 }
 

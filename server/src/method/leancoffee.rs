@@ -71,8 +71,11 @@ impl Method for LeanCoffee {
         self.seat_for(pid, hall.zone(pid))
     }
 
-    fn author(&self, _item: Item) -> Option<Pid> {
-        None
+    fn author(&self, item: Item) -> Option<Pid> {
+        match item {
+            Item::Topic(topic) => self.topic(topic).map(|topic| topic.author),
+            _ => None,
+        }
     }
 
     fn hide_author(&self, pid: Pid) -> Vec<LeanCoffeeEvent> {

@@ -63,6 +63,8 @@ pub enum Item {
     Card(CardId),
     Note(NoteId),
     Action(ActionId),
+    Topic(TopicId),
+    RetroNote(RetroNoteId),
 }
 
 /// What an `ack` names: the card, note or action a write made or changed.

@@ -76,8 +76,11 @@ impl Method for Retro {
     }
 
     /// Retrospective notes are not among the items `participant.remove` names.
-    fn author(&self, _item: Item) -> Option<Pid> {
-        None
+    fn author(&self, item: Item) -> Option<Pid> {
+        match item {
+            Item::RetroNote(note) => self.note(note).map(|note| note.author),
+            _ => None,
+        }
     }
 
     fn hide_author(&self, pid: Pid) -> Vec<RetroEvent> {
