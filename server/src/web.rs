@@ -159,7 +159,9 @@ impl Prepared {
     /// the least we can make. The ETags hash the bytes served, which change with the minifier.
     fn new(path: &str, source: &[u8]) -> Prepared {
         use sha2::{Digest, Sha256};
-        let bytes = minified(path, source).unwrap_or_else(|| source.to_vec());
+        // A minifier that panics on some file must not take the whole client down with it.
+        let minified = std::panic::catch_unwind(|| minified(path, source)).ok().flatten();
+        let bytes = minified.unwrap_or_else(|| source.to_vec());
         let hash: String = Sha256::digest(&bytes).iter().take(12).map(|byte| format!("{byte:02x}")).collect();
         let variant = |bytes: Vec<u8>, suffix: &str| Variant {
             bytes: bytes.into(),
@@ -298,8 +300,8 @@ fn minify_style_sheet(source: &str) -> String {
     let loose = |byte: u8| matches!(byte, b'{' | b'}' | b';' | b',');
     let mut out = Vec::with_capacity(bytes.len());
     // The last byte written when it was punctuation (not inside a string or an escape), and
-    // whether whitespace or a comment came after it.
-    let (mut punctuation, mut space) = (None, false);
+    // whether whitespace, or only a comment, came after it.
+    let (mut punctuation, mut space, mut comment) = (None, false, false);
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
         let end = match byte {
@@ -309,7 +311,9 @@ fn minify_style_sheet(source: &str) -> String {
                 continue;
             }
             b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                space = true;
+                // A comment is not whitespace: `.a/**/.b` is one compound selector and
+                // `1px/**/solid` two tokens, so between two tokens it stays as an empty one.
+                comment = true;
                 at = find(bytes, at + 2, b"*/").map_or(bytes.len(), |close| close + 2);
                 continue;
             }
@@ -326,11 +330,15 @@ fn minify_style_sheet(source: &str) -> String {
             out.pop();
         }
         let after_loose = punctuation.is_some() || out.is_empty();
-        if space && !after_loose && !plain {
-            out.push(b' ');
+        if !after_loose && !plain {
+            if space {
+                out.push(b' ');
+            } else if comment {
+                out.extend_from_slice(b"/**/");
+            }
         }
         out.extend_from_slice(&bytes[at..end]);
-        (punctuation, space) = (plain.then_some(byte), false);
+        (punctuation, space, comment) = (plain.then_some(byte), false, false);
         at = end;
     }
     // Only ASCII whitespace and whole comments were left out, so the rest is still UTF-8.
@@ -531,7 +539,10 @@ mod tests {
             "h1 { font-size: clamp(1rem, 1rem + 3vw, 2rem - 1px) }",
             Some("h1{font-size: clamp(1rem,1rem + 3vw,2rem - 1px)}"),
         );
-        check("a.css", "main :focus-visible, a/* x */b { x: 1 }", Some("main :focus-visible,a b{x: 1}"));
+        // A comment is no whitespace: between two tokens it stays as an empty one.
+        check("a.css", "main :focus-visible, a/* x */b { x: 1 }", Some("main :focus-visible,a/**/b{x: 1}"));
+        check("a.css", ".a/* x */.b { border: 1px/**/solid }", Some(".a/**/.b{border: 1px/**/solid}"));
+        check("a.css", ".a /* x */ .b {}", Some(".a .b{}"));
         check(
             "a.css",
             "@media (min-width: 48rem) and (min-height: 36rem) { .a { b: c } }",
