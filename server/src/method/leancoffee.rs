@@ -397,7 +397,8 @@ pub fn hall_view(lc: &LeanCoffee, hall: &Hall<'_>) -> HallView {
                 .map(|topic| topic.text.clone()),
             ends: table.current.and(table.ends_ms),
             voting: table.vote.is_some(),
-            finished: lc.finished(table),
+            // Closing the Lean Coffee ends every table, whether or not it reached every topic.
+            finished: lc.finished(table) || lc.stage() == Stage::Done,
         })
         .collect();
     tables.sort_by(|a, b| as_counted(&a.table).cmp(&as_counted(&b.table)));
