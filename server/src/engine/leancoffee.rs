@@ -399,17 +399,17 @@ impl LeanCoffee {
             if table.vote.is_some() {
                 events.push(LeanCoffeeEvent::VoteClosed { table: table_index, at_ms: now_ms });
             } else if table.timebox + 1 < self.config.timeboxes.len() {
-                let voters: Vec<Pid> =
+                let mut voters: Vec<Pid> =
                     table.members.iter().copied().filter(|pid| present.binary_search(pid).is_ok()).collect();
-                events.push(if voters.is_empty() {
-                    // Nobody at the table to ask: the topic simply ends.
-                    LeanCoffeeEvent::TopicEnded { table: table_index, at_ms: now_ms }
-                } else {
-                    LeanCoffeeEvent::VoteOpened {
-                        table: table_index,
-                        closes_ms: now_ms + millis(self.config.vote_seconds),
-                        voters,
-                    }
+                if voters.is_empty() {
+                    // Nobody connected at this moment: most likely the server has just come back
+                    // and the phones are on their way, so every member may vote.
+                    voters = table.members.clone();
+                }
+                events.push(LeanCoffeeEvent::VoteOpened {
+                    table: table_index,
+                    closes_ms: now_ms + millis(self.config.vote_seconds),
+                    voters,
                 });
             } else {
                 events.push(LeanCoffeeEvent::TopicEnded { table: table_index, at_ms: now_ms });

@@ -627,3 +627,27 @@ fn a_table_votes_extends_and_moves_on_by_its_rules() {
     log.iter().for_each(|event| replayed.apply(event));
     assert_eq!(replayed, lc);
 }
+
+/// A timebox that ends with nobody connected (the server has just come back, the phones are on
+/// their way) still asks the table: every member may vote.
+#[test]
+fn a_timebox_ending_with_nobody_connected_asks_every_member() {
+    let config =
+        LeanCoffeeConfig { timeboxes: vec![60, 30], vote_seconds: 10, ..LeanCoffeeConfig::default() };
+    let mut lc = LeanCoffee::new(config);
+    let (a1, a2) = (Pid(1), Pid(2));
+    let seats: Vec<(Pid, String)> = vec![(a1, "A".into()), (a2, "A".into())];
+    let event = lc.next_phase(&seats, 0).expect("collect");
+    lc.apply(&event);
+    let event = lc.add_topic(a1, "Fewer meetings").expect("added");
+    lc.apply(&event);
+    let event = lc.next_phase(&seats, 0).expect("vote");
+    lc.apply(&event);
+    let event = lc.next_phase(&seats, 0).expect("discuss");
+    lc.apply(&event);
+    let events = lc.expire(60_000, &[]);
+    assert!(
+        matches!(events.as_slice(), [LeanCoffeeEvent::VoteOpened { table: 0, closes_ms: 70_000, voters }] if *voters == vec![a1, a2]),
+        "{events:?}"
+    );
+}
