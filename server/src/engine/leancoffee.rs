@@ -469,7 +469,8 @@ impl LeanCoffee {
     pub fn add_topic(&self, pid: Pid, text: &str) -> Result<LeanCoffeeEvent, Refusal> {
         self.expect(Stage::Collect, "topics are added while collecting")?;
         let table = self.own_table(pid)?;
-        let written = self.topics.iter().filter(|topic| topic.author == pid && !topic.deleted).count();
+        // Topics on the table count: one merged into another's no longer stands as one's own.
+        let written = self.topics.iter().filter(|topic| topic.author == pid && topic.is_live()).count();
         if written >= self.config.max_topics as usize {
             return Err(Refusal::new(
                 ErrorCode::TooMany,
