@@ -177,14 +177,11 @@ impl Retro {
         self.votes.iter().map(|(pid, dots)| (*pid, dots))
     }
 
-    /// How many notes `pid` has on the board in `column`: as their phone counts them, which
-    /// sees neither deleted nor hidden ones.
+    /// How many notes `pid` has in `column`, hidden ones included: a hidden note may be shown
+    /// again, and the column must not then hold more of theirs than `max_notes`.
     pub fn notes_in(&self, pid: Pid, column: u32) -> usize {
         self.by_author.get(&pid).map_or(0, |ids| {
-            ids.iter()
-                .filter_map(|&id| self.note(id))
-                .filter(|n| !n.deleted && !n.hidden && n.column == column)
-                .count()
+            ids.iter().filter_map(|&id| self.note(id)).filter(|n| !n.deleted && n.column == column).count()
         })
     }
 
