@@ -93,5 +93,15 @@ async fn a_frozen_client_is_closed_and_the_others_are_served() {
         assert_eq!(countdowns, countdowns_sent, "{pid} got its hand before every countdown");
     }
     assert_eq!(handed.len(), PARTICIPANTS - 1);
-    assert_eq!(frozen.closed_with().await, 4004, "the frozen client was closed for being too slow");
+    // The server closed it for being too slow (4004). Whether that close frame reaches a client
+    // that reads nothing depends on what its socket buffers can still take: after a grace of
+    // 1 s the server drops the connection without it, and the client sees 1006 (docs/protocol.md).
+    let metrics =
+        reqwest::get(server.url("/metrics")).await.expect("GET /metrics").text().await.expect("body");
+    assert!(
+        metrics.lines().any(|line| line == "lapp_closed_too_slow_total 1"),
+        "one connection closed as too slow:\n{metrics}"
+    );
+    let code = frozen.closed_with().await;
+    assert!(code == 4004 || code == 1006, "the frozen client ended with {code}");
 }
