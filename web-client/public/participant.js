@@ -7,13 +7,16 @@
 import { h, header, fill, say, clock, field, errKey, points, titled, named, phase } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
 import { follow, saved, draft } from './socket.js';
-import * as acts from './participant-actions.js';
-import * as lc from './participant-leancoffee.js';
-import * as retro from './participant-retro.js';
 
-// The methods with a module of their own, by agenda kind, and the frames each one takes.
-const kinds = { actions: acts, leancoffee: lc, retro };
-const frames = { action: acts, wall: acts, table: lc, retro };
+// The methods with a module of their own, by agenda kind, and the frames each one takes. A
+// module is fetched when its activity first shows (joining needs none of them, and each is a
+// request a phone on a crowded network waits for); frames that come before it are kept in order
+// and given to it once it is there.
+const modules = { actions: 'participant-actions.js', leancoffee: 'participant-leancoffee.js', retro: 'participant-retro.js' };
+const frames = { action: 'actions', wall: 'actions', table: 'leancoffee', retro: 'retro' };
+const kinds = {}; // kind → its module, once loaded
+const waiting = {}; // kind → the frames that came before its module
+const fetching = {};
 
 let root;
 let code;
@@ -67,9 +70,22 @@ function go(who) {
   fresh = !who.resume;
   if (fresh) localStorage.removeItem(`lapp.n.${code}`); // a new participant has written nothing
   fill(root, h('p', { t: 'connecting' }));
-  Object.values(kinds).forEach((k) => k.bind({ S, send: (type, fields) => sock.send(type, fields), render, item, title, prompt, wait, counted, code }));
   // An open note editor is not kept over an upgrade's reload (the new boxes are): wait for it.
   sock = follow(root, { code, role: 'participant', ...who }, { welcome, frame, replaced, busy: () => !!editing }, S);
+}
+
+// Fetches a method's module (once; again after a failure, a moment later), then hands it the
+// frames that came meanwhile and shows it.
+function need(kind) {
+  if (kinds[kind] || fetching[kind]) return;
+  fetching[kind] = true;
+  import(`./${modules[kind]}`).then((module) => {
+    module.bind({ S, send: (type, fields) => sock.send(type, fields), render, item, title, prompt, wait, counted, code });
+    kinds[kind] = module;
+    (waiting[kind] || []).forEach((m) => module.frame(m));
+    delete waiting[kind];
+    render();
+  }, () => setTimeout(() => { fetching[kind] = false; need(kind); }, 2000));
 }
 
 function replaced() {
@@ -113,7 +129,11 @@ function frame(m, news) {
   else if (type === 'reveal') S.reveal = m.count ? m : null;
   else if (type === 'error') S.flash = m.code;
   else if (type === 'poster') S.poster = posterOf(m.groups, m.top);
-  else if (frames[type]) frames[type].frame(m);
+  else if (frames[type] && kinds[frames[type]]) kinds[frames[type]].frame(m);
+  else if (frames[type]) {
+    (waiting[frames[type]] ||= []).push(m);
+    need(frames[type]);
+  }
   else if (type === 'hand' || type === 'group') S[type] = m;
   render(); // also for `agenda`: socket.js has put the new agenda into S.session
   if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
@@ -162,8 +182,14 @@ function render() {
     clock,
     !a ? [title('welcome'), S.you.name && h('p', { t: ['youAre', S.you] }), wait('waitStart')]
       : a.phase === 'lobby' ? [title('getReady'), prompt(), wait('waitWriting')]
-      : kinds[a.kind] ? kinds[a.kind].view(a) : a.kind === 'scoring' ? scoring(a) : grouping(a),
+      : kinds[a.kind] ? kinds[a.kind].view(a) : modules[a.kind] ? loading(a.kind)
+      : a.kind === 'scoring' ? scoring(a) : grouping(a),
   ]);
+}
+
+function loading(kind) {
+  need(kind);
+  return [title('getReady'), wait('connecting')];
 }
 
 // Counts a text field against max_chars (read each time: the agenda can change) and says the
