@@ -1,6 +1,7 @@
 //! Where sessions and their events are kept. The session actor writes every batch of events
 //! here before it acknowledges any of them; at start the server replays them.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashMap;
