@@ -66,9 +66,11 @@ const APPEND: &str = "
 /// How long a query waits for a pooled connection, or to open one, before failing.
 const POOL_PATIENCE: Duration = Duration::from_secs(5);
 
-/// How long the lock connection waits before trying again to reopen, at first and at most.
-const RECONNECT_BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(2));
+/// How long the lock connection waits before trying again to reopen: first, doubling up to most.
+const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(200);
+const RECONNECT_MOST_WAIT: Duration = Duration::from_secs(2);
 
+/// Sessions in a PostgreSQL database that several nodes share; see the module's doc.
 pub struct PostgresStore {
     pool: Pool,
     runtime: Handle,
@@ -423,7 +425,7 @@ async fn keep_lock_connection(
             }
         }
         ownership.lose_all();
-        let mut backoff = RECONNECT_BACKOFF.0;
+        let mut backoff = RECONNECT_FIRST_WAIT;
         loop {
             let opened = tokio::select! {
                 () = stop.cancelled() => break 'kept,
@@ -442,7 +444,7 @@ async fn keep_lock_connection(
                         () = stop.cancelled() => break 'kept,
                         () = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
+                    backoff = (backoff * 2).min(RECONNECT_MOST_WAIT);
                 }
             }
         }
