@@ -1,12 +1,14 @@
 //! Where sessions and their events are kept. The session actor writes every batch of events
 //! here before it acknowledges any of them; at start the server replays them.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use lapp_protocol::JoinCode;
+use tokio_util::sync::CancellationToken;
 
 use crate::session::SessionEvent;
 pub use crate::session::SessionRecord;
@@ -19,6 +21,17 @@ pub enum StoreError {
     Duplicate(JoinCode),
     #[error("the store failed: {0}")]
     Failed(String),
+    #[error("this node no longer owns session {0}")]
+    NotOwner(JoinCode),
+}
+
+/// Whether this node may write a session.
+#[derive(Debug, Clone)]
+pub enum Claim {
+    /// This node is the session's one writer until `lost` is cancelled (never, for a single-node store).
+    Owned { lost: CancellationToken },
+    /// Another live node writes it.
+    Elsewhere,
 }
 
 /// A session store. `append` returning `Ok` means the events are durable.
@@ -29,10 +42,24 @@ pub trait Store: Send + Sync + 'static {
     fn load(&self, code: JoinCode) -> Result<Option<(SessionRecord, Vec<SessionEvent>)>, StoreError>;
     /// Erases a session and every event of it.
     fn delete(&self, code: JoinCode) -> Result<(), StoreError>;
-    /// Every session with its events in order, for replay at start.
+    /// Every session with its events in order, oldest session first, for replay at start.
     fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError>;
     /// Sessions created before `before_ms` (milliseconds since the Unix epoch).
     fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError>;
+
+    /// Makes this node the one writer of `code`, if no other live node is.
+    fn claim(&self, _code: JoinCode) -> Result<Claim, StoreError> {
+        Ok(Claim::Owned { lost: CancellationToken::new() })
+    }
+
+    /// Gives up being `code`'s writer (its actor stopped).
+    fn release(&self, _code: JoinCode) {}
+
+    /// Whether other nodes share this store: sessions are then loaded when a client asks for
+    /// them, not all at start.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps everything in memory: for tests, and for running without a disk.
@@ -76,7 +103,9 @@ impl Store for MemoryStore {
     }
 
     fn load_all(&self) -> Result<Vec<(SessionRecord, Vec<SessionEvent>)>, StoreError> {
-        Ok(self.lock().values().cloned().collect())
+        let mut sessions: Vec<_> = self.lock().values().cloned().collect();
+        sessions.sort_by_key(|(record, _)| record.created_at_ms);
+        Ok(sessions)
     }
 
     fn created_before(&self, before_ms: u64) -> Result<Vec<JoinCode>, StoreError> {
