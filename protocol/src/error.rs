@@ -40,12 +40,15 @@ pub enum ErrorCode {
     BadMerge,
     /// A thumb when the table has no open vote.
     NoVote,
+    /// Another node serves the session right now (several nodes share a store): try again in a
+    /// moment.
+    Elsewhere,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order they are declared.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -71,6 +74,7 @@ impl ErrorCode {
         ErrorCode::OtherTable,
         ErrorCode::BadMerge,
         ErrorCode::NoVote,
+        ErrorCode::Elsewhere,
         ErrorCode::Internal,
     ];
 
@@ -101,6 +105,7 @@ impl ErrorCode {
             ErrorCode::OtherTable => "other_table",
             ErrorCode::BadMerge => "bad_merge",
             ErrorCode::NoVote => "no_vote",
+            ErrorCode::Elsewhere => "elsewhere",
             ErrorCode::Internal => "internal",
         }
     }

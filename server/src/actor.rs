@@ -137,6 +137,11 @@ impl SessionHandle {
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
+    /// Whether the actor has stopped (its claim on the session was lost, or it was deleted).
+    pub fn stopped(&self) -> bool {
+        self.inbox.is_closed()
+    }
+
     /// Tells the actor a connection ended, from a `Drop` where nothing can be awaited.
     pub fn leave(&self, conn: ConnId) {
         if let Err(mpsc::error::TrySendError::Full(msg)) = self.inbox.try_send(ToActor::Leave { conn }) {
@@ -149,13 +154,22 @@ impl SessionHandle {
     }
 }
 
-/// Starts the actor of `session` and returns its handle. It runs until `shutdown`.
+/// What stops an actor besides its session being deleted.
+pub struct Stop {
+    /// The server shuts down.
+    pub shutdown: CancellationToken,
+    /// This node is no longer the session's one writer (a shared store lost its claim):
+    /// every client is closed with 4006 and comes back through the node that serves it now.
+    pub lost: CancellationToken,
+}
+
+/// Starts the actor of `session` and returns its handle. It runs until `stop`.
 pub fn spawn(
     session: Session,
     store: Arc<dyn Store>,
     limits: Arc<Limits>,
     client_version: Arc<str>,
-    shutdown: CancellationToken,
+    stop: Stop,
     tracker: &tokio_util::task::TaskTracker,
 ) -> SessionHandle {
     let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
@@ -187,9 +201,10 @@ pub fn spawn(
         present_stale: false,
         unreachable: Vec::new(),
         guesses: HashMap::new(),
+        lost: false,
     };
     tracker.spawn(tracing::Instrument::instrument(
-        actor.run(inbox, shutdown),
+        actor.run(inbox, stop),
         tracing::info_span!("session", %code),
     ));
     SessionHandle { inbox: inbox_tx, key, summary }
@@ -245,6 +260,8 @@ struct Actor {
     unreachable: Vec<ConnId>,
     /// Each participant's wrong guesses this minute.
     guesses: HashMap<Pid, crate::abuse::Misses>,
+    /// The store refused a commit because another node writes the session now.
+    lost: bool,
 }
 
 fn now_ms() -> u64 {
@@ -365,7 +382,7 @@ fn send_now_or_after_answer(
 }
 
 impl Actor {
-    async fn run(mut self, mut inbox: mpsc::Receiver<ToActor>, shutdown: CancellationToken) {
+    async fn run(mut self, mut inbox: mpsc::Receiver<ToActor>, stop: Stop) {
         let mut coalesce = tokio::time::interval(self.limits.coalesce);
         coalesce.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -380,7 +397,11 @@ impl Actor {
             // and a steady stream of requests must not starve them.
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break,
+                () = stop.shutdown.cancelled() => break,
+                () = stop.lost.cancelled() => {
+                    self.hand_over();
+                    break;
+                }
                 () = sleep_until_some(timer) => {
                     self.on_clock();
                     self.commit_and_send().await;
@@ -408,9 +429,32 @@ impl Actor {
                     }
                 }
             }
+            if self.lost {
+                break;
+            }
         }
-        self.send_coalesced();
+        if self.lost || stop.lost.is_cancelled() {
+            // Nothing more is written here: another node may be the session's writer already.
+            inbox.close();
+        } else {
+            self.send_coalesced();
+        }
+        let (store, code) = (Arc::clone(&self.store), self.session.code);
+        // Released when the process ends anyway; at shutdown the runtime may not run this.
+        let _released = tokio::task::spawn_blocking(move || store.release(code)).await;
         tracing::debug!("session actor stopped");
+    }
+
+    /// Another node writes the session now: every client is closed with 4006, to come back
+    /// through the proxy to whichever node serves it, and resume there into what is stored.
+    fn hand_over(&mut self) {
+        tracing::warn!("this node no longer owns the session; its clients are sent on");
+        metrics::counter!(crate::metrics::SESSIONS_LOST).increment(1);
+        self.held.clear();
+        for (_, conn) in self.conns.drain() {
+            conn.outbox.close(close::ELSEWHERE);
+        }
+        self.by_pid.clear();
     }
 
     fn handle(&mut self, msg: ToActor) {
@@ -748,6 +792,16 @@ impl Actor {
             crate::metrics::record_duration(crate::metrics::COMMIT_SECONDS, started.elapsed());
             if let Err(err) = committed {
                 tracing::error!(%err, "could not store a batch; its requests are refused");
+                if matches!(err, StoreError::NotOwner(_)) {
+                    // Nothing of the batch is acknowledged; its clients resend on the new node.
+                    self.answered.clear();
+                    self.exports.clear();
+                    self.commands.clear();
+                    self.unreachable.clear();
+                    self.hand_over();
+                    self.lost = true;
+                    return;
+                }
                 self.recover_from_failed_commit().await;
                 return;
             }

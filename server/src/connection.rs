@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, ServerMsg};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, JoinCode, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
 use std::net::IpAddr;
@@ -18,22 +18,36 @@ use crate::AppState;
 use crate::abuse::{Budget, ConnectionSlot};
 use crate::actor::{ConnId, SessionHandle, ToActor};
 use crate::outbox::{Closer, Outbox, close};
+use crate::owner::Missing;
 
 /// How long a close frame may take to leave before the socket is simply dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves one upgraded socket from `peer`; `slot` holds its place in the per-address count.
-pub async fn serve(socket: WebSocket, state: AppState, peer: IpAddr, slot: ConnectionSlot) {
+/// `url_code` is the join code in the address (`/ws?code=…`), which a proxy routes on; the
+/// `join` must then name the same.
+pub async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    peer: IpAddr,
+    slot: ConnectionSlot,
+    url_code: Option<JoinCode>,
+) {
     let (sink, stream) = socket.split();
     // No address in the span: logs keep no personal data, at any level.
     let span = tracing::debug_span!("connection");
-    serve_halves(sink, stream, state, peer).instrument(span).await;
+    serve_halves(sink, stream, state, peer, url_code).instrument(span).await;
     drop(slot);
 }
 
 /// The connection over any sink and stream of messages, so it can be driven without a socket.
-pub async fn serve_halves<W, R, E>(sink: W, stream: R, state: AppState, peer: IpAddr)
-where
+pub async fn serve_halves<W, R, E>(
+    sink: W,
+    stream: R,
+    state: AppState,
+    peer: IpAddr,
+    url_code: Option<JoinCode>,
+) where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, E>> + Unpin,
     E: std::error::Error + 'static,
@@ -44,7 +58,7 @@ where
     let (frames_tx, frames_rx) = mpsc::channel(state.limits.outbox_frames);
     let outbox = Outbox::new(frames_tx, Arc::clone(&closer));
     let writer = tokio::spawn(write_frames(sink, frames_rx, Arc::clone(&closer), state.limits.ping_interval));
-    read_frames(stream, conn, &outbox, &closer, &state, peer).await;
+    read_frames(stream, conn, &outbox, &closer, &state, peer, url_code).await;
     closer.close(close::NORMAL);
     // The writer ends once every sender of its queue is gone: this one, and the session's,
     // which it drops on hearing the connection left. If it panicked there is nothing left to
@@ -79,6 +93,7 @@ async fn read_frames<R, E>(
     closer: &Closer,
     state: &AppState,
     peer: IpAddr,
+    url_code: Option<JoinCode>,
 ) where
     R: Stream<Item = Result<Message, E>> + Unpin,
     E: std::error::Error + 'static,
@@ -175,14 +190,30 @@ async fn read_frames<R, E>(
                     ));
                     continue;
                 }
-                let Some(session) = state.registry.get(&join.code).map(|entry| entry.value().clone()) else {
-                    state.failed_joins.allow(peer, limit, minute);
+                if url_code.is_some_and(|url_code| url_code != join.code) {
                     outbox.send(error_frame(
                         frame.rid,
                         ErrorCode::UnknownSession,
-                        format!("no session {}", join.code),
+                        "the join's code is not the one in the address (/ws?code=…)",
                     ));
                     continue;
+                }
+                let session = match crate::owner::find(state, join.code).await {
+                    Ok(session) => session,
+                    Err(Missing::Unknown) => {
+                        state.failed_joins.allow(peer, limit, minute);
+                        outbox.send(error_frame(
+                            frame.rid,
+                            ErrorCode::UnknownSession,
+                            format!("no session {}", join.code),
+                        ));
+                        continue;
+                    }
+                    // Another node serves it, or the store could not say: come back in a moment.
+                    Err(Missing::Elsewhere | Missing::Failed) => {
+                        outbox.close(close::ELSEWHERE);
+                        break;
+                    }
                 };
                 let (joined_tx, joined_rx) = oneshot::channel();
                 let request =
@@ -197,8 +228,13 @@ async fn read_frames<R, E>(
                     // The right code of a session closed to newcomers is no guess: a hall behind
                     // one address, arriving after the lock, must not lock out its own resumes.
                     Ok(Err(ErrorCode::Locked)) => {}
-                    _ => {
+                    Ok(Err(_)) => {
                         state.failed_joins.allow(peer, limit, minute);
+                    }
+                    // The actor stopped before it answered: this node lost the session.
+                    Err(_) => {
+                        outbox.close(close::ELSEWHERE);
+                        break;
                     }
                 }
             }

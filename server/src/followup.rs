@@ -72,7 +72,7 @@ async fn owner(
     set: Option<(usize, ClientMsg)>,
 ) -> Result<(Box<Session>, Pid), ApiError> {
     let address = client_address(&state.trusted_proxies, peer.ip(), headers);
-    let (_, handle) = find_session(state, address, code)?;
+    let (_, handle) = find_session(state, address, code).await?;
     let session = snapshot(&handle).await?;
     let Some(pid) = session.follow_up(token) else {
         failed_lookup(state, address);
@@ -254,7 +254,7 @@ pub async fn summary(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let address = client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let (_, handle) = authorized(&state, address, &code, &headers)?;
+    let (_, handle) = authorized(&state, address, &code, &headers).await?;
     let session = snapshot(&handle).await?;
     let blocks = outcome(&session);
     match query.format.as_deref().unwrap_or("md") {

@@ -17,6 +17,7 @@ use rand::Rng;
 use subtle::ConstantTimeEq;
 
 use crate::actor::SessionHandle;
+use crate::owner::Missing;
 use crate::secret::{Secret, SecretHash};
 use crate::session::Session;
 use crate::store::{SessionRecord, StoreError};
@@ -26,6 +27,7 @@ use crate::{AppState, web};
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let named = state.clone();
     Router::new()
         .route("/ws", get(upgrade))
         .route("/api/sessions", post(create_session))
@@ -50,7 +52,22 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(web::asset))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(named, node_header))
         .with_state(state)
+}
+
+/// Names this node in every response (`x-lapp-node`, with `--node`), so an operator can see
+/// which node behind the proxy answered.
+async fn node_header(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(node) = &state.node {
+        response.headers_mut().insert(HeaderName::from_static("x-lapp-node"), node.clone());
+    }
+    response
 }
 
 /// Where people reach this server: `--public-url`, else the address the request came to.
@@ -100,12 +117,30 @@ fn forwarded_node(node: &str) -> Option<IpAddr> {
         .or_else(|| node.strip_prefix('[')?.split(']').next()?.parse().ok())
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct WsQuery {
+    code: Option<String>,
+}
+
 async fn upgrade(
     upgrade: WebSocketUpgrade,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<WsQuery>,
     headers: HeaderMap,
 ) -> Response {
+    // The code in the address is for a proxy to route on (several nodes); the join names it too.
+    let url_code = match query.code.as_deref().map(str::parse::<JoinCode>).transpose() {
+        Ok(code) => code,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::UnknownSession,
+                "code must be 6 digits",
+            )
+            .into_response();
+        }
+    };
     let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
     let limit = match state.limits.limits_address(peer) {
         true => state.limits.connections_per_address,
@@ -132,7 +167,7 @@ async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES * 4)
         .on_upgrade(move |socket| {
             let tracker = state.tracker.clone();
-            tracker.track_future(crate::connection::serve(socket, state, peer, slot))
+            tracker.track_future(crate::connection::serve(socket, state, peer, slot, url_code))
         })
 }
 
@@ -149,7 +184,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let retry = self.body.code == ErrorCode::Elsewhere;
+        let mut response = (self.status, Json(self.body)).into_response();
+        if retry {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -202,9 +242,6 @@ async fn create_session(
         }
         let code = JoinCode::from_number(rand::rng().random_range(0..1_000_000))
             .ok_or_else(|| internal("could not draw a code"))?;
-        if state.registry.contains_key(&code) {
-            continue;
-        }
         let record = SessionRecord {
             code,
             title: request.title.trim().to_owned(),
@@ -228,15 +265,10 @@ async fn create_session(
                 return Err(internal("could not store the session"));
             }
         }
-        let handle = crate::actor::spawn(
-            Session::new(record),
-            state.store.clone(),
-            state.limits.clone(),
-            state.client_version.clone(),
-            state.shutdown.clone(),
-            &state.tracker,
-        );
-        state.registry.insert(code, handle);
+        // With a shared store, the node the proxy routes the session's clients to starts it.
+        if !state.store.shared() {
+            crate::owner::start(&state, Session::new(record), tokio_util::sync::CancellationToken::new());
+        }
         break code;
     };
     tracing::info!(%code, activities = request.agenda.len(), "session created");
@@ -252,13 +284,13 @@ async fn create_session(
 }
 
 /// The session named in the path, if the request carries its key as `Bearer`.
-pub fn authorized(
+pub async fn authorized(
     state: &AppState,
     address: IpAddr,
     code: &str,
     headers: &HeaderMap,
 ) -> Result<(JoinCode, SessionHandle), ApiError> {
-    let (code, handle) = find_session(state, address, code)?;
+    let (code, handle) = find_session(state, address, code).await?;
     if !handle.key_matches(bearer(headers).unwrap_or("")) {
         failed_lookup(state, address);
         return Err(ApiError::new(
@@ -283,7 +315,7 @@ async fn export_session(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let (code, handle) = authorized(&state, peer, &code, &headers)?;
+    let (code, handle) = authorized(&state, peer, &code, &headers).await?;
     let unavailable = || {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, "the session is not available")
     };
@@ -330,7 +362,7 @@ async fn session_summary(
     headers: HeaderMap,
 ) -> Result<Json<SessionSummary>, ApiError> {
     let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let (_, handle) = find_session(&state, peer, &code)?;
+    let (_, handle) = find_session(&state, peer, &code).await?;
     Ok(Json(handle.summary().clone()))
 }
 
@@ -338,7 +370,7 @@ async fn session_summary(
 /// join of the address, whichever way it was asked (a `join`, the title, the QR code, an
 /// export), so no way of learning whether a code exists is unlimited; past the limit every
 /// lookup from the address is refused for the rest of the minute.
-pub fn find_session(
+pub async fn find_session(
     state: &AppState,
     address: IpAddr,
     code: &str,
@@ -351,13 +383,25 @@ pub fn find_session(
             "too many failed joins; wait a minute",
         ));
     }
-    code.parse::<JoinCode>()
-        .ok()
-        .and_then(|code| Some((code, state.registry.get(&code)?.value().clone())))
-        .ok_or_else(|| {
-            failed_lookup(state, address);
-            ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"))
-        })
+    let unknown = || {
+        failed_lookup(state, address);
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownSession, format!("no session {code:?}"))
+    };
+    let code = code.parse::<JoinCode>().map_err(|_| unknown())?;
+    match crate::owner::find(state, code).await {
+        Ok(handle) => Ok((code, handle)),
+        Err(Missing::Unknown) => Err(unknown()),
+        Err(Missing::Elsewhere) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Elsewhere,
+            "another node serves this session right now; try again in a moment",
+        )),
+        Err(Missing::Failed) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "the session could not be loaded; try again in a moment",
+        )),
+    }
 }
 
 /// Counts a failed join (an unknown code, a wrong key) against `address`.
@@ -402,7 +446,7 @@ async fn delete_session(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let peer = client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let (code, handle) = authorized(&state, peer, &code, &headers)?;
+    let (code, handle) = authorized(&state, peer, &code, &headers).await?;
     crate::delete_session(&state, code, &handle).await.map_err(|err| {
         tracing::error!(%err, %code, "could not delete a session");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "could not delete the session")

@@ -13,7 +13,9 @@
 //! - [`session`]: a session's state (participants, agenda, activities) as pure decide/apply.
 //! - [`engine`]: the activity engines, pure and deterministic; [`engine::scoring`] is the
 //!   25/10.
-//! - [`store`]: where events are written before anything is acknowledged; SQLite by default.
+//! - [`store`]: where events are written before anything is acknowledged; SQLite by default,
+//!   PostgreSQL for several nodes.
+//! - [`owner`]: which node serves a session, when several share a store.
 //! - [`export`]: a session's export as CSV.
 //! - [`secret`]: facilitator keys and resume tokens.
 //! - [`metrics`]: the Prometheus metrics at `/metrics`.
@@ -29,6 +31,7 @@ pub mod http;
 pub mod method;
 pub mod metrics;
 pub mod outbox;
+pub mod owner;
 pub mod secret;
 pub mod session;
 pub mod store;
@@ -142,6 +145,8 @@ pub struct Config {
     pub privacy_contact: Option<String>,
     /// Only requests from these addresses have their `Forwarded` / `X-Forwarded-For` believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// This node's name, in every response's `x-lapp-node` header.
+    pub node: Option<String>,
 }
 
 impl Config {
@@ -155,6 +160,7 @@ impl Config {
             create_token: None,
             privacy_contact: None,
             trusted_proxies: Vec::new(),
+            node: None,
         }
     }
 }
@@ -179,6 +185,10 @@ pub struct AppState {
     pub retention: Duration,
     /// A hash of the web client's files, told in every `welcome`.
     pub client_version: Arc<str>,
+    /// Held while a session is claimed from a shared store and loaded, one at a time.
+    pub claiming: Arc<tokio::sync::Mutex<()>>,
+    /// This node's name, in every response's `x-lapp-node` header.
+    pub node: Option<axum::http::HeaderValue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,9 +225,15 @@ pub async fn run(
         trusted_proxies: config.trusted_proxies.into(),
         retention: config.retention,
         client_version,
+        claiming: Arc::default(),
+        node: config.node.and_then(|node| axum::http::HeaderValue::try_from(node).ok()),
     };
-    let restored = restore_sessions(&state, config.retention)?;
-    tracing::info!(sessions = restored, "sessions restored");
+    if state.store.shared() {
+        tracing::info!("sessions are shared with other nodes: each starts here when a client asks for it");
+    } else {
+        let restored = restore_sessions(&state, config.retention)?;
+        tracing::info!(sessions = restored, "sessions restored");
+    }
     tokio::spawn(expire_daily(state.clone(), config.retention));
     let tracker = state.tracker.clone();
     let grace = state.limits.shutdown_grace;
@@ -264,52 +280,53 @@ fn restore_sessions(state: &AppState, retention: Duration) -> Result<usize, stor
     let sessions = state.store.load_all()?;
     let restored = sessions.len();
     for (record, events) in sessions {
-        let code = record.code;
         let mut session = session::Session::replay(record, &events);
         session.hold_timer_after_restart();
-        let handle = actor::spawn(
-            session,
-            state.store.clone(),
-            state.limits.clone(),
-            state.client_version.clone(),
-            state.shutdown.clone(),
-            &state.tracker,
-        );
-        state.registry.insert(code, handle);
+        owner::start(state, session, CancellationToken::new());
     }
     Ok(restored)
 }
 
-/// Once a day, deletes the sessions older than `retention`.
+/// Once a day, deletes the sessions older than `retention`. A single node did this at start
+/// already; with a shared store, every node does it at start too, each for the sessions it can
+/// claim (a session another node serves is that node's to delete).
 async fn expire_daily(state: AppState, retention: Duration) {
     let mut daily = tokio::time::interval(Duration::from_secs(86_400));
-    daily.tick().await; // the first tick is now, and start-up has just done this
+    if !state.store.shared() {
+        daily.tick().await; // the first tick is now, and start-up has just done this
+    }
     loop {
         tokio::select! {
             () = state.shutdown.cancelled() => return,
             _ = daily.tick() => {}
         }
         let cutoff = now_ms().saturating_sub(retention.as_millis() as u64);
-        let expired = match state.store.created_before(cutoff) {
-            Ok(expired) => expired,
-            Err(err) => {
+        let store = Arc::clone(&state.store);
+        let expired = match tokio::task::spawn_blocking(move || store.created_before(cutoff)).await {
+            Ok(Ok(expired)) => expired,
+            Ok(Err(err)) => {
                 tracing::error!(%err, "could not list expired sessions");
+                continue;
+            }
+            Err(panicked) => {
+                tracing::error!(%panicked, "could not list expired sessions");
                 continue;
             }
         };
         for code in expired {
-            let deleted = match state.registry.get(&code).map(|entry| entry.value().clone()) {
+            let deleted = match owner::running(&state, code) {
                 Some(handle) => {
                     let session = handle.snapshot().await;
                     if session.is_some_and(|session| followup::kept_until(&session) > now_ms()) {
                         continue;
                     }
-                    delete_session(&state, code, &handle).await
+                    delete_session(&state, code, &handle).await.map(|()| true)
                 }
-                None => state.store.delete(code),
+                None => owner::expire_unserved(&state, code).await,
             };
             match deleted {
-                Ok(()) => tracing::info!(%code, "expired session deleted"),
+                Ok(true) => tracing::info!(%code, "expired session deleted"),
+                Ok(false) => {}
                 Err(err) => tracing::error!(%err, %code, "could not delete an expired session"),
             }
         }

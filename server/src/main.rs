@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use lapp_server::store::Store;
+use lapp_server::store::postgres::PostgresStore;
 use lapp_server::store::sqlite::{SqliteStore, Sync};
 use lapp_server::{Config, Limits};
 
@@ -25,6 +27,13 @@ struct Args {
     /// links handed out; without it, the request's Host header is used.
     #[arg(long, env = "LAPP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Keep sessions in PostgreSQL (`postgres://user@host:port/database`) instead of SQLite in
+    /// the data folder, so that several nodes behind a proxy share them (deploy/README.md).
+    #[arg(long, env = "LAPP_STORE", hide_env_values = true)]
+    store: Option<String>,
+    /// This node's name, sent in every response's `x-lapp-node` header.
+    #[arg(long, env = "LAPP_NODE")]
+    node: Option<String>,
     /// How hard the store works to make each commit durable: `normal` survives a crash of
     /// the process, `full` also a loss of power (every commit waits for the disk).
     #[arg(long, env = "LAPP_SYNC", value_enum, default_value = "normal")]
@@ -69,12 +78,23 @@ async fn main() -> anyhow::Result<()> {
         Err(err) => tracing::warn!(%err, "could not raise the open-file limit"),
     }
     let listener = listen(args.listen).with_context(|| format!("could not listen on {}", args.listen))?;
-    let store = SqliteStore::open(&args.data_dir, args.sync)
-        .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
+    let store: Arc<dyn Store> = match args.store.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(PostgresStore::connect(url).await.context("could not connect to the PostgreSQL store")?)
+        }
+
+        Some(_) => {
+            anyhow::bail!("--store takes a postgres:// address; without it, sessions are kept in SQLite")
+        }
+        None => Arc::new(
+            SqliteStore::open(&args.data_dir, args.sync)
+                .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?,
+        ),
+    };
     let config = Config {
         limits: Limits { max_participants: args.max_participants, ..Limits::default() },
         public_url: args.public_url,
-        store: Arc::new(store),
+        store,
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
         web_dir: args
             .web_dir
@@ -85,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
         create_token: args.create_token.filter(|token| !token.trim().is_empty()),
         privacy_contact: args.privacy_contact,
         trusted_proxies: args.trusted_proxies,
+        node: args.node,
     };
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "lapp serving on http://{}", args.listen);
     let exit_with_stdin = args.exit_with_stdin;

@@ -15,6 +15,8 @@ pub const ERRORS: &str = "lapp_errors_total";
 pub const ACK_SECONDS: &str = "lapp_ack_seconds";
 pub const COMMIT_SECONDS: &str = "lapp_store_commit_seconds";
 pub const CLOSED_TOO_SLOW: &str = "lapp_closed_too_slow_total";
+pub const SESSIONS_TAKEN: &str = "lapp_sessions_taken_total";
+pub const SESSIONS_LOST: &str = "lapp_sessions_lost_total";
 
 /// The process-wide recorder, installed once however many servers a process runs (tests
 /// run many).
@@ -47,6 +49,11 @@ fn describe() {
     metrics::describe_histogram!(ACK_SECONDS, "request received to its ack queued, in seconds");
     metrics::describe_histogram!(COMMIT_SECONDS, "one batch written to the store, in seconds");
     metrics::describe_counter!(CLOSED_TOO_SLOW, "connections closed for not reading (4004)");
+    metrics::describe_counter!(SESSIONS_TAKEN, "sessions this node started serving from a shared store");
+    metrics::describe_counter!(
+        SESSIONS_LOST,
+        "sessions this node stopped serving: another node writes them now"
+    );
 }
 
 /// Every series exists from the start, at 0, so dashboards and alerts set up before the first
@@ -64,6 +71,8 @@ fn start_at_zero() {
         metrics::counter!(ERRORS, "code" => code.as_str()).increment(0);
     }
     metrics::counter!(CLOSED_TOO_SLOW).increment(0);
+    metrics::counter!(SESSIONS_TAKEN).increment(0);
+    metrics::counter!(SESSIONS_LOST).increment(0);
     // A registered histogram renders with empty buckets until its first sample.
     let _registered = (metrics::histogram!(ACK_SECONDS), metrics::histogram!(COMMIT_SECONDS));
 }

@@ -28,6 +28,9 @@ pub mod close {
     pub const TOO_SLOW: u16 = 4004;
     /// A facilitator removed this participant; their resume token no longer works.
     pub const REMOVED: u16 = 4005;
+    /// Another node serves the session now (or already did): reconnect after a moment, and
+    /// the proxy routes to it.
+    pub const ELSEWHERE: u16 = 4006;
 }
 
 /// Ends a connection once, with the first close code asked for. Cancelled by the server's

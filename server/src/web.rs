@@ -475,7 +475,7 @@ pub async fn qr(
     headers: HeaderMap,
 ) -> Response {
     let peer = crate::http::client_address(&state.trusted_proxies, peer.ip(), &headers);
-    let code = match crate::http::find_session(&state, peer, &code) {
+    let code = match crate::http::find_session(&state, peer, &code).await {
         Ok((code, _)) => code,
         Err(refused) => return refused.into_response(),
     };

@@ -38,14 +38,16 @@ async fn pages_assets_and_headers() {
 }
 
 /// Each page names the modules its view runs, so a phone fetches them at once instead of one
-/// import after another; a join link also names its session's lookup. Every one is served.
+/// import after another; a join link also names its session's lookup. Every one is served. A
+/// phone's view fetches a method's module only when its activity shows, so joining waits for
+/// none of them.
 #[tokio::test]
 async fn pages_preload_what_their_view_runs() {
     let server = TestServer::start().await;
     let code = server.scoring_session(5).await.code;
     let lookup = format!("</api/sessions/{code}>; rel=preload; as=fetch; crossorigin");
     let views: [(String, &[&str]); 4] = [
-        (format!("/j/{code}"), &["participant.js", "participant-actions.js", "socket.js"]),
+        (format!("/j/{code}"), &["participant.js", "socket.js"]),
         (format!("/f/{code}"), &["facilitator.js", "facilitator-actions.js", "socket.js"]),
         (format!("/screen/{code}"), &["screen.js", "screen-actions.js", "socket.js"]),
         ("/".to_owned(), &["home.js"]),
@@ -57,6 +59,9 @@ async fn pages_preload_what_their_view_runs() {
             assert!(link.contains(&format!("</assets/{module}>; rel=modulepreload")), "{path}: {link}");
         }
         assert_eq!(link.contains(&lookup), path.starts_with("/j/"), "{path}: {link}");
+        if path.starts_with("/j/") {
+            assert!(!link.contains("participant-"), "{path} preloads a method's module: {link}");
+        }
         for target in link.split(", ").filter_map(|part| part.strip_prefix('<')?.split('>').next()) {
             let status = reqwest::get(server.url(target)).await.expect("GET preloaded").status().as_u16();
             assert_eq!(status, 200, "{path} preloads {target}");

@@ -526,6 +526,7 @@ const T = {
   err_other_table: ['Det hører til et annet bord.', 'That belongs to another table.'],
   err_bad_merge: ['De to kan ikke slås sammen.', 'Those two cannot be merged.'],
   err_no_vote: ['Ingen stemming er åpen for deg.', 'No vote is open for you.'],
+  err_elsewhere: ['Økta flytter til en annen server. Prøv igjen om litt.', 'The session is moving to another server. Try again in a moment.'],
   // end Lean Coffee
   // Retro
   kind_retro: ['Retrospektiv (pluss/delta)', 'Retrospective (plus/delta)'],

@@ -40,7 +40,8 @@ export function follow(root, opts, view, S) {
   function open() {
     clearTimeout(retry);
     if (stopped) return;
-    const socket = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
+    // The code in the address lets a proxy send every client of a session to the node serving it.
+    const socket = new WebSocket(`${location.origin.replace('http', 'ws')}/ws?code=${code}`);
     ws = socket;
     socket.onopen = () => socket.send(joinFrame());
     socket.onclose = (event) => closed(socket, event.code);
@@ -109,7 +110,8 @@ export function follow(root, opts, view, S) {
     // Removed by a facilitator: not to come back, not even as someone new.
     if (closeCode === 4005) return stop('removed');
     if (closeCode === 4002 && view.replaced) { stopped = true; return view.replaced(); }
-    // 1001 shutdown, 1011 storage failure, 4004 too slow, 1006 network lost: come back.
+    // 1001 shutdown, 1011 storage failure, 4004 too slow, 4006 served by another node now,
+    // 1006 network lost: come back.
     const cap = Math.min(30000, 1000 * 2 ** tries++);
     banner(true);
     retry = setTimeout(open, cap / 2 + (Math.random() * cap) / 2);

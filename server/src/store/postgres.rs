@@ -2,19 +2,26 @@
 //! has one writer at a time, the node that holds its advisory lock; every commit also checks
 //! the session's fencing epoch, so a node that lost its lock without noticing yet cannot commit.
 //!
+//! A node that gets a client for a session another node serves asks for it (`NOTIFY
+//! lapp_wanted`), and the serving node hands it over if it has served it for a few seconds: when
+//! the proxy's ring changes (a node comes back, or is added), the sessions that belong to the
+//! new node follow their clients there instead of being split between two nodes.
+//!
 //! The `Store` methods are synchronous and wait on the runtime the store was opened in: call
 //! them from blocking threads (`spawn_blocking`, as the actor does) or at start-up, never from
 //! async code, where waiting would panic.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use futures_util::StreamExt;
 use lapp_protocol::JoinCode;
 use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 use tokio_util::sync::CancellationToken;
 
 use super::{Claim, SessionRecord, Store, StoreError};
@@ -66,6 +73,16 @@ const APPEND: &str = "
 /// How long a query waits for a pooled connection, or to open one, before failing.
 const POOL_PATIENCE: Duration = Duration::from_secs(5);
 
+/// The channel on which nodes ask for a session another node serves; the payload is its code.
+const WANTED_CHANNEL: &str = "lapp_wanted";
+
+/// A node serves a session at least this long before handing it over when another node asks,
+/// so that two nodes a proxy routes one session's clients to cannot pass it back and forth.
+const HAND_OVER_AFTER: Duration = Duration::from_secs(5);
+
+/// A node asks for one session at most this often.
+const ASK_EVERY: Duration = Duration::from_secs(1);
+
 /// How long the lock connection waits before trying again to reopen: first, doubling up to most.
 const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(200);
 const RECONNECT_MOST_WAIT: Duration = Duration::from_secs(2);
@@ -103,7 +120,8 @@ impl PostgresStore {
         migrate(&pool).await?;
 
         let lock_config = lock_connection_config(config);
-        let (connection, ended) = open_lock_connection(&lock_config)
+        let (wanted_tx, wanted) = mpsc::unbounded_channel();
+        let (connection, ended) = open_lock_connection(&lock_config, wanted_tx.clone())
             .await
             .map_err(|err| failed(format!("cannot open the lock connection: {err}")))?;
         let ownership = Arc::new(Ownership {
@@ -111,11 +129,14 @@ impl PostgresStore {
                 lock_connection: Some(connection),
                 generation: 0,
                 owned: HashMap::new(),
+                asked: HashMap::new(),
             }),
             claiming: Mutex::new(()),
         });
         let stop = CancellationToken::new();
-        tokio::spawn(keep_lock_connection(ownership.clone(), lock_config, ended, stop.clone()));
+        let kept = keep_lock_connection(ownership.clone(), lock_config, ended, wanted_tx, stop.clone());
+        tokio::spawn(kept);
+        tokio::spawn(hand_over_when_wanted(ownership.clone(), wanted, stop.clone()));
         Ok(PostgresStore { pool, runtime: Handle::current(), ownership, stop })
     }
 
@@ -147,6 +168,27 @@ impl PostgresStore {
             .map_err(failed)?
             .ok_or(StoreError::UnknownSession(code))?;
         row.try_get(0).map_err(failed)
+    }
+
+    /// Tells the node serving `code` that clients ask this node for it (at most every
+    /// `ASK_EVERY`); not waited for.
+    fn ask_for(&self, code: JoinCode, lock: &LockConnection) {
+        {
+            let mut owners = self.ownership.owners();
+            let now = Instant::now();
+            owners.asked.retain(|_, at| now.duration_since(*at) < ASK_EVERY);
+            if owners.asked.contains_key(&code) {
+                return;
+            }
+            owners.asked.insert(code, now);
+        }
+        let client = Arc::clone(&lock.client);
+        self.runtime.spawn(async move {
+            let asked = client.execute("SELECT pg_notify($1, $2)", &[&WANTED_CHANNEL, &code.as_str()]).await;
+            if let Err(err) = asked {
+                tracing::debug!(%code, %err, "could not ask for a session");
+            }
+        });
     }
 
     /// Why an append wrote nothing: the session is gone, or another node writes it now.
@@ -317,7 +359,10 @@ impl Store for PostgresStore {
                 }
             }
         })?;
-        let Some(epoch) = epoch else { return Ok(Claim::Elsewhere) };
+        let Some(epoch) = epoch else {
+            self.ask_for(code, &lock);
+            return Ok(Claim::Elsewhere);
+        };
         let mut owners = self.ownership.owners();
         if owners.generation != generation {
             // The lock went with the connection that was granted it; the epoch bumped still
@@ -325,7 +370,7 @@ impl Store for PostgresStore {
             return Err(failed("the connection holding session locks closed during the claim"));
         }
         let lost = CancellationToken::new();
-        owners.owned.insert(code, Owned { epoch, lost: lost.clone() });
+        owners.owned.insert(code, Owned { epoch, lost: lost.clone(), since: Instant::now() });
         tracing::info!(%code, epoch, "owning session");
         Ok(Claim::Owned { lost })
     }
@@ -365,6 +410,8 @@ struct Owners {
     /// not held.
     generation: u64,
     owned: HashMap<JoinCode, Owned>,
+    /// When this node last asked for a session another node serves.
+    asked: HashMap<JoinCode, Instant>,
 }
 
 #[derive(Clone)]
@@ -377,6 +424,7 @@ struct Owned {
     /// The session's epoch as this node's claim left it; a commit with another is refused.
     epoch: i64,
     lost: CancellationToken,
+    since: Instant,
 }
 
 impl Ownership {
@@ -404,12 +452,40 @@ impl Ownership {
     }
 }
 
+/// Hands a session over when another node asks for it and this node has served it for
+/// `HAND_OVER_AFTER`: its actor stops (sending its clients on) and releases it.
+async fn hand_over_when_wanted(
+    ownership: Arc<Ownership>,
+    mut wanted: mpsc::UnboundedReceiver<String>,
+    stop: CancellationToken,
+) {
+    loop {
+        let code = tokio::select! {
+            () = stop.cancelled() => return,
+            code = wanted.recv() => match code {
+                Some(code) => code,
+                None => return,
+            },
+        };
+        let Ok(code) = code.parse::<JoinCode>() else { continue };
+        let owners = ownership.owners();
+        if let Some(owned) = owners.owned.get(&code)
+            && owned.since.elapsed() >= HAND_OVER_AFTER
+            && !owned.lost.is_cancelled()
+        {
+            tracing::info!(%code, "another node asks for this session: handing it over");
+            owned.lost.cancel();
+        }
+    }
+}
+
 /// Keeps a lock connection open while the store lives: when one closes, every session it held
 /// is lost at once and a new one is opened, so later claims work again.
 async fn keep_lock_connection(
     ownership: Arc<Ownership>,
     config: Config,
     mut ended: JoinHandle<Result<(), tokio_postgres::Error>>,
+    wanted: mpsc::UnboundedSender<String>,
     stop: CancellationToken,
 ) {
     'kept: loop {
@@ -429,7 +505,7 @@ async fn keep_lock_connection(
         loop {
             let opened = tokio::select! {
                 () = stop.cancelled() => break 'kept,
-                opened = open_lock_connection(&config) => opened,
+                opened = open_lock_connection(&config, wanted.clone()) => opened,
             };
             match opened {
                 Ok((connection, next_ended)) => {
@@ -467,12 +543,24 @@ fn lock_connection_config(mut config: Config) -> Config {
     config
 }
 
-/// Opens a lock connection; the handle returned finishes when the connection does.
+/// Opens a lock connection, which also listens for sessions other nodes ask for (their codes go
+/// to `wanted`); the handle returned finishes when the connection does.
 async fn open_lock_connection(
     config: &Config,
+    wanted: mpsc::UnboundedSender<String>,
 ) -> Result<(LockConnection, JoinHandle<Result<(), tokio_postgres::Error>>), tokio_postgres::Error> {
-    let (client, connection) = config.connect(NoTls).await?;
-    let ended = tokio::spawn(connection);
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let ended = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            if let AsyncMessage::Notification(asked) = message? {
+                // The store may be gone; then nobody needs to hear it.
+                let _unheard = wanted.send(asked.payload().to_owned());
+            }
+        }
+        Ok(())
+    });
+    client.batch_execute(&format!("LISTEN {WANTED_CHANNEL}")).await?;
     let backend_pid = client.query_one("SELECT pg_backend_pid()", &[]).await?.try_get(0)?;
     Ok((LockConnection { client: Arc::new(client), backend_pid }, ended))
 }

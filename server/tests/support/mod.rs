@@ -173,6 +173,13 @@ impl Client {
         Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
     }
 
+    /// A client of `ws://{addr}{path}`, e.g. `/ws?code=123456`.
+    pub async fn connect_to(addr: SocketAddr, path: &str) -> Client {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("WebSocket connect");
+        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
+    }
+
     /// A client whose socket takes in only a few KiB at a time: one that stops reading fills
     /// up fast.
     pub async fn connect_with_small_buffer(addr: SocketAddr) -> Client {
@@ -248,6 +255,19 @@ impl Client {
             let msg = self.next().await;
             if let Some(found) = pick(&msg) {
                 return found;
+            }
+        }
+    }
+
+    /// Like `until`, but `None` if the connection closes first (see `closed`).
+    pub async fn until_or_closed<T>(&mut self, mut pick: impl FnMut(&ServerMsg) -> Option<T>) -> Option<T> {
+        loop {
+            if self.read == self.log.len() && self.receive().await.is_none() {
+                return None;
+            }
+            self.read += 1;
+            if let Some(found) = pick(&self.log[self.read - 1]) {
+                return Some(found);
             }
         }
     }
