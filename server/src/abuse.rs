@@ -176,3 +176,69 @@ impl Misses {
         self.count += 1;
     }
 }
+
+/// Spaces out arrivals: `per_second` at once, then one every `1 / per_second` (a token bucket,
+/// kept as the moment the next arrival would be on time).
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    /// How far ahead of time an arrival may go in: the burst.
+    tolerance: Duration,
+    due: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// `per_second` of 0 lets everyone in at once.
+    pub fn new(per_second: u32) -> Pacer {
+        let interval = match per_second {
+            0 => Duration::ZERO,
+            n => Duration::from_secs(1) / n,
+        };
+        Pacer { interval, tolerance: interval * per_second.saturating_sub(1), due: Default::default() }
+    }
+
+    /// When the next arrival may go in, if that is within `patience`; an arrival refused
+    /// takes no turn.
+    pub fn turn(&self, patience: Duration) -> Option<Instant> {
+        let now = Instant::now();
+        // Every change under the lock is one assignment.
+        let mut due = self.due.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let on_time = due.map_or(now, |due| due.max(now));
+        let turn = on_time.checked_sub(self.tolerance).map_or(now, |early| early.max(now));
+        if turn.duration_since(now) > patience {
+            return None;
+        }
+        *due = Some(on_time + self.interval);
+        Some(turn)
+    }
+}
+
+#[cfg(test)]
+mod pacer_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_goes_in_at_once_and_the_rest_one_by_one() {
+        let pacer = Pacer::new(5);
+        let start = Instant::now();
+        let turns: Vec<Duration> =
+            (0..8).map(|_| pacer.turn(Duration::from_secs(60)).expect("a turn") - start).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(turns, [ms(0), ms(0), ms(0), ms(0), ms(0), ms(200), ms(400), ms(600)]);
+        // Past the patience: refused, and no turn taken.
+        assert_eq!(pacer.turn(ms(700)), None);
+        assert_eq!(pacer.turn(ms(800)).map(|turn| turn - start), Some(ms(800)));
+        // After a quiet second the burst is back.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        let now = Instant::now();
+        assert!((0..5).all(|_| pacer.turn(Duration::ZERO) == Some(now)));
+        assert_eq!(pacer.turn(Duration::ZERO), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_pacing_lets_everyone_in_at_once() {
+        let pacer = Pacer::new(0);
+        let now = Instant::now();
+        assert!((0..10_000).all(|_| pacer.turn(Duration::ZERO) == Some(now)));
+    }
+}

@@ -95,11 +95,18 @@ pub struct SessionHandle {
     key: SecretHash,
     /// What anyone with the code may see before joining; it never changes.
     summary: Arc<SessionSummary>,
+    /// Spaces out new participants (`Limits::joins_per_second`).
+    newcomers: Arc<crate::abuse::Pacer>,
 }
 
 impl SessionHandle {
     pub fn summary(&self) -> &SessionSummary {
         &self.summary
+    }
+
+    /// When a new participant may join, if within `patience` (see `Limits::joins_per_second`).
+    pub fn newcomer_turn(&self, patience: Duration) -> Option<Instant> {
+        self.newcomers.turn(patience)
     }
 
     /// Whether `offered` is the session's facilitator key (constant time).
@@ -173,6 +180,7 @@ pub fn spawn(
     tracker: &tokio_util::task::TaskTracker,
 ) -> SessionHandle {
     let (inbox_tx, inbox) = mpsc::channel(limits.actor_inbox);
+    let newcomers = Arc::new(crate::abuse::Pacer::new(limits.joins_per_second));
     let code = session.code;
     let key = session.key();
     let summary = Arc::new(SessionSummary {
@@ -207,7 +215,7 @@ pub fn spawn(
         actor.run(inbox, stop),
         tracing::info_span!("session", %code),
     ));
-    SessionHandle { inbox: inbox_tx, key, summary }
+    SessionHandle { inbox: inbox_tx, key, summary, newcomers }
 }
 
 struct Conn {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, JoinCode, ServerMsg};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, JoinCode, Role, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
 use std::net::IpAddr;
@@ -215,6 +215,22 @@ async fn read_frames<R, E>(
                         break;
                     }
                 };
+                // A new participant waits their turn: a hall arriving at once goes in at
+                // `joins_per_second`, and a flood is still queued when the facilitator locks.
+                if join.role == Role::Participant && join.resume.is_none() {
+                    let Some(turn) = session.newcomer_turn(state.limits.join_queue_patience) else {
+                        outbox.send(error_frame(
+                            frame.rid,
+                            ErrorCode::RateLimited,
+                            "too many people are joining this session right now; try again in a minute",
+                        ));
+                        continue;
+                    };
+                    tokio::select! {
+                        () = closer.token().cancelled() => break,
+                        () = tokio::time::sleep_until(turn) => {}
+                    }
+                }
                 let (joined_tx, joined_rx) = oneshot::channel();
                 let request =
                     ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };

@@ -94,6 +94,13 @@ pub struct Limits {
     pub limit_loopback: bool,
     /// The kernel send buffer of each socket, in bytes.
     pub socket_send_buffer: usize,
+    /// New participants one session admits per second, after a first `joins_per_second`
+    /// at once; the others wait their turn (`0`: no pacing). A real hall arriving together
+    /// is only slowed, while a flood of bots cannot outrun the facilitator's lock.
+    pub joins_per_second: u32,
+    /// The longest a new participant waits for their turn before being refused
+    /// (`rate_limited`).
+    pub join_queue_patience: Duration,
 }
 
 impl Limits {
@@ -123,6 +130,8 @@ impl Default for Limits {
             failed_joins_per_address_per_minute: 120,
             limit_loopback: false,
             socket_send_buffer: 64 * 1024,
+            joins_per_second: 50,
+            join_queue_patience: Duration::from_secs(30),
         }
     }
 }

@@ -47,6 +47,10 @@ struct Args {
     /// Most participants one session admits.
     #[arg(long, env = "LAPP_MAX_PARTICIPANTS", default_value_t = Limits::default().max_participants)]
     max_participants: usize,
+    /// New participants one session admits per second (after as many at once); the rest wait
+    /// their turn, up to 30 s. 0 admits everyone at once.
+    #[arg(long, env = "LAPP_JOINS_PER_SECOND", default_value_t = Limits::default().joins_per_second)]
+    joins_per_second: u32,
     /// When set, creating a session needs `Authorization: Bearer <token>` (the home page asks
     /// for it). Unset, anyone who reaches the server may create sessions.
     #[arg(long, env = "LAPP_CREATE_TOKEN", hide_env_values = true)]
@@ -92,7 +96,11 @@ async fn main() -> anyhow::Result<()> {
         ),
     };
     let config = Config {
-        limits: Limits { max_participants: args.max_participants, ..Limits::default() },
+        limits: Limits {
+            max_participants: args.max_participants,
+            joins_per_second: args.joins_per_second,
+            ..Limits::default()
+        },
         public_url: args.public_url,
         store,
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),

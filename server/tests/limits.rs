@@ -151,3 +151,61 @@ async fn text_that_is_not_utf8_closes_with_1007() {
     let mut other: Client = server.connect().await;
     other.assert_open().await;
 }
+
+/// New participants of one session go in a few a second, queued rather than refused; those
+/// still queued when the facilitator locks the session are refused, and resuming never waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newcomers_are_queued_so_a_flood_cannot_outrun_the_lock() {
+    let server = TestServer::start_with(Limits { joins_per_second: 2, ..Limits::default() }).await;
+    let created = server.scoring_session(2).await;
+    let code = created.code;
+    let (mut facilitator, _) = server.join(code, Role::Facilitator, None, Some(&created.key)).await;
+
+    // A hall of 6 at once: queued, not refused; all in.
+    let mut first = Vec::new();
+    for i in 0..6 {
+        let mut client = server.connect().await;
+        let join = Join { name: Some(format!("P{i}")), ..Join::new(code, Role::Participant) };
+        client.send(&ClientFrame::new(None, ClientMsg::Join(join))).await;
+        first.push(client);
+    }
+    let mut welcomes = Vec::new();
+    for client in &mut first {
+        let welcome = client
+            .until(|msg| match msg {
+                ServerMsg::Welcome(welcome) => Some((**welcome).clone()),
+                ServerMsg::Error { code, .. } => panic!("a newcomer was refused: {code:?}"),
+                _ => None,
+            })
+            .await;
+        welcomes.push(welcome);
+    }
+
+    // A flood of 20, then the lock: only the burst's worth can be in before it.
+    let mut flood = Vec::new();
+    for i in 0..20 {
+        let mut client = server.connect().await;
+        let join = Join { name: Some(format!("Bot{i}")), ..Join::new(code, Role::Participant) };
+        client.send(&ClientFrame::new(None, ClientMsg::Join(join))).await;
+        flood.push(client);
+    }
+    assert!(facilitator.request(ClientMsg::SessionLock { locked: true }).await.is_ok());
+    // Resuming does not queue behind the flood.
+    let (_, back) = server.resume(code, &welcomes[0]).await;
+    assert_eq!(back.you.pid, welcomes[0].you.pid);
+    let mut admitted = 0;
+    for client in &mut flood {
+        let answer = client
+            .until(|msg| match msg {
+                ServerMsg::Welcome(_) => Some(Ok(())),
+                ServerMsg::Error { code, .. } => Some(Err(*code)),
+                _ => None,
+            })
+            .await;
+        match answer {
+            Ok(()) => admitted += 1,
+            Err(code) => assert_eq!(code, ErrorCode::Locked),
+        }
+    }
+    assert!(admitted <= 5, "{admitted} of the flood got in before the lock");
+}
