@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Limits;
 use crate::engine::Refusal;
-use crate::method::{Named, Pending};
+use crate::method::{Batched, Named, Pending};
 use crate::outbox::{Outbox, close};
 use crate::secret::{Secret, SecretHash};
 use crate::session::{Context, Sender, Session, SessionEvent};
@@ -144,6 +144,11 @@ impl SessionHandle {
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
+    /// Whether both are handles of one actor.
+    pub fn is(&self, other: &SessionHandle) -> bool {
+        self.inbox.same_channel(&other.inbox)
+    }
+
     /// Whether the actor has stopped (its claim on the session was lost, or it was deleted).
     pub fn stopped(&self) -> bool {
         self.inbox.is_closed()
@@ -201,6 +206,8 @@ pub fn spawn(
         frames_out: FrameCounts::default(),
         answered: Vec::new(),
         pending: Pending { progress: true, board: true, changed: Vec::new() },
+        batched: Batched::default(),
+        marks: HashMap::new(),
         client_version,
         exports: Vec::new(),
         commands: Vec::new(),
@@ -254,6 +261,12 @@ struct Actor {
     answered: Vec<(ConnId, Option<u64>, Instant)>,
     /// What is sent at the next tick.
     pending: Pending,
+    /// What is sent at the end of this batch.
+    batched: Batched,
+    /// Per connection that sent a request in this batch, how many frames it had waiting for
+    /// the commit before its first one: a frame sent at the end of the batch that shows what
+    /// its requests changed (its group) goes there, before their answers.
+    marks: HashMap<ConnId, usize>,
     /// The web client's version, told in every `welcome`.
     client_version: Arc<str>,
     /// Snapshots and follow-ups asked for in this batch, answered once it is committed.
@@ -310,6 +323,8 @@ pub struct Fanout<'a> {
     unreachable: &'a mut Vec<ConnId>,
     frames_out: &'a mut FrameCounts,
     pub pending: &'a mut Pending,
+    pub batched: &'a mut Batched,
+    marks: &'a HashMap<ConnId, usize>,
     activity: Option<ActivityInfo>,
 }
 
@@ -326,6 +341,21 @@ impl Fanout<'_> {
             send_now_or_after_answer(held, unreachable, id, conn, frame, false);
         });
         self.frames_out.add(frame.kind, sent);
+    }
+
+    /// A frame to `pid` that shows what their requests of this batch changed, so it must come
+    /// before those requests' answers: it goes where the first of them will be, or, if they
+    /// sent none, as [`Fanout::send_frame`] sends.
+    pub fn send_before_answers(&mut self, pid: Pid, frame: &Frame) {
+        let Some(&id) = self.by_pid.get(&pid) else { return };
+        let Some(conn) = self.conns.get(&id) else { return };
+        match (self.marks.get(&id), self.held.get_mut(&id)) {
+            (Some(&mark), Some(waiting)) if mark <= waiting.len() => {
+                waiting.insert(mark, frame.bytes.clone())
+            }
+            _ => send_now_or_after_answer(self.held, self.unreachable, id, conn, frame, false),
+        }
+        self.frames_out.add(frame.kind, 1);
     }
 
     /// The current `activity` frame.
@@ -570,6 +600,8 @@ impl Actor {
         let Some(sender) = self.conns.get(&conn).map(|c| Sender { role: c.role, pid: c.pid }) else {
             return; // replaced or gone while the request was queued
         };
+        let waiting = self.held.get(&conn).map_or(0, Vec::len);
+        self.marks.entry(conn).or_insert(waiting);
         self.refresh_present();
         let context = Context { now_ms: now_ms(), present: &self.present };
         let guessing = sender.pid.and_then(|pid| self.guesses.get_mut(&pid)).filter(|_| msg.is_guess());
@@ -727,8 +759,20 @@ impl Actor {
     ) {
         self.refresh_present();
         let now = now_ms();
-        let Actor { session, conns, by_pid, held, unreachable, frames_out, pending, present, limits, .. } =
-            self;
+        let Actor {
+            session,
+            conns,
+            by_pid,
+            held,
+            unreachable,
+            frames_out,
+            pending,
+            batched,
+            marks,
+            present,
+            limits,
+            ..
+        } = self;
         let Some((_, activity)) = session.current() else { return };
         let context = Context { now_ms: now, present };
         let hall = session.hall(&context, limits.leaderboard_entries);
@@ -739,6 +783,8 @@ impl Actor {
             unreachable,
             frames_out,
             pending,
+            batched,
+            marks,
             activity: session.activity_info(now),
         };
         tell(&hall, activity, &mut out);
@@ -784,6 +830,10 @@ impl Actor {
     /// Writes the batch's events, then sends what waited for them. Nothing is acknowledged
     /// before the store has it.
     async fn commit_and_send(&mut self) {
+        // What changed in this batch and is sent once for all of it (a 1-3-9's groups).
+        let mut batched = std::mem::take(&mut self.batched);
+        self.with_fanout(|hall, activity, out| activity.send_batched(hall, &mut batched, out));
+        self.marks.clear();
         // What answers nothing (an activity, a hand) has left already; answers (acks, errors,
         // welcomes) and whatever follows them on the same connection wait for the commit. No
         // score can refer to a hand before the hand-out is stored: scores come in a later
@@ -800,7 +850,9 @@ impl Actor {
             crate::metrics::record_duration(crate::metrics::COMMIT_SECONDS, started.elapsed());
             if let Err(err) = committed {
                 tracing::error!(%err, "could not store a batch; its requests are refused");
-                if matches!(err, StoreError::NotOwner(_)) {
+                // With a shared store the session is handed on rather than kept in memory ahead
+                // of the store: whichever node claims it next loads what is durable.
+                if matches!(err, StoreError::NotOwner(_)) || self.store.shared() {
                     // Nothing of the batch is acknowledged; its clients resend on the new node.
                     self.answered.clear();
                     self.exports.clear();
@@ -885,9 +937,14 @@ impl Actor {
         self.conns.clear();
         self.by_pid.clear();
         let (store, code) = (Arc::clone(&self.store), self.session.code);
-        let deleted = tokio::task::spawn_blocking(move || store.delete(code))
-            .await
-            .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
+        let deleted = tokio::task::spawn_blocking(move || {
+            let deleted = store.delete(code);
+            // Deleted or not, nothing serves it here any more.
+            store.release(code);
+            deleted
+        })
+        .await
+        .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())));
         tracing::info!(ok = deleted.is_ok(), "session deleted");
         // The HTTP request may have gone; the deletion stands either way.
         let _unwanted = reply.send(deleted);

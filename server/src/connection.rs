@@ -190,11 +190,14 @@ async fn read_frames<R, E>(
                     ));
                     continue;
                 }
-                if url_code.is_some_and(|url_code| url_code != join.code) {
+                // Behind a proxy routing on the code, a client without it could land on any node
+                // and pull the session away from the one its other clients reach.
+                let routed = url_code.or(if state.store.shared() { None } else { Some(join.code) });
+                if routed != Some(join.code) {
                     outbox.send(error_frame(
                         frame.rid,
                         ErrorCode::UnknownSession,
-                        "the join's code is not the one in the address (/ws?code=…)",
+                        "the join's code must be the one in the address (/ws?code=…)",
                     ));
                     continue;
                 }
@@ -236,6 +239,12 @@ async fn read_frames<R, E>(
                     ToActor::Join { conn, rid: frame.rid, join, outbox: outbox.clone(), joined: joined_tx };
                 // Boxed: an idle connection's task should not carry room for a join it made once.
                 if !Box::pin(session.send(request)).await {
+                    // With a shared store the session may only have moved to another node: the
+                    // client comes back and the lookup then says where, or that it is gone.
+                    if state.store.shared() {
+                        outbox.close(close::ELSEWHERE);
+                        break;
+                    }
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     continue;
                 }
@@ -262,6 +271,10 @@ async fn read_frames<R, E>(
                 let request =
                     ToActor::Request { conn, rid: frame.rid, msg, received: tokio::time::Instant::now() };
                 if !Box::pin(member.session.send(request)).await {
+                    if state.store.shared() {
+                        outbox.close(close::ELSEWHERE);
+                        break;
+                    }
                     outbox.send(error_frame(frame.rid, ErrorCode::UnknownSession, "this session has ended"));
                     break;
                 }

@@ -184,7 +184,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = self.body.code == ErrorCode::Elsewhere;
+        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
         let mut response = (self.status, Json(self.body)).into_response();
         if retry {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));

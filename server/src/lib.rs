@@ -351,7 +351,8 @@ pub(crate) async fn delete_session(
 ) -> Result<(), store::StoreError> {
     // Whatever the store says, the session is over here: its actor has stopped.
     let deleted = handle.delete().await;
-    state.registry.remove(&code);
+    // Only this actor: a newer one may serve the code by now.
+    state.registry.remove_if(&code, |_, registered| registered.is(handle));
     deleted
 }
 

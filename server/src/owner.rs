@@ -35,6 +35,13 @@ pub async fn find(state: &AppState, code: JoinCode) -> Result<SessionHandle, Mis
     if !state.store.shared() {
         return Err(Missing::Unknown);
     }
+    // Claimed, loaded and started in a task of its own: a request given up halfway (a phone
+    // that closed its page) must not leave the session claimed with no actor to serve it.
+    let state = state.clone();
+    tokio::spawn(async move { claim_and_start(&state, code).await }).await.unwrap_or(Err(Missing::Failed))
+}
+
+async fn claim_and_start(state: &AppState, code: JoinCode) -> Result<SessionHandle, Missing> {
     // One claim at a time: a hall reconnecting after a node died asks for the same session a
     // thousand times at once, and only the first should load it.
     let _one_at_a_time = state.claiming.lock().await;
@@ -100,18 +107,23 @@ pub async fn expire_unserved(state: &AppState, code: JoinCode) -> Result<bool, S
     let _one_at_a_time = state.claiming.lock().await;
     let store = Arc::clone(&state.store);
     tokio::task::spawn_blocking(move || {
-        if let Claim::Elsewhere = store.claim(code)? {
+        // Not asking the node that serves it to hand it over: that node deletes it itself.
+        if let Claim::Elsewhere = store.claim_if_free(code)? {
             return Ok(false);
         }
-        let kept = store
-            .load(code)?
-            .map(|(record, events)| Session::replay(record, &events))
-            .is_some_and(|session| crate::followup::kept_until(&session) > crate::now_ms());
-        if kept {
-            store.release(code);
-            return Ok(false);
-        }
-        store.delete(code).map(|()| true)
+        let kept = store.load(code).map(|stored| {
+            stored
+                .map(|(record, events)| Session::replay(record, &events))
+                .is_some_and(|session| crate::followup::kept_until(&session) > crate::now_ms())
+        });
+        let deleted = match kept {
+            Ok(false) => store.delete(code).map(|()| true),
+            Ok(true) => Ok(false),
+            Err(err) => Err(err),
+        };
+        // Whatever happened, no actor serves it here: the claim goes (deleting released it).
+        store.release(code);
+        deleted
     })
     .await
     .unwrap_or_else(|panicked| Err(StoreError::Failed(panicked.to_string())))

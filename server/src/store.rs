@@ -52,6 +52,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(Claim::Owned { lost: CancellationToken::new() })
     }
 
+    /// Like `claim`, but without asking a node that serves `code` to hand it over.
+    fn claim_if_free(&self, code: JoinCode) -> Result<Claim, StoreError> {
+        self.claim(code)
+    }
+
     /// Gives up being `code`'s writer (its actor stopped).
     fn release(&self, _code: JoinCode) {}
 

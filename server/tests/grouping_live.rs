@@ -293,3 +293,58 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
     assert_eq!(csv.lines().count(), 1 + 23 + 23, "a header, the 25/10's cards and the notes");
     server.shut_down().await;
 }
+
+/// Notes sent together reach the actor in one batch, and their group goes to its members once
+/// for all of them: still, each author sees their note in the group before its `ack`, and every
+/// member ends with every note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dropped() {
+    const NOTES: u64 = 5;
+    let server = TestServer::start().await;
+    let body = json!({
+        "title": "Burst",
+        "agenda": [{"kind": "grouping", "prompt": "What do we do first?", "sizes": [3]}]
+    });
+    let (status, created) = server.post_session(&body.to_string()).await;
+    assert_eq!(status, 201, "{created}");
+    let created: lapp_protocol::SessionCreated = serde_json::from_value(created).expect("created");
+    let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
+    let mut people = Vec::new();
+    for name in ["Ada", "Bo", "Cy"] {
+        people.push(server.join(created.code, Role::Participant, Some(name), None).await.0);
+    }
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    next_phase(&mut facilitator).await; // alone
+    next_phase(&mut facilitator).await; // in threes
+    for person in &mut people {
+        group(person, 1, |_| true).await;
+    }
+
+    // Everyone sends all their notes at once, without waiting for answers.
+    for person in &mut people {
+        for rid in 1..=NOTES {
+            let add = ClientMsg::Grouping(GroupingMsg::NoteAdd { text: format!("note {rid}") });
+            person.send(&lapp_protocol::ClientFrame::new(Some(rid), add)).await;
+        }
+    }
+    for person in &mut people {
+        for rid in 1..=NOTES {
+            assert!(matches!(person.answer(rid).await, Ok(ServerMsg::Ack { note: Some(_), .. })));
+        }
+        let mut shown = BTreeSet::new();
+        for msg in &person.log {
+            match msg {
+                ServerMsg::Group(group) => shown.extend(group.notes.iter().map(|note| note.id)),
+                ServerMsg::Ack { note: Some(note), .. } => {
+                    assert!(shown.contains(note), "note {note:?} acknowledged before its group showed it")
+                }
+                _ => {}
+            }
+        }
+    }
+    for person in &mut people {
+        let whole = group(person, 1, |group| group.notes.len() as u64 == 3 * NOTES).await;
+        let texts: BTreeSet<_> = whole.notes.iter().map(|note| note.id).collect();
+        assert_eq!(texts.len() as u64, 3 * NOTES, "every note of the group, once");
+    }
+}

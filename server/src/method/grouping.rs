@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 
 use lapp_protocol::{
-    ActivityExport, FeedNote, GroupExport, GroupView, GroupingMsg, Member, NoteExport, NoteId, NoteView,
-    Phase, Pid, PosterGroup, Progress, Role, ServerMsg, View,
+    ActivityExport, FeedNote, GroupExport, GroupId, GroupView, GroupingMsg, Member, NoteExport, NoteId,
+    NoteView, Phase, Pid, PosterGroup, Progress, Role, ServerMsg, View,
 };
 use rand::Rng;
 
-use super::{Hall, Item, Method, Named, Pending, Position};
+use super::{Batched, Hall, Item, Method, Named, Pending, Position};
 use crate::actor::{Fanout, Frame, Target};
 use crate::engine::Refusal;
 use crate::engine::grouping::{Group, Grouping, GroupingEvent, Note};
@@ -180,36 +180,28 @@ impl Method for Grouping {
             GroupingEvent::SoloOpened => out.send_activity(Target::Everyone),
             GroupingEvent::LevelStarted { level, .. } => {
                 out.send_activity(Target::Everyone);
-                send_groups(self, hall, out, |group| group.level == *level);
+                out.batched.level_changed = true;
+                changed_groups(self, out, |group| group.level == *level);
             }
-            GroupingEvent::MemberJoined { group, .. } => {
-                send_groups(self, hall, out, |candidate| candidate.id == *group)
-            }
-            GroupingEvent::GroupOpened { group, .. } => {
-                send_groups(self, hall, out, |candidate| candidate.id == group.id);
-            }
+            GroupingEvent::MemberJoined { group, .. } => out.batched.groups.push(group.0),
+            GroupingEvent::GroupOpened { group, .. } => out.batched.groups.push(group.id.0),
             GroupingEvent::NoteAdded { note, group, .. } => {
-                if let Some(group) = group {
-                    send_groups(self, hall, out, |candidate| candidate.id == *group);
-                }
+                out.batched.groups.extend(group.map(|group| group.0));
                 out.pending.changed.push(note.0);
             }
             GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
                 // A note changes only while its level is open: it shows in its own group.
-                if let Some(group) = self.note(*note).and_then(|note| note.group) {
-                    send_groups(self, hall, out, |candidate| candidate.id == group);
-                }
+                out.batched.groups.extend(self.note(*note).and_then(|note| note.group).map(|group| group.0));
                 out.pending.changed.push(note.0);
             }
             GroupingEvent::NoteStarred { pid, level, .. } => {
-                let starred_in = self.group_of(*pid, *level).map(|group| group.id);
-                send_groups(self, hall, out, |candidate| Some(candidate.id) == starred_in);
+                out.batched.groups.extend(self.group_of(*pid, *level).map(|group| group.id.0));
             }
             GroupingEvent::NoteHidden { note, .. } => {
                 // A note may be shown in several groups: everyone at the current level gets
                 // their group again, and the poster is sent again.
                 let level = self.phase().1;
-                send_groups(self, hall, out, |candidate| Some(candidate.level) == level);
+                changed_groups(self, out, |candidate| Some(candidate.level) == level);
                 send_posters(self, hall, out);
                 out.pending.changed.push(note.0);
             }
@@ -219,11 +211,38 @@ impl Method for Grouping {
             }
             GroupingEvent::SteppedBack => {
                 out.send_activity(Target::Everyone);
+                out.batched.level_changed = true;
                 let level = self.phase().1;
-                send_groups(self, hall, out, |candidate| Some(candidate.level) == level);
+                changed_groups(self, out, |candidate| Some(candidate.level) == level);
             }
         }
         out.pending.progress = true;
+    }
+
+    /// Each group that changed in the batch, once, to its connected members, if it is still of
+    /// the open level (a level that ended in the batch takes its groups with it). A member who
+    /// changed it gets it before the answers to their requests, so a note's author sees it in
+    /// the group before its `ack`; after a change of level, it comes after the `activity`.
+    fn send_batched(&self, hall: &Hall<'_>, batched: &mut Batched, out: &mut Fanout<'_>) {
+        let level_changed = std::mem::take(&mut batched.level_changed);
+        let mut ids = std::mem::take(&mut batched.groups);
+        if ids.is_empty() {
+            return;
+        }
+        let Some(level) = self.phase().1 else { return };
+        ids.sort_unstable();
+        ids.dedup();
+        for group in
+            ids.into_iter().filter_map(|id| self.group(GroupId(id))).filter(|group| group.level == level)
+        {
+            let frame = Frame::of(&ServerMsg::Group(group_view(self, hall, group)));
+            for &pid in &group.members {
+                match level_changed {
+                    true => out.send_frame(Target::Participant(pid), &frame),
+                    false => out.send_before_answers(pid, &frame),
+                }
+            }
+        }
     }
 
     fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>) {
@@ -252,6 +271,11 @@ impl Method for Grouping {
             .collect();
         out.send(Target::Facilitators, &ServerMsg::Feed { notes });
     }
+}
+
+/// Marks each group that `which` picks as changed, to be sent at the end of the batch.
+fn changed_groups(grouping: &Grouping, out: &mut Fanout<'_>, which: impl Fn(&Group) -> bool) {
+    out.batched.groups.extend(grouping.groups().iter().filter(|group| which(group)).map(|group| group.id.0));
 }
 
 /// Each group that `which` picks, encoded once and sent to its connected members.

@@ -89,6 +89,16 @@ pub struct Pending {
     pub changed: Vec<u32>,
 }
 
+/// What the actor sends once at the end of a batch, however many of its requests changed it:
+/// a 1-3-9's groups, each to its members once per batch rather than once per note or star.
+#[derive(Debug, Default)]
+pub struct Batched {
+    /// The ids of the groups that changed in this batch.
+    pub groups: Vec<u32>,
+    /// The level changed in this batch: its groups go after the `activity` that says so.
+    pub level_changed: bool,
+}
+
 /// The shape every method has. Deciding and applying are pure, as in the engines; the views
 /// are what each role may see; `announce` says who is told what after an event.
 pub trait Method {
@@ -130,6 +140,8 @@ pub trait Method {
     fn show_afresh(&self, hall: &Hall<'_>, out: &mut Fanout<'_>);
     /// Sends what was left for the tick.
     fn send_pending(&self, _hall: &Hall<'_>, _pending: &mut Pending, _out: &mut Fanout<'_>) {}
+    /// Sends what was left for the end of the batch.
+    fn send_batched(&self, _hall: &Hall<'_>, _batched: &mut Batched, _out: &mut Fanout<'_>) {}
     /// When the method next needs the clock, in milliseconds since the Unix epoch: a table's
     /// timebox or thumbs vote ending. The actor calls [`Method::expire`] then.
     fn due(&self) -> Option<u64> {
@@ -412,6 +424,10 @@ impl Activity {
 
     pub fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
         with_method!(self, method => Method::send_pending(method, hall, pending, out));
+    }
+
+    pub fn send_batched(&self, hall: &Hall<'_>, batched: &mut Batched, out: &mut Fanout<'_>) {
+        with_method!(self, method => Method::send_batched(method, hall, batched, out));
     }
 
     pub fn due(&self) -> Option<u64> {

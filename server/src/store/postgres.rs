@@ -39,7 +39,8 @@ const MIGRATION_LOCK: i32 = -1;
 pub const LOCK_APPLICATION_NAME: &str = "lapp-lock";
 
 /// Schema changes in order; `schema_version` holds how many of them a database has.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE sessions (
         code          TEXT PRIMARY KEY,
         created_at_ms BIGINT NOT NULL,
@@ -52,7 +53,14 @@ const MIGRATIONS: &[&str] = &["
         event TEXT NOT NULL
     );
     CREATE INDEX events_by_session ON events(code, id);
-"];
+",
+    "
+    -- Epochs from one sequence: a code deleted and created again never repeats an epoch a
+    -- stale writer of the old session could still hold.
+    CREATE SEQUENCE session_epochs;
+    SELECT setval('session_epochs', COALESCE((SELECT MAX(epoch) FROM sessions), 0) + 1);
+",
+];
 
 /// Appends a batch in one statement, so in one round trip and one transaction, and only while
 /// the session's epoch is still the writer's: `FOR SHARE` makes another node's claim (which
@@ -77,7 +85,8 @@ const POOL_PATIENCE: Duration = Duration::from_secs(5);
 const WANTED_CHANNEL: &str = "lapp_wanted";
 
 /// A node serves a session at least this long before handing it over when another node asks,
-/// so that two nodes a proxy routes one session's clients to cannot pass it back and forth.
+/// so that two nodes a proxy routes one session's clients to pass it back and forth at most
+/// once in this time (until the proxy settles, as on a node's death or return).
 const HAND_OVER_AFTER: Duration = Duration::from_secs(5);
 
 /// A node asks for one session at most this often.
@@ -161,13 +170,63 @@ impl PostgresStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "UPDATE sessions SET epoch = epoch + 1 WHERE code = $1 RETURNING epoch",
+                "UPDATE sessions SET epoch = nextval('session_epochs') WHERE code = $1 RETURNING epoch",
                 &[&code.as_str()],
             )
             .await
             .map_err(failed)?
             .ok_or(StoreError::UnknownSession(code))?;
         row.try_get(0).map_err(failed)
+    }
+
+    /// `claim`, asking the node that serves `code` to hand it over if `ask`.
+    fn claim_asking(&self, code: JoinCode, ask: bool) -> Result<Claim, StoreError> {
+        let _one_claim_at_a_time = self.ownership.claiming.lock().unwrap_or_else(PoisonError::into_inner);
+        let (lock, generation) = {
+            let owners = self.ownership.owners();
+            if let Some(owned) = owners.owned.get(&code) {
+                return Ok(Claim::Owned { lost: owned.lost.clone() });
+            }
+            let Some(lock) = owners.lock_connection.clone() else {
+                return Err(failed("no connection to PostgreSQL holds session locks now; reopening it"));
+            };
+            (lock, owners.generation)
+        };
+        let epoch = self.wait(async {
+            let granted: bool = lock
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&LOCK_NAMESPACE, &lock_key(code)])
+                .await
+                .map_err(failed)?
+                .try_get(0)
+                .map_err(failed)?;
+            if !granted {
+                return Ok(None);
+            }
+            match self.bump_epoch(code).await {
+                Ok(epoch) => Ok(Some(epoch)),
+                Err(err) => {
+                    unlock(&lock.client, code).await;
+                    Err(err)
+                }
+            }
+        })?;
+        let Some(epoch) = epoch else {
+            if ask {
+                self.ask_for(code, &lock);
+            }
+            return Ok(Claim::Elsewhere);
+        };
+        let mut owners = self.ownership.owners();
+        if owners.generation != generation {
+            // The lock went with the connection that was granted it; the epoch bumped still
+            // fences off whoever wrote before.
+            return Err(failed("the connection holding session locks closed during the claim"));
+        }
+        let lost = CancellationToken::new();
+        owners.owned.insert(code, Owned { epoch, lost: lost.clone(), since: Instant::now() });
+        tracing::info!(%code, epoch, "owning session");
+        Ok(Claim::Owned { lost })
     }
 
     /// Tells the node serving `code` that clients ask this node for it (at most every
@@ -329,50 +388,11 @@ impl Store for PostgresStore {
     }
 
     fn claim(&self, code: JoinCode) -> Result<Claim, StoreError> {
-        let _one_claim_at_a_time = self.ownership.claiming.lock().unwrap_or_else(PoisonError::into_inner);
-        let (lock, generation) = {
-            let owners = self.ownership.owners();
-            if let Some(owned) = owners.owned.get(&code) {
-                return Ok(Claim::Owned { lost: owned.lost.clone() });
-            }
-            let Some(lock) = owners.lock_connection.clone() else {
-                return Err(failed("no connection to PostgreSQL holds session locks now; reopening it"));
-            };
-            (lock, owners.generation)
-        };
-        let epoch = self.wait(async {
-            let granted: bool = lock
-                .client
-                .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&LOCK_NAMESPACE, &lock_key(code)])
-                .await
-                .map_err(failed)?
-                .try_get(0)
-                .map_err(failed)?;
-            if !granted {
-                return Ok(None);
-            }
-            match self.bump_epoch(code).await {
-                Ok(epoch) => Ok(Some(epoch)),
-                Err(err) => {
-                    unlock(&lock.client, code).await;
-                    Err(err)
-                }
-            }
-        })?;
-        let Some(epoch) = epoch else {
-            self.ask_for(code, &lock);
-            return Ok(Claim::Elsewhere);
-        };
-        let mut owners = self.ownership.owners();
-        if owners.generation != generation {
-            // The lock went with the connection that was granted it; the epoch bumped still
-            // fences off whoever wrote before.
-            return Err(failed("the connection holding session locks closed during the claim"));
-        }
-        let lost = CancellationToken::new();
-        owners.owned.insert(code, Owned { epoch, lost: lost.clone(), since: Instant::now() });
-        tracing::info!(%code, epoch, "owning session");
-        Ok(Claim::Owned { lost })
+        self.claim_asking(code, true)
+    }
+
+    fn claim_if_free(&self, code: JoinCode) -> Result<Claim, StoreError> {
+        self.claim_asking(code, false)
     }
 
     fn release(&self, code: JoinCode) {
@@ -418,6 +438,9 @@ struct Owners {
 struct LockConnection {
     client: Arc<Client>,
     backend_pid: i32,
+    /// When the server started its side (as text), which tells it from a later connection
+    /// given the same pid.
+    backend_start: String,
 }
 
 struct Owned {
@@ -500,6 +523,7 @@ async fn keep_lock_connection(
                 tracing::warn!(%why, "the connection holding session locks ended");
             }
         }
+        let ended_here = ownership.owners().lock_connection.clone();
         ownership.lose_all();
         let mut backoff = RECONNECT_FIRST_WAIT;
         loop {
@@ -510,6 +534,21 @@ async fn keep_lock_connection(
             match opened {
                 Ok((connection, next_ended)) => {
                     tracing::info!("the connection holding session locks is open again");
+                    // If only this side saw the old connection end (a network cut), the server
+                    // still holds its locks: end it there, so this node and others may claim.
+                    if let Some(old) = &ended_here {
+                        let ended = connection
+                            .client
+                            .execute(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                                 WHERE pid = $1 AND backend_start::text = $2",
+                                &[&old.backend_pid, &old.backend_start],
+                            )
+                            .await;
+                        if let Err(err) = ended {
+                            tracing::debug!(%err, "could not end the old lock connection at the server");
+                        }
+                    }
                     ownership.owners().lock_connection = Some(connection);
                     ended = next_ended;
                     break;
@@ -539,7 +578,11 @@ fn lock_connection_config(mut config: Config) -> Config {
         // actor that stops soon after its node is cut off lets clients move on sooner.
         .keepalives_idle(Duration::from_secs(10))
         .keepalives_interval(Duration::from_secs(2))
-        .keepalives_retries(3);
+        .keepalives_retries(3)
+        // The server's side too: a node whose machine vanished holds its locks (and so its
+        // sessions, which no other node can then claim) until the server notices, by default
+        // after two hours.
+        .options("-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3");
     config
 }
 
@@ -561,8 +604,11 @@ async fn open_lock_connection(
         Ok(())
     });
     client.batch_execute(&format!("LISTEN {WANTED_CHANNEL}")).await?;
-    let backend_pid = client.query_one("SELECT pg_backend_pid()", &[]).await?.try_get(0)?;
-    Ok((LockConnection { client: Arc::new(client), backend_pid }, ended))
+    let backend = client
+        .query_one("SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()", &[])
+        .await?;
+    let (backend_pid, backend_start) = (backend.try_get(0)?, backend.try_get(1)?);
+    Ok((LockConnection { client: Arc::new(client), backend_pid, backend_start }, ended))
 }
 
 /// Gives up `code`'s advisory lock, if it is still held.
