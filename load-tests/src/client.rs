@@ -1,14 +1,16 @@
 //! The driver's WebSocket clients: connecting from a chosen loopback source address with small
-//! buffers, joining a session, and counting every frame in and out.
+//! buffers, joining a session (at the URL that names its join code, so a proxy in front of
+//! several nodes routes it to the node serving the session), and counting every frame in and
+//! out.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
-use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, Join, ServerMsg, Welcome};
+use lapp_protocol::{ClientFrame, ClientMsg, ErrorCode, Join, JoinCode, ServerMsg, Welcome};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -23,6 +25,17 @@ pub const MAX_CONNECTING: usize = 200;
 
 /// How long one connection may take from TCP connect to `welcome`.
 const JOIN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The close code of a node that does not serve the session: another live node does, and the
+/// client should come back after a backoff (by then the proxy may route it there, or that node
+/// may have gone and this one taken the session over).
+pub const SERVED_ELSEWHERE: u16 = 4006;
+
+/// How long a `join` keeps coming back after [`SERVED_ELSEWHERE`] before it fails.
+const ELSEWHERE_PATIENCE: Duration = Duration::from_secs(60);
+
+/// The response header naming the node that answered.
+const NODE_HEADER: &str = "x-lapp-node";
 
 /// Most connections one run may open: every run is bounded.
 pub const MAX_CLIENTS: usize = 100_000;
@@ -46,6 +59,8 @@ pub struct Traffic {
     pub bytes_in: AtomicU64,
     pub frames_out: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Joins a node answered with [`SERVED_ELSEWHERE`].
+    pub served_elsewhere: AtomicU64,
 }
 
 impl Traffic {
@@ -75,6 +90,26 @@ impl std::fmt::Display for Disconnected {
 /// Whether `err` is a connection's end (see [`Disconnected`]).
 pub fn is_disconnect(err: &anyhow::Error) -> bool {
     err.downcast_ref::<Disconnected>().is_some()
+}
+
+/// The server closed the connection with this close code (1005: none given).
+#[derive(Debug)]
+pub struct ClosedBy {
+    pub code: u16,
+}
+
+impl std::fmt::Display for ClosedBy {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "the server closed the connection ({})", self.code)
+    }
+}
+
+impl std::error::Error for ClosedBy {}
+
+/// Whether `err` is a node saying another node serves the session ([`SERVED_ELSEWHERE`]).
+pub fn is_served_elsewhere(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.downcast_ref::<ClosedBy>().is_some_and(|closed| closed.code == SERVED_ELSEWHERE))
 }
 
 /// A `join` answered with an `error` frame.
@@ -113,10 +148,15 @@ impl Connector {
 
     /// A WebSocket to the server's `/ws`, upgraded and ready.
     pub async fn connect(&self) -> anyhow::Result<Client> {
-        self.open().await.context(Disconnected)
+        self.open(None).await.context(Disconnected)
     }
 
-    async fn open(&self) -> anyhow::Result<Client> {
+    /// A WebSocket to `/ws?code=` the session's join code, upgraded and ready.
+    pub async fn connect_to(&self, code: JoinCode) -> anyhow::Result<Client> {
+        self.open(Some(code)).await.context(Disconnected)
+    }
+
+    async fn open(&self, code: Option<JoinCode>) -> anyhow::Result<Client> {
         let socket = TcpSocket::new_v4().context("TCP socket")?;
         if self.sources > 1 {
             let source = self.next_source.fetch_add(1, Ordering::Relaxed) % usize::from(self.sources);
@@ -126,19 +166,40 @@ impl Connector {
         let stream =
             socket.connect(self.server).await.with_context(|| format!("connect to {}", self.server))?;
         stream.set_nodelay(true)?;
-        let url = format!("ws://{}/ws", self.server);
-        let (ws, _response) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
+        let url = ws_url(self.server, code);
+        let (ws, response) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
             .await
             .context("WebSocket upgrade")?;
-        Ok(Client { ws, traffic: Arc::clone(&self.traffic) })
+        let node = response.headers().get(NODE_HEADER).and_then(|name| name.to_str().ok()).map(str::to_owned);
+        Ok(Client { ws, traffic: Arc::clone(&self.traffic), node })
     }
 
-    /// A connection that has sent `join` and received its `welcome`.
+    /// A connection that has sent `join` and received its `welcome`. A node that answers
+    /// [`SERVED_ELSEWHERE`] is tried again after the web client's backoff, for up to
+    /// [`ELSEWHERE_PATIENCE`].
     pub async fn join(&self, join: Join) -> anyhow::Result<(Client, Welcome)> {
+        let mut backoff = crate::crash::Backoff::default();
+        let started = Instant::now();
+        loop {
+            match self.join_once(join.clone()).await {
+                Err(err) if is_served_elsewhere(&err) && started.elapsed() < ELSEWHERE_PATIENCE => {
+                    tokio::time::sleep(backoff.next_wait(rand::random())).await;
+                }
+                joined => return joined,
+            }
+        }
+    }
+
+    /// One try at [`Connector::join`]: a [`SERVED_ELSEWHERE`] answer fails it like any
+    /// disconnection.
+    pub async fn join_once(&self, join: Join) -> anyhow::Result<(Client, Welcome)> {
         let joining = async {
-            let mut client = self.connect().await?;
-            let welcome = client.join(join).await?;
-            Ok((client, welcome))
+            let mut client = self.connect_to(join.code).await?;
+            let welcome = client.join(join).await;
+            if welcome.as_ref().is_err_and(is_served_elsewhere) {
+                self.traffic.served_elsewhere.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok((client, welcome?))
         };
         match tokio::time::timeout(JOIN_PATIENCE, joining).await {
             Ok(joined) => joined,
@@ -152,9 +213,16 @@ impl Connector {
 pub struct Client {
     ws: WebSocketStream<TcpStream>,
     traffic: Arc<Traffic>,
+    /// The node that answered the upgrade (its `x-lapp-node` header), behind a proxy.
+    node: Option<String>,
 }
 
 impl Client {
+    /// The node that answered the upgrade, if the server names itself.
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref()
+    }
+
     pub async fn send(&mut self, frame: &ClientFrame) -> anyhow::Result<()> {
         self.send_text(frame.encode()).await
     }
@@ -179,7 +247,7 @@ impl Client {
                 }
                 Some(Ok(Message::Close(frame))) => {
                     let code = frame.map_or(1005, |frame| u16::from(frame.code));
-                    bail!("the server closed the connection ({code})")
+                    return Err(ClosedBy { code }.into());
                 }
                 Some(Ok(_)) => continue, // pings (answered by tungstenite), pongs, binary
                 Some(Err(err)) => return Err(err).context("read"),
@@ -222,6 +290,15 @@ impl Client {
     }
 }
 
+/// The WebSocket URL of `server`: `/ws`, with `?code=` the session's join code when there is
+/// one, which is what a proxy in front of several nodes routes by.
+fn ws_url(server: SocketAddr, code: Option<JoinCode>) -> String {
+    match code {
+        Some(code) => format!("ws://{server}/ws?code={code}"),
+        None => format!("ws://{server}/ws"),
+    }
+}
+
 /// Tells every client task to leave, waits a bounded while for them to close, and drops
 /// whoever is still there.
 pub async fn send_home(clients: &mut JoinSet<()>, stop: &watch::Sender<bool>) {
@@ -230,5 +307,27 @@ pub async fn send_home(clients: &mut JoinSet<()>, stop: &watch::Sender<bool>) {
     let all_left = async { while clients.join_next().await.is_some() {} };
     if tokio::time::timeout(FAREWELL, all_left).await.is_err() {
         clients.abort_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_s_socket_names_its_join_code() {
+        let server: SocketAddr = "127.0.0.1:8080".parse().expect("an address");
+        let code = JoinCode::from_number(483_920).expect("a code");
+        assert_eq!(ws_url(server, Some(code)), "ws://127.0.0.1:8080/ws?code=483920");
+        assert_eq!(ws_url(server, None), "ws://127.0.0.1:8080/ws");
+    }
+
+    #[test]
+    fn only_close_code_4006_means_served_elsewhere() {
+        let closed = |code| anyhow::Error::from(ClosedBy { code }).context("read").context(Disconnected);
+        assert!(is_served_elsewhere(&closed(SERVED_ELSEWHERE)));
+        assert!(is_disconnect(&closed(SERVED_ELSEWHERE)));
+        assert!(!is_served_elsewhere(&closed(4004)));
+        assert!(!is_served_elsewhere(&anyhow::anyhow!("connect").context(Disconnected)));
     }
 }

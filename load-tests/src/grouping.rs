@@ -18,10 +18,10 @@ use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::client::{Client, Connector, MAX_CONNECTING, is_disconnect, send_home};
-use crate::crash::{self, NotBack, Outage};
+use crate::crash::{self, Loss, NotBack, Outage, OwnerKill, Returned};
 use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
 use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
-use crate::report::{Problems, Report, progress_bar};
+use crate::report::{Problems, Report, RoomNode, progress_bar};
 use crate::server::{ServerProcess, Target, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +43,22 @@ pub struct Args {
     /// else.
     #[arg(long, requires = "spawn_server", value_parser = clap::value_parser!(u32).range(1..=10))]
     pub crash_at_level: Option<u32>,
+    /// In a cluster (`--server` the proxy in front of the nodes): kill the node serving room 0
+    /// (SIGKILL, its pid from `--node`) in the middle of this level, once half of each room has
+    /// had its turn. The phones of the rooms it served come back through the proxy to another
+    /// node, which takes the session over; the other rooms' phones must not notice.
+    #[arg(
+        long,
+        alias = "kill-owner-at-round",
+        requires = "nodes",
+        conflicts_with_all = ["spawn_server", "crash_at_level"],
+        value_parser = clap::value_parser!(u32).range(1..=10)
+    )]
+    pub kill_owner_at_level: Option<u32>,
+    /// A running node and its process id, as `NAME=PID` (NAME as in its `x-lapp-node` header);
+    /// once per node.
+    #[arg(long = "node", value_name = "NAME=PID", value_parser = crash::parse_node)]
+    pub nodes: Vec<crash::Node>,
     /// Play the whole run this many times, one after another (a server of its own each), and
     /// pool the figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -65,6 +81,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if args.crash_at_level.is_some_and(|level| level > levels) {
         bail!("--crash-at-level is past the last level ({levels})");
     }
+    let kill = OwnerKill::from_flags(args.kill_owner_at_level, levels, &args.nodes, args.trials)?;
+    // Phones (and facilitators) come back when their connection ends only in a run that ends it.
+    let comes_back = args.crash_at_level.is_some() || kill.is_some();
     let mut target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
@@ -76,13 +95,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
         let (client, _welcome) =
             connector.join(join.clone()).await.context("the facilitator could not join")?;
+        let node = client.node().map(str::to_owned);
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let events = events_tx.clone();
         // A send fails only once the conductor has gone, and then nobody is listening.
         let heard = move |heard| drop(events.send(Event { room, what: Happened::Facilitator(heard) }));
-        let rejoin = args.crash_at_level.map(|_| Rejoin { connector: Arc::clone(&connector), join });
+        let rejoin = comes_back.then(|| Rejoin { connector: Arc::clone(&connector), join });
         tokio::spawn(facilitator::facilitate(client, commands_rx, Arc::clone(&barrier), rejoin, heard));
-        rooms.push(Room::new(created.code, created.key, commands));
+        rooms.push(Room { node, ..Room::new(created.code, created.key, commands) });
     }
 
     let (stop, stop_rx) = watch::channel(false);
@@ -96,7 +116,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 index,
                 code: state.code,
                 churns: index < churners,
-                comes_back: args.crash_at_level.is_some(),
+                comes_back,
                 think: Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
@@ -113,6 +133,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let bar = progress_bar(clients * (2 + 2 * u64::from(levels)));
     let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.crash_at = args.crash_at_level;
+    conductor.kill = kill;
     conductor.play(levels, target.process.as_mut()).await?;
 
     send_home(&mut participants, &stop).await;
@@ -136,9 +157,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         report.duplicate_stars += found.duplicate_stars;
         report.rule_violations += found.rule_violations;
     }
-    if let (Some(outage), Some(level)) = (&conductor.outage, args.crash_at_level) {
+    if let (Some(outage), Some(level)) = (&conductor.outage, args.crash_at_level.or(args.kill_owner_at_level))
+    {
         report.crash = Some(outage.figures(format!("level {level}")));
     }
+    report.nodes = RoomNode::list(conductor.rooms.iter().map(|room| (room.code, room.node.as_deref())));
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
     if let Some(process) = &target.process {
@@ -177,11 +200,8 @@ enum Happened {
     /// Something the server did against the protocol's rules.
     Violation(String),
     Facilitator(Heard),
-    /// A participant got its `welcome` after the crash, at `at`, after `tries` tries.
-    Back {
-        at: Instant,
-        tries: u32,
-    },
+    /// A participant got its `welcome` after the crash.
+    Back(Returned),
     /// A participant did not come back as itself.
     NotBack(NotBack),
     /// A request unanswered at the crash: whether the `welcome` showed it stored, and
@@ -364,7 +384,7 @@ impl Participant {
                 bail!("{why}");
             }
         };
-        self.report(Happened::Back { at: back.at, tries: back.tries });
+        self.report(Happened::Back(back.returned(seat.pid)));
         let mut client = back.client;
         let view = back.welcome.view;
         match &view.group {
@@ -494,6 +514,8 @@ impl Participant {
 struct Room {
     code: JoinCode,
     key: String,
+    /// The node that welcomed its facilitator, behind a proxy in front of several.
+    node: Option<String>,
     facilitator: Desk,
     attendance: Attendance,
     /// When the facilitator sent the last `phase.next`.
@@ -514,6 +536,7 @@ impl Room {
         Room {
             code,
             key,
+            node: None,
             facilitator: Desk::new(facilitator),
             attendance: Attendance::default(),
             advanced_at: None,
@@ -543,8 +566,9 @@ struct Conductor {
     tally: Tally,
     /// The level in whose middle the server is killed and started again.
     crash_at: Option<u32>,
+    /// In a cluster: the node serving room 0 killed in the middle of a level.
+    kill: Option<OwnerKill>,
     outage: Option<Outage>,
-    facilitators_back: usize,
 }
 
 impl Conductor {
@@ -561,8 +585,8 @@ impl Conductor {
             bar,
             tally: Tally::new(),
             crash_at: None,
+            kill: None,
             outage: None,
-            facilitators_back: 0,
         }
     }
 
@@ -586,14 +610,21 @@ impl Conductor {
                 room.arrivals.clear();
             }
             self.command_all(Command::PhaseNext).await?;
-            if self.crash_at == Some(level) {
-                let server = server.as_deref_mut();
-                let server = server.context("a crash needs a server this driver started (--spawn-server)")?;
+            let kill = self.kill.take_if(|kill| kill.at == level);
+            if self.crash_at == Some(level) || kill.is_some() {
                 self.wait_for(&format!("half of each room's turns at level {level}"), |c| {
                     c.rooms.iter().all(|room| room.noted_at(level) * 2 >= room.present())
                 })
                 .await?;
-                self.crash(server).await?;
+                match kill {
+                    Some(kill) => self.kill_owner(&kill).await?,
+                    None => {
+                        let server = server.as_deref_mut();
+                        let server =
+                            server.context("a crash needs a server this driver started (--spawn-server)")?;
+                        self.crash(server).await?;
+                    }
+                }
             }
             self.wait_for(&format!("every participant's turn at level {level}"), |c| {
                 c.rooms.iter().all(|room| room.noted_at(level) >= room.present())
@@ -617,9 +648,21 @@ impl Conductor {
         let phones = self.rooms.iter().map(Room::present).sum();
         self.bar.set_message("crashed: coming back");
         let restart = server.crash_and_restart().await?;
-        self.outage = Some(Outage::new(restart, phones));
+        self.outage = Some(Outage::new(Loss::Restart(restart), (0..self.rooms.len()).collect(), phones));
         self.wait_for("every phone to come back after the crash", |c| {
-            c.facilitators_back >= c.rooms.len() && c.outage.as_ref().is_some_and(Outage::settled)
+            c.outage.as_ref().is_some_and(Outage::settled)
+        })
+        .await
+    }
+
+    /// Kills the node serving room 0, then waits until every participant and facilitator of
+    /// the rooms it served, connected at the kill, has come back to another node (or failed to).
+    async fn kill_owner(&mut self, kill: &OwnerKill) -> anyhow::Result<()> {
+        self.bar.set_message("node killed: coming back");
+        let rooms: Vec<_> = self.rooms.iter().map(|room| (room.node.as_deref(), room.present())).collect();
+        self.outage = Some(kill.kill(&rooms)?);
+        self.wait_for("every phone of the killed node's rooms to come back", |c| {
+            c.outage.as_ref().is_some_and(Outage::settled)
         })
         .await
     }
@@ -636,8 +679,8 @@ impl Conduct for Conductor {
         &mut self.events
     }
 
-    fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
-        let room = &mut self.rooms[room];
+    fn take(&mut self, Event { room: index, what }: Event) -> anyhow::Result<()> {
+        let room = &mut self.rooms[index];
         match what {
             Happened::Attended(what) => {
                 if self.tally.attended(&mut room.attendance, room.code, what) {
@@ -689,10 +732,14 @@ impl Conduct for Conductor {
             }
             // This scenario never locks its sessions.
             Happened::Facilitator(Heard::Frame(..) | Heard::Locked { .. }) => {}
-            Happened::Facilitator(Heard::Back) => self.facilitators_back += 1,
-            Happened::Back { at, tries } => {
+            Happened::Facilitator(Heard::Back) => {
                 if let Some(outage) = &mut self.outage {
-                    outage.returns.push((at, tries));
+                    outage.facilitator_back(index);
+                }
+            }
+            Happened::Back(returned) => {
+                if let Some(outage) = &mut self.outage {
+                    outage.back(index, returned);
                 }
             }
             Happened::NotBack(why) => {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
+use lapp_protocol::JoinCode;
 use serde::Serialize;
 
 use crate::actions::ActionsFigures;
@@ -99,6 +100,10 @@ pub struct Report {
     pub frames_out: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Joins a node answered "served by another node" (close 4006), each tried again.
+    pub served_elsewhere: u64,
+    /// The node that served each room, behind a proxy in front of several.
+    pub nodes: Vec<RoomNode>,
     pub lost_scores: u64,
     pub duplicate_scores: u64,
     pub lost_cards: u64,
@@ -121,6 +126,26 @@ pub struct Report {
     pub problems: Problems,
 }
 
+/// The node that served a room when its facilitator joined (its `x-lapp-node` header).
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomNode {
+    pub room: usize,
+    pub code: String,
+    pub node: Option<String>,
+}
+
+impl RoomNode {
+    /// Each room's join code and node, in room order.
+    pub fn list<'a>(rooms: impl Iterator<Item = (JoinCode, Option<&'a str>)>) -> Vec<RoomNode> {
+        let room_node = |(room, (code, node)): (usize, (JoinCode, Option<&str>))| RoomNode {
+            room,
+            code: code.to_string(),
+            node: node.map(str::to_owned),
+        };
+        rooms.enumerate().map(room_node).collect()
+    }
+}
+
 impl Report {
     pub fn new(subcommand: &'static str) -> Report {
         Report { subcommand, command: std::env::args().collect(), ..Report::default() }
@@ -131,6 +156,7 @@ impl Report {
         self.bytes_in = traffic.bytes_in.load(Ordering::Relaxed);
         self.frames_out = traffic.frames_out.load(Ordering::Relaxed);
         self.bytes_out = traffic.bytes_out.load(Ordering::Relaxed);
+        self.served_elsewhere = traffic.served_elsewhere.load(Ordering::Relaxed);
     }
 
     /// Takes in the fan-out of a baseline run of the same shape; its errors count too.
@@ -231,6 +257,22 @@ impl Report {
         }
         println!("{:<22}{} in, {} out", "frames", self.frames_in, self.frames_out);
         println!("{:<22}{} in, {} out", "bytes", self.bytes_in, self.bytes_out);
+        if self.nodes.iter().any(|room| room.node.is_some()) {
+            let rooms: Vec<String> = self
+                .nodes
+                .iter()
+                .map(|room| {
+                    format!("{} ({}) on {}", room.room, room.code, room.node.as_deref().unwrap_or("?"))
+                })
+                .collect();
+            println!("{:<22}{}", "rooms", rooms.join(", "));
+        }
+        if self.served_elsewhere > 0 {
+            println!(
+                "{:<22}{} joins answered 4006 (served by another node), each tried again",
+                "served elsewhere", self.served_elsewhere
+            );
+        }
         if let (Some(rss), Some(cpu)) = (self.server_rss_peak_bytes, self.server_cpu_s) {
             println!("{:<22}peak RSS {:.1} MiB, CPU {cpu:.2} s", "server", rss as f64 / 1048576.0);
         }

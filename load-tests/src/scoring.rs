@@ -20,11 +20,11 @@ use tokio::task::JoinSet;
 
 use crate::baseline;
 use crate::client::{Client, Connector, MAX_CLIENTS, MAX_CONNECTING, is_disconnect, send_home};
-use crate::crash::{self, NotBack, Outage};
+use crate::crash::{self, Loss, NotBack, Outage, OwnerKill, Returned};
 use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
 use crate::flood::{Flood, FloodFigures, RoundFanout};
 use crate::hall::{Attendance, Attended, Conduct, HallArgs, Requests, Tally, attend};
-use crate::report::{Latency, Problems, Report, progress_bar};
+use crate::report::{Latency, Problems, Report, RoomNode, progress_bar};
 use crate::server::{ServerProcess, Target, TargetArgs};
 use crate::windows::Windows;
 
@@ -74,6 +74,21 @@ pub struct Args {
     /// and sends again what was not answered; the run fails if any comes back as someone else.
     #[arg(long, requires = "spawn_server", value_parser = clap::value_parser!(u32).range(1..=10))]
     pub crash_at_round: Option<u32>,
+    /// In a cluster (`--server` the proxy in front of the nodes): kill the node serving room 0
+    /// (SIGKILL, its pid from `--node`) in the middle of this round, once half of each room has
+    /// scored it. The phones of the rooms it served come back through the proxy to another node,
+    /// which takes the session over; the other rooms' phones must not notice.
+    #[arg(
+        long,
+        requires = "nodes",
+        conflicts_with_all = ["spawn_server", "crash_at_round"],
+        value_parser = clap::value_parser!(u32).range(1..=10)
+    )]
+    pub kill_owner_at_round: Option<u32>,
+    /// A running node and its process id, as `NAME=PID` (NAME as in its `x-lapp-node` header);
+    /// once per node.
+    #[arg(long = "node", value_name = "NAME=PID", value_parser = crash::parse_node)]
+    pub nodes: Vec<crash::Node>,
     /// Play the whole run this many times, one after another (a server of its own each), and
     /// pool the figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -112,6 +127,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if args.crash_at_round.is_some_and(|round| round > args.rounds) {
         bail!("--crash-at-round is past the last round (--rounds)");
     }
+    let kill = OwnerKill::from_flags(args.kill_owner_at_round, args.rounds, &args.nodes, args.trials)?;
+    // Phones (and facilitators) come back when their connection ends only in a run that ends it.
+    let comes_back = args.crash_at_round.is_some() || kill.is_some();
     let bare_shape = args.baseline.then(|| baseline::Args {
         hall: args.hall.clone(),
         rounds: args.rounds,
@@ -142,11 +160,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let join = Join { key: Some(created.key.clone()), ..Join::new(created.code, Role::Facilitator) };
         let (client, _welcome) =
             connector.join(join.clone()).await.context("the facilitator could not join")?;
+        let node = client.node().map(str::to_owned);
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let rejoin = args.crash_at_round.map(|_| Rejoin { connector: Arc::clone(&connector), join });
+        let rejoin = comes_back.then(|| Rejoin { connector: Arc::clone(&connector), join });
         let barrier = Arc::clone(&barrier);
         tokio::spawn(facilitate(room, client, commands_rx, barrier, rejoin, events_tx.clone()));
-        rooms.push(Room::new(created.code, created.key, commands));
+        rooms.push(Room { node, ..Room::new(created.code, created.key, commands) });
     }
 
     let (stop, stop_rx) = watch::channel(false);
@@ -160,7 +179,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 index,
                 code: state.code,
                 churns: index < churners,
-                comes_back: args.crash_at_round.is_some(),
+                comes_back,
                 think: Duration::from_millis(args.think_min_ms)..=Duration::from_millis(args.think_ms),
                 connector: Arc::clone(&connector),
                 gate: Arc::clone(&gate),
@@ -178,6 +197,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let mut conductor = Conductor::new(rooms, events, args.hall.participants, bar);
     conductor.windows = windows;
     conductor.crash_at = args.crash_at_round;
+    conductor.kill = kill;
     if args.flood > 0 {
         // Bots connect on their own connector, so the report's traffic stays the hall's.
         let bots = Arc::new(Connector::new(target.addr, args.target.sources));
@@ -210,9 +230,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         figures.bot_frames_in = flood.as_ref().map_or(0, Flood::frames_in);
         report.flood = Some(figures);
     }
-    if let (Some(outage), Some(round)) = (&conductor.outage, args.crash_at_round) {
+    if let (Some(outage), Some(round)) = (&conductor.outage, args.crash_at_round.or(args.kill_owner_at_round))
+    {
         report.crash = Some(outage.figures(format!("round {round}")));
     }
+    report.nodes = RoomNode::list(conductor.rooms.iter().map(|room| (room.code, room.node.as_deref())));
     conductor.fill(&mut report);
     report.count_traffic(&connector.traffic);
     if let Some(process) = &target.process {
@@ -263,11 +285,8 @@ enum Happened {
     /// The facilitator connected again after the crash.
     FacilitatorBack,
     Leaderboard(BoardSeen),
-    /// A participant got its `welcome` after the crash, at `at`, after `tries` tries.
-    Back {
-        at: Instant,
-        tries: u32,
-    },
+    /// A participant got its `welcome` after the crash.
+    Back(Returned),
     /// A participant did not come back as itself.
     NotBack(NotBack),
     /// A request unanswered at the crash: whether the `welcome` showed it stored, and
@@ -524,7 +543,7 @@ impl Participant {
                 bail!("{why}");
             }
         };
-        self.report(Happened::Back { at: back.at, tries: back.tries });
+        self.report(Happened::Back(back.returned(seat.pid)));
         let mut client = back.client;
         let hand = back.welcome.view.hand;
         match &hand {
@@ -617,6 +636,8 @@ fn far_future() -> tokio::time::Instant {
 struct Room {
     code: JoinCode,
     key: String,
+    /// The node that welcomed its facilitator, behind a proxy in front of several.
+    node: Option<String>,
     facilitator: Desk,
     attendance: Attendance,
     /// Answers to `card.write`, refusals included.
@@ -642,6 +663,7 @@ impl Room {
         Room {
             code,
             key,
+            node: None,
             facilitator: Desk::new(facilitator),
             attendance: Attendance::default(),
             writes_answered: 0,
@@ -699,8 +721,9 @@ struct Conductor {
     windows: Option<Windows>,
     /// The round in whose middle the server is killed and started again.
     crash_at: Option<u32>,
+    /// In a cluster: the node serving room 0 killed in the middle of a round.
+    kill: Option<OwnerKill>,
     outage: Option<Outage>,
-    facilitators_back: usize,
     /// The bots sent in once round 1 has started (`--flood`), and when the lock follows them.
     flood: Option<Flood>,
     lock_after: Duration,
@@ -724,8 +747,8 @@ impl Conductor {
             leaderboard_lag: Latency::new(),
             windows: None,
             crash_at: None,
+            kill: None,
             outage: None,
-            facilitators_back: 0,
             flood: None,
             lock_after: Duration::ZERO,
             round_fanouts: Vec::new(),
@@ -779,13 +802,20 @@ impl Conductor {
                 room.facilitator.lock_at(lock_at.into());
             }
         }
-        if self.crash_at == Some(round) {
-            let server = server.context("a crash needs a server this driver started (--spawn-server)")?;
+        let kill = self.kill.take_if(|kill| kill.at == round);
+        if self.crash_at == Some(round) || kill.is_some() {
             self.wait_for(&format!("half of each room to score round {round}"), |c| {
                 c.rooms.iter().all(|room| room.done * 2 >= room.present())
             })
             .await?;
-            self.crash(server).await?;
+            match kill {
+                Some(kill) => self.kill_owner(&kill).await?,
+                None => {
+                    let server =
+                        server.context("a crash needs a server this driver started (--spawn-server)")?;
+                    self.crash(server).await?;
+                }
+            }
         }
         self.wait_for(&format!("every participant to score round {round}"), |c| {
             c.rooms.iter().all(|room| room.done >= room.present())
@@ -830,9 +860,21 @@ impl Conductor {
         let phones = self.rooms.iter().map(Room::present).sum();
         self.bar.set_message("crashed: coming back");
         let restart = server.crash_and_restart().await?;
-        self.outage = Some(Outage::new(restart, phones));
+        self.outage = Some(Outage::new(Loss::Restart(restart), (0..self.rooms.len()).collect(), phones));
         self.wait_for("every phone to come back after the crash", |c| {
-            c.facilitators_back >= c.rooms.len() && c.outage.as_ref().is_some_and(Outage::settled)
+            c.outage.as_ref().is_some_and(Outage::settled)
+        })
+        .await
+    }
+
+    /// Kills the node serving room 0, then waits until every participant and facilitator of
+    /// the rooms it served, connected at the kill, has come back to another node (or failed to).
+    async fn kill_owner(&mut self, kill: &OwnerKill) -> anyhow::Result<()> {
+        self.bar.set_message("node killed: coming back");
+        let rooms: Vec<_> = self.rooms.iter().map(|room| (room.node.as_deref(), room.present())).collect();
+        self.outage = Some(kill.kill(&rooms)?);
+        self.wait_for("every phone of the killed node's rooms to come back", |c| {
+            c.outage.as_ref().is_some_and(Outage::settled)
         })
         .await
     }
@@ -886,8 +928,8 @@ impl Conduct for Conductor {
         &mut self.events
     }
 
-    fn take(&mut self, Event { room, what }: Event) -> anyhow::Result<()> {
-        let room = &mut self.rooms[room];
+    fn take(&mut self, Event { room: index, what }: Event) -> anyhow::Result<()> {
+        let room = &mut self.rooms[index];
         match what {
             Happened::Attended(what) => {
                 if self.tally.attended(&mut room.attendance, room.code, what) {
@@ -939,10 +981,14 @@ impl Conduct for Conductor {
                 bail!("room {}: the facilitator's connection ended: {error}", room.code);
             }
             Happened::Leaderboard(seen) => room.boards.push(seen),
-            Happened::FacilitatorBack => self.facilitators_back += 1,
-            Happened::Back { at, tries } => {
+            Happened::FacilitatorBack => {
                 if let Some(outage) = &mut self.outage {
-                    outage.returns.push((at, tries));
+                    outage.facilitator_back(index);
+                }
+            }
+            Happened::Back(returned) => {
+                if let Some(outage) = &mut self.outage {
+                    outage.back(index, returned);
                 }
             }
             Happened::NotBack(why) => {

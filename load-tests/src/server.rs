@@ -23,6 +23,10 @@ const PROMPT: &str = "What slows you down?";
 /// How long a started server may take to answer.
 const STARTUP_PATIENCE: Duration = Duration::from_secs(15);
 
+/// How many times a request a node answers 503 (it does not serve the session, another live
+/// node does) is sent again, each after the `Retry-After` it asked for.
+const UNAVAILABLE_TRIES: u32 = 30;
+
 /// How often a started server's memory and CPU are read.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
@@ -33,8 +37,9 @@ const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 /// Where the Lapp server under load is.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// The Lapp server to load; loopback only (127.0.0.0/8 or localhost).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    /// The Lapp server to load, or the proxy in front of several nodes; loopback only
+    /// (127.0.0.0/8 or localhost).
+    #[arg(long, visible_alias = "server", default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// Start this `lapp` binary on a free loopback port instead, with a temporary data folder,
     /// and report its peak memory and CPU time.
@@ -134,11 +139,22 @@ impl Api {
         response.json().await.context("POST /api/sessions: not a SessionCreated")
     }
 
-    /// `GET /api/sessions/{code}/export?format=json`, with the facilitator key.
+    /// `GET /api/sessions/{code}/export?format=json`, with the facilitator key. Behind a
+    /// proxy, a node that does not serve the session answers 503 with `Retry-After`; the
+    /// request is sent again after that wait, as often as [`UNAVAILABLE_TRIES`].
     pub async fn export(&self, code: JoinCode, key: &str) -> anyhow::Result<SessionExport> {
         let url = format!("{}/api/sessions/{code}/export?format=json", self.base);
         let bearer = HeaderValue::from_str(&format!("Bearer {key}")).context("a key fit for a header")?;
-        let response = self.http.get(url).header(reqwest::header::AUTHORIZATION, bearer).send().await?;
+        let mut tries = 1;
+        let response = loop {
+            let response =
+                self.http.get(&url).header(reqwest::header::AUTHORIZATION, bearer.clone()).send().await?;
+            if response.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE || tries >= UNAVAILABLE_TRIES {
+                break response;
+            }
+            tries += 1;
+            tokio::time::sleep(retry_after(response.headers())).await;
+        };
         let status = response.status();
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
@@ -146,6 +162,12 @@ impl Api {
         }
         response.json().await.with_context(|| format!("export of {code}: not a SessionExport"))
     }
+}
+
+/// The wait a 503's `Retry-After` asks for, in seconds; 1 s when it names none.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    let seconds = headers.get(reqwest::header::RETRY_AFTER).and_then(|value| value.to_str().ok());
+    Duration::from_secs(seconds.and_then(|seconds| seconds.trim().parse().ok()).unwrap_or(1).min(30))
 }
 
 /// A server process this driver started. Dropping it kills the process.
@@ -445,5 +467,16 @@ mod tests {
         check("http://10.0.0.1:8080", false);
         check("http://example.org", false);
         check("https://127.0.0.1", false);
+    }
+
+    #[test]
+    fn a_503_is_tried_again_after_the_wait_it_asks_for() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&headers), Duration::from_secs(1));
+        headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Duration::from_secs(2));
+        headers
+            .insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&headers), Duration::from_secs(1));
     }
 }
