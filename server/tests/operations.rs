@@ -187,6 +187,8 @@ async fn every_metric_is_there_at_zero_from_the_start() {
         "lapp_ack_seconds_count",
         "lapp_store_commit_seconds_count",
         "lapp_closed_too_slow_total",
+        "lapp_sessions_taken_total",
+        "lapp_sessions_lost_total",
     ] {
         let line = text
             .lines()

@@ -22,7 +22,7 @@ test('a double click and a second tab move on once; a round is taken back; the a
     // hall has already left, as a tab on a slow network does.
     const tab = await open(browser, null, { viewport: PROJECTOR, locale: 'nb-NO' });
     const held = { on: false, frames: [], release() { this.on = false; this.frames.splice(0).forEach((send) => send()); } };
-    await tab.routeWebSocket(/\/ws$/, (ws) => {
+    await tab.routeWebSocket(/\/ws(\?|$)/, (ws) => {
       const server = ws.connectToServer();
       ws.onMessage((message) => server.send(message));
       server.onMessage((message) => (held.on ? held.frames.push(() => ws.send(message)) : ws.send(message)));

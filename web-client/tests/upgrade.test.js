@@ -15,7 +15,7 @@ async function writing(browser, server, typed) {
   const phone = await open(browser);
   const seen = { pids: [], loads: 0, socket: null };
   phone.on('load', () => seen.loads++);
-  await phone.routeWebSocket(/\/ws$/, (ws) => {
+  await phone.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     const upstream = ws.connectToServer();
     const first = !seen.socket;
     seen.socket = ws;
