@@ -27,8 +27,10 @@ function learn(notes) {
 }
 
 // An update keeps what the phone knows, but for the notes it takes away (their dots went back
-// to their voters) and a note of one's own shown again (which says so).
+// to their voters) and a note of one's own shown again (which says so). A welcome's board that
+// came before this module is learnt first: an update's notes do not say whose they are.
 export function frame(m) {
+  if (x.S.retro && x.S.retro !== me.from) learn(x.S.retro);
   x.S.retro = m.notes;
   if (!m.update || !me.mine) return learn(m.notes);
   me.from = m.notes;

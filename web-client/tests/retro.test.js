@@ -127,7 +127,8 @@ test('Plus/Delta: notes live on phones and the screen, delete, hide, the blind d
     await cy.keyboard.press('Enter');
     await focusIs(cy, 'BUTTON Delete: Flaky tests', 'after deleting by keyboard');
     await add(cy, 'Nice demo', 'Add to Plus');
-    // A reload keeps which notes are one's own (the welcome's board says so).
+    // A reload keeps which notes are one's own (the welcome's board says so), also when the
+    // board's next tick, which does not, comes before the phone has fetched the retro module.
     await cy.reload();
     await cy.getByRole('heading', { level: 2, name: 'Your notes (2)' }).waitFor();
     await cy.getByRole('button', { name: 'Delete: Flaky tests' }).waitFor();
