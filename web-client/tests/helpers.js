@@ -16,6 +16,9 @@ import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 
+// How long a test waits for what it expects before it fails.
+const WAIT = 30000;
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PUBLIC = path.resolve(here, '../public');
 export const OUTPUT = path.resolve(here, '../test-output');
@@ -110,7 +113,9 @@ export async function open(browser, url, { viewport = PHONE, locale = 'en-US', r
     if (msg.type() === 'error' && !/ERR_CONNECTION_REFUSED|WebSocket/.test(msg.text())) page.errors.push(`console: ${msg.text()}`);
   });
   page.on('dialog', (dialog) => { page.errors.push(`dialog: ${dialog.message()}`); dialog.dismiss(); });
-  page.setDefaultTimeout(15000);
+  // Generous: CI shares two cores between Chromium's pages and the server, and a wait that
+  // times out there only tells that the machine was busy. A wrong page never passes.
+  page.setDefaultTimeout(WAIT);
   if (url) await page.goto(url);
   return page;
 }
@@ -152,7 +157,7 @@ export async function shot(page, name) {
 
 // Waits until fn() (run in Node) returns something truthy, polling; for conditions that span
 // several pages.
-export async function until(fn, what, timeout = 15000) {
+export async function until(fn, what, timeout = WAIT) {
   const started = Date.now();
   for (;;) {
     const value = await fn();
@@ -164,8 +169,8 @@ export async function until(fn, what, timeout = 15000) {
 
 // A raw client speaking docs/protocol.md (a facilitator, or a participant on another phone):
 // `wait` resolves with the latest frame that matches, or the next one to come; `send` with the
-// ack (an error fails the test); `on` sees every frame from now on; `closed` resolves with the
-// close code.
+// ack (an error fails the test); `on` sees every frame from now on; `group` is the group the
+// frames show; `closed` resolves with the close code.
 export async function connect(base, join) {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
   const c = { frames: [], waiters: new Set(), rid: 0, close: () => ws.close() };
@@ -176,6 +181,13 @@ export async function connect(base, join) {
     for (const waiter of c.waiters) waiter(m);
   });
   c.on = (fn) => c.waiters.add(fn);
+  // The group as the frames built it: the last whole `group`, with the `notes` after it put in.
+  c.group = () => c.frames.reduce((g, m) => {
+    if (m.type === 'group') return m;
+    if (m.type !== 'notes' || g?.id !== m.group) return g;
+    const kept = g.notes.filter((n) => !(m.removed || []).includes(n.id)).map((n) => m.notes.find((x) => x.id === n.id) || n);
+    return { ...g, notes: [...kept, ...m.notes.filter((n) => !kept.some((k) => k.id === n.id))] };
+  }, null);
   c.wait = (pred, what) => {
     const found = c.frames.findLast(pred);
     if (found) return Promise.resolve(found);
