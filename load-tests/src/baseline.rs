@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use lapp_protocol::{CardId, CardText, Hand, ServerMsg};
+use lapp_protocol::{
+    ActivityInfo, ActivityKind, CardId, CardText, GroupId, GroupView, GroupingConfig, Hand, Member, NoteId,
+    NoteView, Phase, Pid, ServerMsg,
+};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -65,6 +68,12 @@ pub enum Frames {
     /// What Lapp sends participants at a round's start: each listener a `hand` made from its
     /// own card (a participant's `hand` stands for the round's `activity`).
     Lapp,
+    /// What Lapp sends participants when a 1-3-9's level starts (the trigger's round is the
+    /// level): the `activity`, the same bytes for all, then each listener its group's `group`,
+    /// encoded once per group. Groups are the listeners in turn, by 3 then by 9, with the
+    /// names and notes `grouping` gives them: at level 1 each member's note written alone, at
+    /// level 2 each merged group's first note, brought in from it.
+    Groups,
 }
 
 #[derive(Debug, clap::Args)]
@@ -239,7 +248,7 @@ async fn listen(
                     let at = Instant::now();
                     // A real client reads what it got; Lapp's participants decode every frame.
                     match ServerMsg::decode(text.as_str()) {
-                        Ok(ServerMsg::Hand(_)) => report(Event::Received { room, at }),
+                        Ok(ServerMsg::Hand(_) | ServerMsg::Group(_)) => report(Event::Received { room, at }),
                         Ok(_) => {}
                         Err(_) => {
                             return report(Event::Failed("the bare server sent a frame not in the protocol".into()));
@@ -262,6 +271,7 @@ type Rooms = Arc<Mutex<HashMap<usize, Vec<Listener>>>>;
 
 struct Listener {
     queue: mpsc::Sender<Utf8Bytes>,
+    index: usize,
     card: CardText,
 }
 
@@ -348,7 +358,7 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
             // The card a participant of that room and seat writes in `scoring`.
             let card =
                 CardText { id: CardId(index as u32 + 1), text: crate::scoring::card_text(room, index) };
-            let listener = Listener { queue, card };
+            let listener = Listener { queue, index, card };
             rooms.lock().unwrap_or_else(PoisonError::into_inner).entry(room).or_default().push(listener);
             let writer = tokio::spawn(write_frames(sink, queued));
             while next_text(&mut frames).await?.is_some() {}
@@ -359,22 +369,85 @@ async fn connection(stream: TcpStream, rooms: &Rooms, hand: &Utf8Bytes) -> anyho
     Ok(())
 }
 
-/// Sends every listener of `room` its frame, never waiting on one: the same bytes to all, or
-/// with [`Frames::Lapp`] to each a `hand` of its own, queued as soon as it is made, as Lapp does.
+/// Sends every listener of `room` its frames, never waiting on one: the same bytes to all; with
+/// [`Frames::Lapp`] to each a `hand` of its own, queued as soon as it is made, as Lapp does;
+/// with [`Frames::Groups`] a level's `activity` and each its group.
 fn fan_out(rooms: &Rooms, room: usize, round: u32, frames: Frames, hand: &Utf8Bytes) {
     let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(listeners) = rooms.get_mut(&room) else { return };
     // As in Lapp, a listener whose queue is full or gone is dropped.
-    listeners.retain(|listener| {
-        let frame = match frames {
-            Frames::Hand => hand.clone(),
-            Frames::Lapp => {
-                let card = Some((listener.card.id, listener.card.text.as_str()));
-                Utf8Bytes::from(Hand::encode_from(round, card, None))
+    match frames {
+        Frames::Hand => listeners.retain(|listener| listener.queue.try_send(hand.clone()).is_ok()),
+        Frames::Lapp => listeners.retain(|listener| {
+            let card = Some((listener.card.id, listener.card.text.as_str()));
+            listener.queue.try_send(Utf8Bytes::from(Hand::encode_from(round, card, None))).is_ok()
+        }),
+        Frames::Groups => fan_out_groups(listeners, room, round),
+    }
+}
+
+/// A level's frames: the `activity` to all, then each group's `group` to its members.
+fn fan_out_groups(listeners: &mut Vec<Listener>, room: usize, level: u32) {
+    let sizes = GroupingConfig::default().sizes;
+    let size = sizes[(level as usize).clamp(1, sizes.len()) - 1] as usize;
+    let activity = Utf8Bytes::from(
+        ServerMsg::Activity(ActivityInfo {
+            index: 0,
+            kind: ActivityKind::Grouping,
+            prompt: crate::server::PROMPT.to_owned(),
+            phase: Phase::Level,
+            round: None,
+            level: Some(level),
+            deadline: None,
+            now: None,
+        })
+        .encode(),
+    );
+    let mut dropped = Vec::new();
+    for (at, members) in listeners.chunks(size).enumerate() {
+        let frame = Utf8Bytes::from(
+            ServerMsg::Group(group_view(room, level, at, members, sizes[0] as usize)).encode(),
+        );
+        for listener in members {
+            if listener.queue.try_send(activity.clone()).is_err()
+                || listener.queue.try_send(frame.clone()).is_err()
+            {
+                dropped.push(listener.index);
             }
-        };
-        listener.queue.try_send(frame).is_ok()
-    });
+        }
+    }
+    listeners.retain(|listener| !dropped.contains(&listener.index));
+}
+
+/// The group `at` of `level`, made of `members`; `first` is the size of level 1's groups.
+fn group_view(room: usize, level: u32, at: usize, members: &[Listener], first: usize) -> GroupView {
+    let note = |listener: &Listener, from| NoteView {
+        id: NoteId(listener.index as u32 + 1),
+        text: crate::grouping::note_text(room, listener.index, 0),
+        stars: 0,
+        from,
+        starred_by: Vec::new(),
+    };
+    let notes = match level {
+        1 => members.iter().map(|listener| note(listener, None)).collect(),
+        _ => members
+            .chunks(first)
+            .map(|merged| note(&merged[0], Some(GroupId(merged[0].index as u32 + 1))))
+            .collect(),
+    };
+    GroupView {
+        level,
+        id: GroupId(level * 10_000 + at as u32 + 1),
+        label: format!("Blå rev {}", at + 1),
+        members: members
+            .iter()
+            .map(|listener| Member {
+                pid: Pid(listener.index as u32 + 1),
+                name: Some(format!("P{}", listener.index)),
+            })
+            .collect(),
+        notes,
+    }
 }
 
 /// Feeds every queued frame, then flushes once, as Lapp's writer does.
@@ -414,12 +487,11 @@ mod tests {
         for (index, text) in cards.iter().enumerate() {
             let (queue, queued) = mpsc::channel(OUTBOX_FRAMES);
             let card = CardText { id: CardId(index as u32 + 1), text: (*text).to_owned() };
-            rooms
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(0)
-                .or_default()
-                .push(Listener { queue, card });
+            rooms.lock().unwrap_or_else(PoisonError::into_inner).entry(0).or_default().push(Listener {
+                queue,
+                index,
+                card,
+            });
             queues.push(queued);
         }
         (rooms, queues)
@@ -452,6 +524,37 @@ mod tests {
             let card = hand.card.as_ref().expect("a card");
             assert_eq!((hand.round, card.id), (3, CardId(index as u32 + 1)));
             assert_eq!(card.text, ["first card", "second card"][index]);
+        }
+    }
+
+    #[test]
+    fn group_frames_are_the_levels_groups_with_their_notes() {
+        let (rooms, mut queues) = room_of(&["card"; 20]);
+        let hand = Utf8Bytes::from(hand_frame());
+        for level in [1, 2] {
+            fan_out(&rooms, 0, level, Frames::Groups, &hand);
+            let groups: Vec<GroupView> = queues
+                .iter_mut()
+                .map(|queue| match received(queue).as_slice() {
+                    [ServerMsg::Activity(activity), ServerMsg::Group(group)] => {
+                        assert_eq!(activity.level, Some(level));
+                        group.clone()
+                    }
+                    frames => panic!("an activity and a group: {frames:?}"),
+                })
+                .collect();
+            let (size, notes) = if level == 1 { (3, 3) } else { (9, 3) };
+            assert_eq!(groups[0].members.len(), size);
+            assert_eq!(groups[0].notes.len(), notes);
+            assert_eq!(groups[19].members.len(), 20 % size, "the last group takes who is left");
+            assert_eq!(groups[0].notes.iter().all(|note| note.from.is_some()), level == 2);
+            for (index, group) in groups.iter().enumerate() {
+                assert!(
+                    group.members.iter().any(|member| member.pid == Pid(index as u32 + 1)),
+                    "in its own group"
+                );
+                assert_eq!(group, &groups[index / size * size], "the same frame for the whole group");
+            }
         }
     }
 }

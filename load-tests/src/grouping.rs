@@ -17,6 +17,7 @@ use lapp_protocol::{
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::baseline;
 use crate::client::{Client, Connector, MAX_CONNECTING, is_disconnect, send_home};
 use crate::crash::{self, Loss, NotBack, Outage, OwnerKill, Returned};
 use crate::facilitator::{self, Command, Desk, Heard, Rejoin};
@@ -63,12 +64,17 @@ pub struct Args {
     /// pool the figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub trials: u64,
+    /// First measure each level's fan-out against a bare server sending the same frames (an
+    /// `activity`, then each listener its group's `group`), so the figures that follow can be
+    /// read against it.
+    #[arg(long)]
+    pub baseline: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
 
 /// The text of the note participant `index` of `room` writes at `level` (0: alone).
-fn note_text(room: usize, index: usize, level: u32) -> String {
+pub fn note_text(room: usize, index: usize, level: u32) -> String {
     format!("Room {room}, participant {index}, level {level}: start with one team")
 }
 
@@ -84,6 +90,20 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let kill = OwnerKill::from_flags(args.kill_owner_at_level, levels, &args.nodes, args.trials)?;
     // Phones (and facilitators) come back when their connection ends only in a run that ends it.
     let comes_back = args.crash_at_level.is_some() || kill.is_some();
+    let bare = match args.baseline {
+        true => Some(
+            baseline::run(&baseline::Args {
+                hall: args.hall.clone(),
+                rounds: levels,
+                sources: args.target.sources,
+                frames: baseline::Frames::Groups,
+                windows: None,
+            })
+            .await
+            .context("the baseline run")?,
+        ),
+        false => None,
+    };
     let mut target = Target::open(&args.target, args.hall.participants.max(5_000)).await?;
     let connector = Arc::new(Connector::new(target.addr, args.target.sources));
     let (events_tx, events) = mpsc::unbounded_channel();
@@ -167,6 +187,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if let Some(process) = &target.process {
         report.server_rss_peak_bytes = Some(process.peak_rss_bytes());
         report.server_cpu_s = Some(process.cpu_seconds());
+    }
+    if let Some(bare) = bare {
+        report.compare_with_baseline(bare);
     }
     Ok(report)
 }

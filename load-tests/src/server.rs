@@ -18,7 +18,7 @@ use reqwest::Url;
 use reqwest::header::HeaderValue;
 
 /// The question of every 25/10 the driver plays.
-const PROMPT: &str = "What slows you down?";
+pub const PROMPT: &str = "What slows you down?";
 
 /// How long a started server may take to answer.
 const STARTUP_PATIENCE: Duration = Duration::from_secs(15);

@@ -120,6 +120,25 @@ pub struct GroupView {
     pub notes: Vec<NoteView>,
 }
 
+impl GroupView {
+    /// Puts a `notes` frame's changes into the group it is for (one of another group changes
+    /// nothing): each note replaces the one of its id where it stands, or, new, goes at the end
+    /// in the order given; the removed ones are taken away. Applying the same frame twice
+    /// changes nothing more.
+    pub fn apply(&mut self, group: GroupId, notes: &[NoteView], removed: &[NoteId]) {
+        if group != self.id {
+            return;
+        }
+        self.notes.retain(|note| !removed.contains(&note.id));
+        for changed in notes {
+            match self.notes.iter_mut().find(|note| note.id == changed.id) {
+                Some(note) => *note = changed.clone(),
+                None => self.notes.push(changed.clone()),
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosterGroup {
     pub id: GroupId,

@@ -7,7 +7,7 @@ use crate::agenda::{ActivityKind, AgendaItem, Language};
 use crate::client::Role;
 use crate::error::ErrorCode;
 use crate::grouping::{FeedNote, GroupView, NoteView, PosterGroup};
-use crate::ids::{ActionId, CardId, ItemId, JoinCode, NoteId, Pid, RetroNoteId, TopicId};
+use crate::ids::{ActionId, CardId, GroupId, ItemId, JoinCode, NoteId, Pid, RetroNoteId, TopicId};
 use crate::leancoffee::{HallView, LeanCoffeeProgress, TableView};
 use crate::retro::{RetroNoteView, RetroProgress};
 use crate::scoring::{CardText, Hand, Leaderboard, Reveal, Yours};
@@ -32,6 +32,15 @@ pub enum ServerMsg {
     Results { yours: Option<Yours> },
     #[serde(rename = "group")]
     Group(GroupView),
+    /// What changed in a participant's group since its last `group`: `notes` added or changed
+    /// (see [`GroupView::apply`]) and `removed`.
+    #[serde(rename = "notes")]
+    Notes {
+        group: GroupId,
+        notes: Vec<NoteView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<NoteId>,
+    },
     #[serde(rename = "poster")]
     Poster {
         groups: Vec<PosterGroup>,
@@ -152,6 +161,7 @@ impl ServerMsg {
             ServerMsg::Leaderboard(_) => "leaderboard",
             ServerMsg::Results { .. } => "results",
             ServerMsg::Group(_) => "group",
+            ServerMsg::Notes { .. } => "notes",
             ServerMsg::Poster { .. } => "poster",
             ServerMsg::Agenda { .. } => "agenda",
             ServerMsg::Feed { .. } => "feed",

@@ -342,6 +342,13 @@ fn server_frames() {
                "members": [{"pid": "p1", "name": "Ola"}, {"pid": "p2"}],
                "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}]}),
     );
+    // What changed in a group since its last `group`.
+    check_server(
+        ServerMsg::Notes { group: GroupId(8), notes: vec![note.clone()], removed: vec![NoteId(41)] },
+        json!({"type": "notes", "group": "g8",
+               "notes": [{"id": "n40", "text": "Ask", "stars": 2, "from": "g3", "starred_by": ["p1", "p2"]}],
+               "removed": ["n41"]}),
+    );
     check_server(
         ServerMsg::Poster {
             groups: vec![PosterGroup {

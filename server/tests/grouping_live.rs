@@ -32,12 +32,37 @@ async fn phase(client: &mut Client, phase: Phase) {
     client.until(|msg| matches!(msg, ServerMsg::Activity(a) if a.phase == phase).then_some(())).await;
 }
 
-/// The next `group` frame at `level` that satisfies `accept`.
+/// The group as `frames` leave it: the last whole `group`, with the `notes` after it put in.
+fn held(frames: &[ServerMsg]) -> Option<GroupView> {
+    let mut held = None;
+    for msg in frames {
+        follow(&mut held, msg);
+    }
+    held
+}
+
+/// Takes one frame into the group held; true if it changed it.
+fn follow(held: &mut Option<GroupView>, msg: &ServerMsg) -> bool {
+    match (msg, held.as_mut()) {
+        (ServerMsg::Group(group), _) => *held = Some(group.clone()),
+        (ServerMsg::Notes { group, notes, removed }, Some(view)) => view.apply(*group, notes, removed),
+        _ => return false,
+    }
+    true
+}
+
+/// The group at `level` as it stands after the next frame (a whole `group`, or the `notes` put
+/// into the one before) that makes it satisfy `accept`.
 async fn group(client: &mut Client, level: u32, accept: impl Fn(&GroupView) -> bool) -> GroupView {
+    // The log holds the frames received so far, read or not: those not read yet are taken in
+    // again from the group they left, which ends where it was.
+    let mut now = held(client.log());
     client
-        .until(|msg| match msg {
-            ServerMsg::Group(group) if group.level == level && accept(group) => Some(group.clone()),
-            _ => None,
+        .until(|msg| {
+            if !follow(&mut now, msg) {
+                return None;
+            }
+            now.as_ref().filter(|group| group.level == level && accept(group)).cloned()
         })
         .await
 }
@@ -331,20 +356,60 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
         for rid in 1..=NOTES {
             assert!(matches!(person.answer(rid).await, Ok(ServerMsg::Ack { note: Some(_), .. })));
         }
-        let mut shown = BTreeSet::new();
+        let mut now = None;
         for msg in &person.log {
-            match msg {
-                ServerMsg::Group(group) => shown.extend(group.notes.iter().map(|note| note.id)),
-                ServerMsg::Ack { note: Some(note), .. } => {
-                    assert!(shown.contains(note), "note {note:?} acknowledged before its group showed it")
-                }
-                _ => {}
+            follow(&mut now, msg);
+            if let ServerMsg::Ack { note: Some(note), .. } = msg {
+                let shown =
+                    now.as_ref().is_some_and(|group| group.notes.iter().any(|shown| shown.id == *note));
+                assert!(shown, "note {note:?} acknowledged before its group showed it");
             }
         }
     }
+    // Everyone stars every note at once, and one note is deleted: only what changed is sent.
+    let notes: Vec<NoteId> =
+        held(people[0].log()).expect("a group").notes.iter().map(|note| note.id).collect();
     for person in &mut people {
-        let whole = group(person, 1, |group| group.notes.len() as u64 == 3 * NOTES).await;
-        let texts: BTreeSet<_> = whole.notes.iter().map(|note| note.id).collect();
-        assert_eq!(texts.len() as u64, 3 * NOTES, "every note of the group, once");
+        for (rid, &note) in (100..).zip(&notes) {
+            let star = ClientMsg::Grouping(GroupingMsg::NoteStar { note, on: true });
+            person.send(&lapp_protocol::ClientFrame::new(Some(rid), star)).await;
+        }
+    }
+    for person in &mut people {
+        for rid in (100..).take(notes.len()) {
+            assert!(person.answer(rid).await.is_ok());
+        }
+    }
+    let own = people[0].log().iter().find_map(|msg| match msg {
+        ServerMsg::Ack { note: Some(note), .. } => Some(*note),
+        _ => None,
+    });
+    let own = own.expect("a note of Ada's");
+    let delete = ClientMsg::Grouping(GroupingMsg::NoteDelete { note: own });
+    assert!(people[0].request(delete).await.is_ok());
+    let last = notes.len() as u64 - 1;
+    for person in &mut people {
+        let now = group(person, 1, |group| {
+            group.notes.len() as u64 == last && group.notes.iter().all(|note| note.stars == 3)
+        })
+        .await;
+        let ids: BTreeSet<_> = now.notes.iter().map(|note| note.id).collect();
+        assert_eq!(ids.len() as u64, last, "every note of the group, once");
+        assert!(!ids.contains(&own), "the deleted note is gone");
+        assert!(
+            person.log().iter().all(|msg| !matches!(msg, ServerMsg::Group(g) if g.notes.len() > 3)),
+            "after the level's first, every group frame said only what changed"
+        );
+    }
+    // What the frames built is what a phone coming back is shown.
+    for person in &mut people {
+        let mut frames = person.log().to_vec();
+        let welcome = frames.iter().find_map(|msg| match msg {
+            ServerMsg::Welcome(welcome) => Some(welcome.clone()),
+            _ => None,
+        });
+        let (_, back) = server.resume(created.code, &welcome.expect("a welcome")).await;
+        frames.retain(|msg| !matches!(msg, ServerMsg::Welcome(_)));
+        assert_eq!(held(&frames), back.view.group, "the frames' group is the welcome's");
     }
 }

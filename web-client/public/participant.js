@@ -135,8 +135,18 @@ function frame(m, news) {
     need(frames[type]);
   }
   else if (type === 'hand' || type === 'group') S[type] = m;
+  else if (type === 'notes' && S.group?.id === m.group) S.group = { ...S.group, notes: noted(S.group.notes, m) };
   render(); // also for `agenda`: socket.js has put the new agenda into S.session
   if (type === 'hand' && !m.card) say(root.querySelector('.late')?.textContent || t('saySitOut', m));
+}
+
+// A group's notes after a `notes` frame: each note in place of the one of its id, or, new, at
+// the end; the removed ones gone.
+function noted(notes, m) {
+  const gone = new Set(m.removed || []);
+  const fresh = new Map(m.notes.map((n) => [n.id, n]));
+  const kept = notes.filter((n) => !gone.has(n.id)).map((n) => fresh.get(n.id) || n);
+  return [...kept, ...m.notes.filter((n) => !notes.some((o) => o.id === n.id))];
 }
 
 // What a frame changes for this person, said once: the card in hand, the group (and its

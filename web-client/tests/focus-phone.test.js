@@ -250,8 +250,8 @@ test('1-3-9 on a phone: focus through group-mates\' notes, one error said once, 
     await add.click();
     await phone.locator('#view .error', { hasText: 'Write something first.' }).waitFor();
     await focusIs(phone, 'BUTTON Add note', 'refused');
-    const note = (text) => mate.frames.findLast((m) => m.type === 'group').notes.find((n) => n.text === text).id;
-    await until(() => mate.frames.findLast((m) => m.type === 'group').notes.some((n) => n.text === 'Our idea'), 'the mate sees our note');
+    const note = (text) => mate.group().notes.find((n) => n.text === text).id;
+    await until(() => mate.group().notes.some((n) => n.text === 'Our idea'), 'the mate sees our note');
     await mate.send('note.star', { note: note('Our idea'), on: true });
     await mate.send('note.star', { note: note('Mate idea'), on: true });
     await mate.send('note.star', { note: note('Mate idea'), on: false });

@@ -12,7 +12,7 @@ use rand::Rng;
 use super::{Batched, Hall, Item, Method, Named, Pending, Position};
 use crate::actor::{Fanout, Frame, Target};
 use crate::engine::Refusal;
-use crate::engine::grouping::{Group, Grouping, GroupingEvent, Note};
+use crate::engine::grouping::{Group, Grouping, GroupingEvent, Note, Shown};
 use crate::engine::labels;
 use crate::session::Sender;
 
@@ -186,16 +186,19 @@ impl Method for Grouping {
             GroupingEvent::MemberJoined { group, .. } => out.batched.groups.push(group.0),
             GroupingEvent::GroupOpened { group, .. } => out.batched.groups.push(group.id.0),
             GroupingEvent::NoteAdded { note, group, .. } => {
-                out.batched.groups.extend(group.map(|group| group.0));
+                out.batched.notes.extend(group.map(|group| (group.0, note.0)));
                 out.pending.changed.push(note.0);
             }
             GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
                 // A note changes only while its level is open: it shows in its own group.
-                out.batched.groups.extend(self.note(*note).and_then(|note| note.group).map(|group| group.0));
+                let group = self.note(*note).and_then(|note| note.group);
+                out.batched.notes.extend(group.map(|group| (group.0, note.0)));
                 out.pending.changed.push(note.0);
             }
-            GroupingEvent::NoteStarred { pid, level, .. } => {
-                out.batched.groups.extend(self.group_of(*pid, *level).map(|group| group.id.0));
+            GroupingEvent::NoteStarred { note, pid, level, .. } => {
+                // A note shows in one group of each level: the starrer's.
+                let group = self.group_of(*pid, *level);
+                out.batched.notes.extend(group.map(|group| (group.id.0, note.0)));
             }
             GroupingEvent::NoteHidden { note, .. } => {
                 // A note may be shown in several groups: everyone at the current level gets
@@ -220,28 +223,35 @@ impl Method for Grouping {
     }
 
     /// Each group that changed in the batch, once, to its connected members, if it is still of
-    /// the open level (a level that ended in the batch takes its groups with it). A member who
-    /// changed it gets it before the answers to their requests, so a note's author sees it in
-    /// the group before its `ack`; after a change of level, it comes after the `activity`.
+    /// the open level (a level that ended in the batch takes its groups with it): whole, or,
+    /// when only notes changed, those notes in a `notes` frame. A member who changed it gets it
+    /// before the answers to their requests, so a note's author sees it in the group before its
+    /// `ack`; after a change of level, it comes after the `activity`.
     fn send_batched(&self, hall: &Hall<'_>, batched: &mut Batched, out: &mut Fanout<'_>) {
         let level_changed = std::mem::take(&mut batched.level_changed);
-        let mut ids = std::mem::take(&mut batched.groups);
-        if ids.is_empty() {
-            return;
-        }
+        let mut whole = std::mem::take(&mut batched.groups);
+        let mut notes = std::mem::take(&mut batched.notes);
         let Some(level) = self.phase().1 else { return };
-        ids.sort_unstable();
-        ids.dedup();
-        for group in
-            ids.into_iter().filter_map(|id| self.group(GroupId(id))).filter(|group| group.level == level)
-        {
-            let frame = Frame::of(&ServerMsg::Group(group_view(self, hall, group)));
+        whole.sort_unstable();
+        whole.dedup();
+        notes.sort_unstable();
+        notes.dedup();
+        let open = |id: u32| self.group(GroupId(id)).filter(|group| group.level == level);
+        let mut send = |group: &Group, frame: Frame| {
             for &pid in &group.members {
                 match level_changed {
                     true => out.send_frame(Target::Participant(pid), &frame),
                     false => out.send_before_answers(pid, &frame),
                 }
             }
+        };
+        for group in whole.iter().filter_map(|&id| open(id)) {
+            send(group, Frame::of(&ServerMsg::Group(group_view(self, hall, group))));
+        }
+        for (id, changed) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
+            let Some(group) = open(id).filter(|_| whole.binary_search(&id).is_err()) else { continue };
+            let (notes, removed) = changed_notes(self, group, changed.iter().map(|&(_, note)| NoteId(note)));
+            send(group, Frame::of(&ServerMsg::Notes { group: group.id, notes, removed }));
         }
     }
 
@@ -337,6 +347,34 @@ fn feed(grouping: &Grouping, hall: &Hall<'_>, limit: usize) -> Vec<FeedNote> {
         .collect()
 }
 
+/// The notes `changed` as `group` shows them now, in the order it shows them, and those of them
+/// it no longer shows.
+fn changed_notes(
+    grouping: &Grouping,
+    group: &Group,
+    changed: impl Iterator<Item = NoteId>,
+) -> (Vec<NoteView>, Vec<NoteId>) {
+    let mut removed: Vec<NoteId> = changed.collect();
+    let mut notes = Vec::new();
+    for shown in grouping.shown(group) {
+        if let Some(at) = removed.iter().position(|&id| id == shown.note.id) {
+            removed.swap_remove(at);
+            notes.push(note_view(&shown, group.level));
+        }
+    }
+    (notes, removed)
+}
+
+fn note_view(shown: &Shown<'_>, level: u32) -> NoteView {
+    NoteView {
+        id: shown.note.id,
+        text: shown.note.text.clone(),
+        stars: shown.note.stars_at(level),
+        from: shown.from,
+        starred_by: shown.note.starred_by(level),
+    }
+}
+
 /// What a group's members see of it.
 fn group_view(grouping: &Grouping, hall: &Hall<'_>, group: &Group) -> GroupView {
     GroupView {
@@ -350,17 +388,7 @@ fn group_view(grouping: &Grouping, hall: &Hall<'_>, group: &Group) -> GroupView 
             .filter_map(|&pid| hall.participant(pid).filter(|p| !p.removed).map(|p| (pid, p)))
             .map(|(pid, participant)| Member { pid, name: participant.name.clone() })
             .collect(),
-        notes: grouping
-            .shown(group)
-            .iter()
-            .map(|shown| NoteView {
-                id: shown.note.id,
-                text: shown.note.text.clone(),
-                stars: shown.note.stars_at(group.level),
-                from: shown.from,
-                starred_by: shown.note.starred_by(group.level),
-            })
-            .collect(),
+        notes: grouping.shown(group).iter().map(|shown| note_view(shown, group.level)).collect(),
     }
 }
 

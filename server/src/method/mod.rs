@@ -93,8 +93,12 @@ pub struct Pending {
 /// a 1-3-9's groups, each to its members once per batch rather than once per note or star.
 #[derive(Debug, Default)]
 pub struct Batched {
-    /// The ids of the groups that changed in this batch.
+    /// The ids of the groups to send whole at the end of this batch: their level or members
+    /// changed, or a note was hidden or shown.
     pub groups: Vec<u32>,
+    /// The notes that changed in this batch, each with the group it shows in: groups not sent
+    /// whole send only these, in a `notes` frame.
+    pub notes: Vec<(u32, u32)>,
     /// The level changed in this batch: its groups go after the `activity` that says so.
     pub level_changed: bool,
 }
