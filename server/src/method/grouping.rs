@@ -185,20 +185,14 @@ impl Method for Grouping {
             }
             GroupingEvent::MemberJoined { group, .. } => out.batched.groups.push(group.0),
             GroupingEvent::GroupOpened { group, .. } => out.batched.groups.push(group.id.0),
-            GroupingEvent::NoteAdded { note, group, .. } => {
-                out.batched.notes.extend(group.map(|group| (group.0, note.0)));
+            GroupingEvent::NoteAdded { note, .. }
+            | GroupingEvent::NoteEdited { note, .. }
+            | GroupingEvent::NoteDeleted { note } => {
+                out.batched.notes.extend(changed_in(self, event).map(|(group, note)| (group.0, note.0)));
                 out.pending.changed.push(note.0);
             }
-            GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
-                // A note changes only while its level is open: it shows in its own group.
-                let group = self.note(*note).and_then(|note| note.group);
-                out.batched.notes.extend(group.map(|group| (group.0, note.0)));
-                out.pending.changed.push(note.0);
-            }
-            GroupingEvent::NoteStarred { note, pid, level, .. } => {
-                // A note shows in one group of each level: the starrer's.
-                let group = self.group_of(*pid, *level);
-                out.batched.notes.extend(group.map(|group| (group.id.0, note.0)));
+            GroupingEvent::NoteStarred { .. } => {
+                out.batched.notes.extend(changed_in(self, event).map(|(group, note)| (group.0, note.0)));
             }
             GroupingEvent::NoteHidden { note, .. } => {
                 // A note may be shown in several groups: everyone at the current level gets
@@ -347,6 +341,23 @@ fn feed(grouping: &Grouping, hall: &Hall<'_>, limit: usize) -> Vec<FeedNote> {
         .collect()
 }
 
+/// The group whose members must hear of a note that `event`, just applied, changed, and the
+/// note: the group it was written in (a note changes only while its level is open), or, for a
+/// star, the starrer's (a note shows in one group of each level). `None` for a note written
+/// alone, and for events that change no note.
+fn changed_in(grouping: &Grouping, event: &GroupingEvent) -> Option<(GroupId, NoteId)> {
+    match event {
+        GroupingEvent::NoteAdded { note, group, .. } => group.map(|group| (group, *note)),
+        GroupingEvent::NoteEdited { note, .. } | GroupingEvent::NoteDeleted { note } => {
+            grouping.note(*note).and_then(|found| found.group).map(|group| (group, *note))
+        }
+        GroupingEvent::NoteStarred { note, pid, level, .. } => {
+            grouping.group_of(*pid, *level).map(|group| (group.id, *note))
+        }
+        _ => None,
+    }
+}
+
 /// The notes `changed` as `group` shows them now, in the order it shows them, and those of them
 /// it no longer shows.
 fn changed_notes(
@@ -355,6 +366,8 @@ fn changed_notes(
     changed: impl Iterator<Item = NoteId>,
 ) -> (Vec<NoteView>, Vec<NoteId>) {
     let mut removed: Vec<NoteId> = changed.collect();
+    removed.sort_unstable();
+    removed.dedup();
     let mut notes = Vec::new();
     for shown in grouping.shown(group) {
         if let Some(at) = removed.iter().position(|&id| id == shown.note.id) {
@@ -430,4 +443,104 @@ fn note_views<'a>(notes: impl Iterator<Item = &'a Note>) -> Vec<NoteView> {
             starred_by: Vec::new(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use lapp_protocol::GroupingConfig;
+    use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// What the members of each group of `level` see of its notes.
+    fn views(grouping: &Grouping, level: u32) -> BTreeMap<GroupId, GroupView> {
+        grouping
+            .groups_at(level)
+            .map(|group| {
+                let notes = grouping.shown(group).iter().map(|shown| note_view(shown, level)).collect();
+                (
+                    group.id,
+                    GroupView { level, id: group.id, label: String::new(), members: Vec::new(), notes },
+                )
+            })
+            .collect()
+    }
+
+    /// One member's random request at the open level: a star or unstar of a note in their
+    /// group, a new note, or an edit or deletion of one of their own.
+    fn act(grouping: &Grouping, pid: Pid, level: u32, rng: &mut StdRng) -> Option<GroupingEvent> {
+        let group = grouping.group_of(pid, level)?;
+        let shown: Vec<NoteId> = grouping.shown(group).iter().map(|shown| shown.note.id).collect();
+        let own: Vec<NoteId> = grouping
+            .notes()
+            .iter()
+            .filter(|note| note.author == pid && note.group == Some(group.id) && !note.gone())
+            .map(|note| note.id)
+            .collect();
+        let pick =
+            |ids: &[NoteId], rng: &mut StdRng| (!ids.is_empty()).then(|| ids[rng.random_range(0..ids.len())]);
+        match rng.random_range(0..5) {
+            0 | 1 => grouping.star(pid, pick(&shown, rng)?, rng.random_bool(0.7)).ok().flatten(),
+            2 => grouping.add_note(pid, "in the group").ok(),
+            3 => grouping.edit(pid, pick(&own, rng)?, "edited").ok().flatten(),
+            _ => grouping.delete(pid, pick(&own, rng)?).ok(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Batches of random requests at a level: every group, as its members last saw it,
+        /// with the `notes` frame of the batch put in (nothing for a group the batch left
+        /// alone), is the group as it now stands, notes and their order, stars and starrers.
+        #[test]
+        fn a_groups_notes_frames_rebuild_it(seed in any::<u64>(), people in 2u32..30, level in 1u32..=2, batches in 1usize..8) {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut grouping = Grouping::new(GroupingConfig { sizes: vec![3, 9], max_chars: 280 });
+            let present: Vec<(Pid, Option<String>)> = (1..=people).map(|pid| (Pid(pid), None)).collect();
+            let mut step = |grouping: &mut Grouping, rng: &mut StdRng| {
+                let event = grouping.next_phase(&present, rng).expect("the next phase");
+                grouping.apply(&event);
+            };
+            step(&mut grouping, &mut rng); // solo
+            for pid in 1..=people {
+                if rng.random_bool(0.8) {
+                    let event = grouping.add_note(Pid(pid), "alone").expect("a note alone");
+                    grouping.apply(&event);
+                }
+            }
+            for reached in 1..=level {
+                step(&mut grouping, &mut rng);
+                // Some stars at level 1 bring notes on to level 2.
+                for pid in (1..=people).filter(|_| reached < level) {
+                    if let Some(event) = act(&grouping, Pid(pid), reached, &mut rng) {
+                        grouping.apply(&event);
+                    }
+                }
+            }
+            for _ in 0..batches {
+                let mut seen = views(&grouping, level);
+                let mut changed: BTreeMap<GroupId, Vec<NoteId>> = BTreeMap::new();
+                for _ in 0..rng.random_range(1..=3 * people) {
+                    let pid = Pid(rng.random_range(1..=people));
+                    if let Some(event) = act(&grouping, pid, level, &mut rng) {
+                        grouping.apply(&event);
+                        if let Some((group, note)) = changed_in(&grouping, &event) {
+                            changed.entry(group).or_default().push(note);
+                        }
+                    }
+                }
+                for (id, notes) in &changed {
+                    let group = grouping.group(*id).expect("a group of the level");
+                    let (notes, removed) = changed_notes(&grouping, group, notes.iter().copied());
+                    seen.get_mut(id).expect("seen").apply(*id, &notes, &removed);
+                }
+                prop_assert_eq!(seen, views(&grouping, level));
+            }
+        }
+    }
 }
