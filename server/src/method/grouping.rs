@@ -502,7 +502,7 @@ mod tests {
             let mut rng = StdRng::seed_from_u64(seed);
             let mut grouping = Grouping::new(GroupingConfig { sizes: vec![3, 9], max_chars: 280 });
             let present: Vec<(Pid, Option<String>)> = (1..=people).map(|pid| (Pid(pid), None)).collect();
-            let mut step = |grouping: &mut Grouping, rng: &mut StdRng| {
+            let step = |grouping: &mut Grouping, rng: &mut StdRng| {
                 let event = grouping.next_phase(&present, rng).expect("the next phase");
                 grouping.apply(&event);
             };
