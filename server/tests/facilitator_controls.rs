@@ -262,12 +262,7 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
     assert_eq!(refused.map_err(|err| err.0).err(), Some(ErrorCode::UnknownItem));
 
     assert!(facilitator.request(ClientMsg::PhaseNext { from: None }).await.is_ok());
-    let group = ola
-        .until(|msg| match msg {
-            ServerMsg::Group(group) => Some(group.clone()),
-            _ => None,
-        })
-        .await;
+    let group = ola.group_until(|_| true).await;
     let mut texts: Vec<&str> = group.notes.iter().map(|note| note.text.as_str()).collect();
     texts.sort_unstable();
     assert_eq!(texts, ["Ask the users", "Fewer meetings"], "the edit shows, the deleted note does not");
@@ -286,13 +281,7 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         .await
         .is_ok()
     );
-    ola.until(|msg| match msg {
-        ServerMsg::Group(group) if group.notes.iter().any(|note| note.text == "Start with one team") => {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
+    ola.group_until(|group| group.notes.iter().any(|note| note.text == "Start with one team")).await;
     // Stars were given to the old words: an edit takes them away.
     let starred = note_of(kari.request(add("Pilot it")).await.expect("added"));
     assert!(
@@ -306,21 +295,11 @@ async fn a_participant_edits_and_deletes_their_own_notes() {
         .await
         .is_ok()
     );
-    ola.until(|msg| match msg {
-        ServerMsg::Group(group) => group
-            .notes
-            .iter()
-            .find(|note| note.text == "Pilot it twice")
-            .map(|note| assert_eq!(note.stars, 0)),
-        _ => None,
-    })
-    .await;
+    let group = ola.group_until(|group| group.notes.iter().any(|note| note.text == "Pilot it twice")).await;
+    let edited = group.notes.iter().find(|note| note.text == "Pilot it twice");
+    assert_eq!(edited.map(|note| note.stars), Some(0), "an edit takes the stars away");
     assert!(kari.request(ClientMsg::Grouping(GroupingMsg::NoteDelete { note: in_group })).await.is_ok());
-    ola.until(|msg| match msg {
-        ServerMsg::Group(group) if group.notes.iter().all(|note| note.id != in_group) => Some(()),
-        _ => None,
-    })
-    .await;
+    ola.group_until(|group| group.notes.iter().all(|note| note.id != in_group)).await;
     // The facilitators' feed carried every note, the deleted ones marked as such.
     facilitator.drain_for(std::time::Duration::from_millis(400)).await;
     let deleted: Vec<NoteId> = facilitator

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use lapp_protocol::{
-    ClientFrame, ClientMsg, ErrorCode, Join, JoinCode, Role, ServerMsg, SessionCreated, Welcome,
+    ClientFrame, ClientMsg, ErrorCode, GroupView, Join, JoinCode, Role, ServerMsg, SessionCreated, Welcome,
 };
 use lapp_server::store::{MemoryStore, Store};
 use lapp_server::{Config, Limits};
@@ -518,5 +518,41 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// The group as `frames` leave it: the last whole `group`, with the `notes` after it put in.
+pub fn held(frames: &[ServerMsg]) -> Option<GroupView> {
+    let mut held = None;
+    for msg in frames {
+        follow(&mut held, msg);
+    }
+    held
+}
+
+/// Takes one frame into the group held; true if it changed it.
+pub fn follow(held: &mut Option<GroupView>, msg: &ServerMsg) -> bool {
+    match (msg, held.as_mut()) {
+        (ServerMsg::Group(group), _) => *held = Some(group.clone()),
+        (ServerMsg::Notes { group, notes, removed }, Some(view)) => view.apply(*group, notes, removed),
+        _ => return false,
+    }
+    true
+}
+
+impl Client {
+    /// The group as it stands after the next frame (a whole `group`, or `notes` put into the
+    /// one before) that makes it satisfy `accept`.
+    pub async fn group_until(&mut self, accept: impl Fn(&GroupView) -> bool) -> GroupView {
+        // The log holds the frames received so far, read or not: those not read yet are taken
+        // in again from the group they left, which ends where it was.
+        let mut now = held(&self.log);
+        self.until(|msg| {
+            if !follow(&mut now, msg) {
+                return None;
+            }
+            now.as_ref().filter(|group| accept(group)).cloned()
+        })
+        .await
     }
 }
