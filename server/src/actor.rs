@@ -205,7 +205,7 @@ pub fn spawn(
         held: HashMap::new(),
         frames_out: FrameCounts::default(),
         answered: Vec::new(),
-        pending: Pending { progress: true, board: true, changed: Vec::new() },
+        pending: Pending { progress: true, board: true, ..Pending::default() },
         batched: Batched::default(),
         marks: HashMap::new(),
         client_version,
@@ -356,6 +356,11 @@ impl Fanout<'_> {
             _ => send_now_or_after_answer(self.held, self.unreachable, id, conn, frame, false),
         }
         self.frames_out.add(frame.kind, 1);
+    }
+
+    /// Whether `pid` sent a request in this batch.
+    pub fn asked(&self, pid: Pid) -> bool {
+        self.by_pid.get(&pid).is_some_and(|id| self.marks.contains_key(id))
     }
 
     /// The current `activity` frame.

@@ -291,14 +291,15 @@ async fn a_25_10_then_a_1_3_9_in_three_zones() {
 
 /// Notes sent together reach the actor in one batch, and their group goes to its members once
 /// for all of them: still, each author sees their note in the group before its `ack`, and every
-/// member ends with every note.
+/// member ends with every note, the one who only watches (and gets the changes at the ticks)
+/// too, in the group's order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dropped() {
     const NOTES: u64 = 5;
     let server = TestServer::start().await;
     let body = json!({
         "title": "Burst",
-        "agenda": [{"kind": "grouping", "prompt": "What do we do first?", "sizes": [3]}]
+        "agenda": [{"kind": "grouping", "prompt": "What do we do first?", "sizes": [4]}]
     });
     let (status, created) = server.post_session(&body.to_string()).await;
     assert_eq!(status, 201, "{created}");
@@ -308,11 +309,12 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
     for name in ["Ada", "Bo", "Cy"] {
         people.push(server.join(created.code, Role::Participant, Some(name), None).await.0);
     }
+    let (mut watcher, _) = server.join(created.code, Role::Participant, Some("Dee"), None).await;
     assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
     next_phase(&mut facilitator).await; // alone
-    next_phase(&mut facilitator).await; // in threes
-    for person in &mut people {
-        group(person, 1, |_| true).await;
+    next_phase(&mut facilitator).await; // in fours
+    for person in people.iter_mut().chain([&mut watcher]) {
+        assert_eq!(group(person, 1, |_| true).await.members.len(), 4, "one group of four");
     }
 
     // Everyone sends all their notes at once, without waiting for answers.
@@ -337,7 +339,7 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
         }
     }
     let mut notes = Vec::new();
-    for person in &mut people {
+    for person in people.iter_mut().chain([&mut watcher]) {
         let whole = group(person, 1, |group| group.notes.len() as u64 == 3 * NOTES).await;
         notes = whole.notes.iter().map(|note| note.id).collect();
         assert_eq!(
@@ -368,7 +370,7 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
     people[0].send(&lapp_protocol::ClientFrame::new(Some(200), delete)).await;
     assert!(people[0].answer(200).await.is_ok());
     let last = notes.len() as u64 - 1;
-    for person in &mut people {
+    for person in people.iter_mut().chain([&mut watcher]) {
         let now = group(person, 1, |group| {
             group.notes.len() as u64 == last && group.notes.iter().all(|note| note.stars == 3)
         })
@@ -382,7 +384,7 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
         );
     }
     // What the frames built is what a phone coming back is shown.
-    for person in &mut people {
+    for person in people.iter_mut().chain([&mut watcher]) {
         let mut frames = person.log().to_vec();
         let welcome = frames.iter().find_map(|msg| match msg {
             ServerMsg::Welcome(welcome) => Some(welcome.clone()),

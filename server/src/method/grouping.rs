@@ -217,10 +217,12 @@ impl Method for Grouping {
     }
 
     /// Each group that changed in the batch, once, to its connected members, if it is still of
-    /// the open level (a level that ended in the batch takes its groups with it): whole, or,
-    /// when only notes changed, those notes in a `notes` frame. A member who changed it gets it
-    /// before the answers to their requests, so a note's author sees it in the group before its
-    /// `ack`; after a change of level, it comes after the `activity`.
+    /// the open level (a level that ended in the batch takes its groups with it). A group sent
+    /// whole goes to all its members: before the answers to their requests, or, after a change
+    /// of level, after the `activity`. When only notes changed, the members who asked for
+    /// something in the batch get those notes in a `notes` frame before their answers, so a
+    /// note's author sees it in the group before its `ack`; the other members get them at the
+    /// next tick (see [`Method::send_pending`]), with whatever else changed by then.
     fn send_batched(&self, hall: &Hall<'_>, batched: &mut Batched, out: &mut Fanout<'_>) {
         let level_changed = std::mem::take(&mut batched.level_changed);
         let mut whole = std::mem::take(&mut batched.groups);
@@ -242,10 +244,27 @@ impl Method for Grouping {
         for group in whole.iter().filter_map(|&id| open(id)) {
             send(group, Frame::of(&ServerMsg::Group(group_view(self, hall, group))));
         }
-        for (id, changed) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
+        // What changed since the last tick, this batch included: a member who asks now gets all
+        // of it for their group, as a member who did not ask in an earlier batch lacks what that
+        // batch changed, and a note put in out of its order would stay out of it.
+        let since_tick = &mut out.pending.notes;
+        since_tick.extend_from_slice(&notes);
+        since_tick.sort_unstable();
+        since_tick.dedup();
+        for (id, _) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
             let Some(group) = open(id).filter(|_| whole.binary_search(&id).is_err()) else { continue };
-            let (notes, removed) = changed_notes(self, group, changed.iter().map(|&(_, note)| NoteId(note)));
-            send(group, Frame::of(&ServerMsg::Notes { group: group.id, notes, removed }));
+            if !group.members.iter().any(|&pid| out.asked(pid)) {
+                continue;
+            }
+            let since_tick = &out.pending.notes;
+            let from = since_tick.partition_point(|&(group, _)| group < id);
+            let to = since_tick.partition_point(|&(group, _)| group <= id);
+            let frame = notes_frame(self, group, &since_tick[from..to]);
+            for &pid in &group.members {
+                if out.asked(pid) {
+                    out.send_before_answers(pid, &frame);
+                }
+            }
         }
     }
 
@@ -261,7 +280,23 @@ impl Method for Grouping {
         out.send(Target::Facilitators, &ServerMsg::Feed { notes: feed(self, hall, FEED_NOTES) });
     }
 
+    /// The notes changed since the last tick to every member of their groups still open (the
+    /// frame is made now, so it shows each note as it stands), and the changed notes to the
+    /// facilitators' moderation feed.
     fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
+        let mut notes = std::mem::take(&mut pending.notes);
+        notes.sort_unstable();
+        notes.dedup();
+        let level = self.phase().1;
+        for (id, changed) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
+            let Some(group) = self.group(GroupId(id)).filter(|group| Some(group.level) == level) else {
+                continue;
+            };
+            let frame = notes_frame(self, group, changed);
+            for &pid in &group.members {
+                out.send_frame(Target::Participant(pid), &frame);
+            }
+        }
         if pending.changed.is_empty() {
             return;
         }
@@ -376,6 +411,12 @@ fn changed_notes(
         }
     }
     (notes, removed)
+}
+
+/// A `notes` frame for `group` with the `changed` notes, given as (group, note) pairs.
+fn notes_frame(grouping: &Grouping, group: &Group, changed: &[(u32, u32)]) -> Frame {
+    let (notes, removed) = changed_notes(grouping, group, changed.iter().map(|&(_, note)| NoteId(note)));
+    Frame::of(&ServerMsg::Notes { group: group.id, notes, removed })
 }
 
 fn note_view(shown: &Shown<'_>, level: u32) -> NoteView {
@@ -494,9 +535,12 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// Batches of random requests at a level: every group, as its members last saw it,
-        /// with the `notes` frame of the batch put in (nothing for a group the batch left
-        /// alone), is the group as it now stands, notes and their order, stars and starrers.
+        /// Batches of random requests at a level, with ticks between some of them. Every frame
+        /// holds the notes changed since the last tick: a member who asks in a batch gets one
+        /// at its end, and every member gets one at each tick. Three members of each group, one
+        /// who asks in every batch, one now and then, one never: each, with every frame put into
+        /// what they last saw, sees the group as it then stands: notes and their order, stars
+        /// and starrers.
         #[test]
         fn a_groups_notes_frames_rebuild_it(seed in any::<u64>(), people in 2u32..30, level in 1u32..=2, batches in 1usize..8) {
             let mut rng = StdRng::seed_from_u64(seed);
@@ -522,24 +566,38 @@ mod tests {
                     }
                 }
             }
-            for _ in 0..batches {
-                let mut seen = views(&grouping, level);
-                let mut changed: BTreeMap<GroupId, Vec<NoteId>> = BTreeMap::new();
+            // What each of the three members last saw of every group.
+            let mut seen = [views(&grouping, level), views(&grouping, level), views(&grouping, level)];
+            let mut since_tick: Vec<(u32, u32)> = Vec::new();
+            let frame_into = |seen: &mut BTreeMap<GroupId, GroupView>, grouping: &Grouping, since_tick: &[(u32, u32)]| {
+                for run in since_tick.chunk_by(|a, b| a.0 == b.0) {
+                    let group = grouping.group(GroupId(run[0].0)).expect("a group of the level");
+                    let (notes, removed) = changed_notes(grouping, group, run.iter().map(|&(_, note)| NoteId(note)));
+                    seen.get_mut(&group.id).expect("seen").apply(group.id, &notes, &removed);
+                }
+            };
+            for batch in 0..batches {
                 for _ in 0..rng.random_range(1..=3 * people) {
                     let pid = Pid(rng.random_range(1..=people));
                     if let Some(event) = act(&grouping, pid, level, &mut rng) {
                         grouping.apply(&event);
-                        if let Some((group, note)) = changed_in(&grouping, &event) {
-                            changed.entry(group).or_default().push(note);
-                        }
+                        since_tick.extend(changed_in(&grouping, &event).map(|(group, note)| (group.0, note.0)));
                     }
                 }
-                for (id, notes) in &changed {
-                    let group = grouping.group(*id).expect("a group of the level");
-                    let (notes, removed) = changed_notes(&grouping, group, notes.iter().copied());
-                    seen.get_mut(id).expect("seen").apply(*id, &notes, &removed);
+                since_tick.sort_unstable();
+                since_tick.dedup();
+                let asking = [true, rng.random_bool(0.5), false];
+                for (seen, _) in seen.iter_mut().zip(asking).filter(|(_, asks)| *asks) {
+                    frame_into(seen, &grouping, &since_tick);
+                    prop_assert_eq!(&*seen, &views(&grouping, level));
                 }
-                prop_assert_eq!(seen, views(&grouping, level));
+                if rng.random_bool(0.5) || batch + 1 == batches {
+                    for seen in &mut seen {
+                        frame_into(seen, &grouping, &since_tick);
+                        prop_assert_eq!(&*seen, &views(&grouping, level));
+                    }
+                    since_tick.clear();
+                }
             }
         }
     }

@@ -87,6 +87,9 @@ pub struct Pending {
     /// The method's items changed since the last tick, by the number of their id: a 1-3-9's
     /// notes for the moderation feed, the micro-actions of the wall.
     pub changed: Vec<u32>,
+    /// A 1-3-9's notes that changed since the last tick, each with the group it shows in: the
+    /// members who did not ask for a change get them at the tick, one `notes` frame per group.
+    pub notes: Vec<(u32, u32)>,
 }
 
 /// What the actor sends once at the end of a batch, however many of its requests changed it:
