@@ -366,7 +366,7 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
     });
     let own = own.expect("a note of Ada's");
     let delete = ClientMsg::Grouping(GroupingMsg::NoteDelete { note: own });
-    // A rid of its own: `request` would count from 1, which the notes above used.
+    // Sent with `send`, as the notes above were, so it names its rid itself.
     people[0].send(&lapp_protocol::ClientFrame::new(Some(200), delete)).await;
     assert!(people[0].answer(200).await.is_ok());
     let last = notes.len() as u64 - 1;

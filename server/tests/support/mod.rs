@@ -166,18 +166,36 @@ pub struct Client {
     pub closed: Option<u16>,
 }
 
+/// Where `request` starts counting its rids: far above any rid a test picks itself for a frame
+/// it sends with `send`, so the two never answer for each other.
+const FIRST_AUTO_RID: u64 = 1 << 32;
+
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("WebSocket connect");
-        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
+        Client {
+            ws,
+            log: Vec::new(),
+            read: 0,
+            answered: Default::default(),
+            next_rid: FIRST_AUTO_RID,
+            closed: None,
+        }
     }
 
     /// A client of `ws://{addr}{path}`, e.g. `/ws?code=123456`.
     pub async fn connect_to(addr: SocketAddr, path: &str) -> Client {
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("WebSocket connect");
-        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
+        Client {
+            ws,
+            log: Vec::new(),
+            read: 0,
+            answered: Default::default(),
+            next_rid: FIRST_AUTO_RID,
+            closed: None,
+        }
     }
 
     /// A client whose socket takes in only a few KiB at a time: one that stops reading fills
@@ -190,7 +208,14 @@ impl Client {
             tokio_tungstenite::client_async(format!("ws://{addr}/ws"), MaybeTlsStream::Plain(stream))
                 .await
                 .expect("WebSocket handshake");
-        Client { ws, log: Vec::new(), read: 0, answered: Default::default(), next_rid: 1, closed: None }
+        Client {
+            ws,
+            log: Vec::new(),
+            read: 0,
+            answered: Default::default(),
+            next_rid: FIRST_AUTO_RID,
+            closed: None,
+        }
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
