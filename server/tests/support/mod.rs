@@ -171,9 +171,7 @@ pub struct Client {
 const FIRST_AUTO_RID: u64 = 1 << 32;
 
 impl Client {
-    pub async fn connect(addr: SocketAddr) -> Client {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("WebSocket connect");
+    fn over(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
         Client {
             ws,
             log: Vec::new(),
@@ -184,18 +182,17 @@ impl Client {
         }
     }
 
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("WebSocket connect");
+        Client::over(ws)
+    }
+
     /// A client of `ws://{addr}{path}`, e.g. `/ws?code=123456`.
     pub async fn connect_to(addr: SocketAddr, path: &str) -> Client {
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("WebSocket connect");
-        Client {
-            ws,
-            log: Vec::new(),
-            read: 0,
-            answered: Default::default(),
-            next_rid: FIRST_AUTO_RID,
-            closed: None,
-        }
+        Client::over(ws)
     }
 
     /// A client whose socket takes in only a few KiB at a time: one that stops reading fills
@@ -208,14 +205,7 @@ impl Client {
             tokio_tungstenite::client_async(format!("ws://{addr}/ws"), MaybeTlsStream::Plain(stream))
                 .await
                 .expect("WebSocket handshake");
-        Client {
-            ws,
-            log: Vec::new(),
-            read: 0,
-            answered: Default::default(),
-            next_rid: FIRST_AUTO_RID,
-            closed: None,
-        }
+        Client::over(ws)
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
