@@ -251,7 +251,8 @@ impl Method for Grouping {
         since_tick.extend_from_slice(&notes);
         since_tick.sort_unstable();
         since_tick.dedup();
-        for (id, _) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
+        for run in notes.chunk_by(|a, b| a.0 == b.0) {
+            let id = run[0].0;
             let Some(group) = open(id).filter(|_| whole.binary_search(&id).is_err()) else { continue };
             if !group.members.iter().any(|&pid| out.asked(pid)) {
                 continue;
@@ -284,9 +285,7 @@ impl Method for Grouping {
     /// frame is made now, so it shows each note as it stands), and the changed notes to the
     /// facilitators' moderation feed.
     fn send_pending(&self, hall: &Hall<'_>, pending: &mut Pending, out: &mut Fanout<'_>) {
-        let mut notes = std::mem::take(&mut pending.notes);
-        notes.sort_unstable();
-        notes.dedup();
+        let notes = std::mem::take(&mut pending.notes); // sorted by `send_batched`
         let level = self.phase().1;
         for (id, changed) in notes.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run)) {
             let Some(group) = self.group(GroupId(id)).filter(|group| Some(group.level) == level) else {

@@ -89,6 +89,7 @@ pub struct Pending {
     pub changed: Vec<u32>,
     /// A 1-3-9's notes that changed since the last tick, each with the group it shows in: the
     /// members who did not ask for a change get them at the tick, one `notes` frame per group.
+    /// Kept sorted, without repeats.
     pub notes: Vec<(u32, u32)>,
 }
 
