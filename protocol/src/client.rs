@@ -181,6 +181,38 @@ pub fn client_types() -> impl Iterator<Item = &'static str> {
         .chain(RetroMsg::TYPES)
 }
 
+/// The enum a request's `type` belongs to: the session's own, or a method's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Session,
+    Scoring,
+    Grouping,
+    Actions,
+    LeanCoffee,
+    Retro,
+}
+
+impl Owner {
+    fn of(type_name: &str) -> Option<Owner> {
+        let owns = |types: &[&str]| types.contains(&type_name);
+        if owns(&SESSION_TYPES) {
+            Some(Owner::Session)
+        } else if owns(&ScoringMsg::TYPES) {
+            Some(Owner::Scoring)
+        } else if owns(&GroupingMsg::TYPES) {
+            Some(Owner::Grouping)
+        } else if owns(&ActionsMsg::TYPES) {
+            Some(Owner::Actions)
+        } else if owns(&LeanCoffeeMsg::TYPES) {
+            Some(Owner::LeanCoffee)
+        } else if owns(&RetroMsg::TYPES) {
+            Some(Owner::Retro)
+        } else {
+            None
+        }
+    }
+}
+
 impl ClientMsg {
     /// Who may send a method's request: one role, or `None` for participants and facilitators
     /// alike (and for the session's own requests, which check their senders themselves).
@@ -261,12 +293,22 @@ impl ClientFrame {
             Some(Value::String(name)) => name.as_str(),
             _ => return Err(bad(ErrorCode::BadJson, "a frame needs a string \"type\"".into())),
         };
-        if !client_types().any(|known| known == type_name) {
+        let Some(owner) = Owner::of(type_name) else {
             return Err(bad(ErrorCode::UnknownType, format!("unknown type {type_name:?}")));
-        }
+        };
         check_fields_with_own_codes(type_name, &fields).map_err(|(code, message)| bad(code, message))?;
-        let msg = serde_json::from_value(Value::Object(fields))
-            .map_err(|err| bad(ErrorCode::BadJson, err.to_string()))?;
+        // Read by the enum that owns the type alone: through `ClientMsg`, serde would try each
+        // method's enum in turn, and word (then drop) an error for every one that failed.
+        let fields = Value::Object(fields);
+        let msg = match owner {
+            Owner::Session => serde_json::from_value(fields),
+            Owner::Scoring => serde_json::from_value(fields).map(ClientMsg::Scoring),
+            Owner::Grouping => serde_json::from_value(fields).map(ClientMsg::Grouping),
+            Owner::Actions => serde_json::from_value(fields).map(ClientMsg::Actions),
+            Owner::LeanCoffee => serde_json::from_value(fields).map(ClientMsg::LeanCoffee),
+            Owner::Retro => serde_json::from_value(fields).map(ClientMsg::Retro),
+        };
+        let msg = msg.map_err(|err| bad(ErrorCode::BadJson, err.to_string()))?;
         Ok(ClientFrame { rid, msg })
     }
 
@@ -329,5 +371,50 @@ pub(crate) fn id_field<Id: std::str::FromStr>(
             Err((ErrorCode::UnknownItem, format!("no such item {id:?}")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each request is read by the enum its `type` is listed under, so every listed type must be
+    /// one that enum reads: a frame of it either decodes or fails on its fields, never on its type.
+    #[test]
+    fn every_type_is_read_by_the_enum_that_lists_it() {
+        fn reads<T: serde::de::DeserializeOwned>(type_name: &str) -> bool {
+            match serde_json::from_value::<T>(serde_json::json!({ "type": type_name })) {
+                Ok(_) => true,
+                Err(err) => !err.to_string().contains("unknown variant"),
+            }
+        }
+        let mut owned = 0;
+        for type_name in client_types() {
+            let read = match Owner::of(type_name) {
+                Some(Owner::Session) => reads::<ClientMsg>(type_name),
+                Some(Owner::Scoring) => reads::<ScoringMsg>(type_name),
+                Some(Owner::Grouping) => reads::<GroupingMsg>(type_name),
+                Some(Owner::Actions) => reads::<ActionsMsg>(type_name),
+                Some(Owner::LeanCoffee) => reads::<LeanCoffeeMsg>(type_name),
+                Some(Owner::Retro) => reads::<RetroMsg>(type_name),
+                None => false,
+            };
+            assert!(read, "{type_name:?} is not read by the enum that lists it");
+            owned += 1;
+        }
+        assert_eq!(owned, 42, "every request type");
+        assert_eq!(Owner::of("note.teleport"), None);
+        assert!(!reads::<GroupingMsg>("card.score"), "the check can fail");
+    }
+
+    /// A method's request with a bad field is refused with what is wrong with it.
+    #[test]
+    fn a_methods_bad_request_says_which_field() {
+        let error = ClientFrame::decode(r#"{"type":"note.add","rid":3}"#).expect_err("no text");
+        assert_eq!((error.rid, error.code), (Some(3), ErrorCode::BadJson));
+        assert!(error.message.contains("missing field `text`"), "{}", error.message);
+        let error = ClientFrame::decode(r#"{"type":"retro.add","text":"Good","column":"left"}"#);
+        let error = error.expect_err("a column is a number");
+        assert!(error.message.contains("invalid type"), "{}", error.message);
     }
 }
