@@ -395,3 +395,64 @@ async fn notes_sent_together_show_in_the_group_before_their_acks_and_none_is_dro
         assert_eq!(held(&frames), back.view.group, "the frames' group is the welcome's");
     }
 }
+
+/// At each change of level, forwards and back, a phone gets the level's `activity` once, and
+/// its group right after it, before anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_levels_activity_comes_once_and_right_before_the_phones_group() {
+    let server = TestServer::start().await;
+    let body = json!({
+        "title": "Levels",
+        "agenda": [{"kind": "grouping", "prompt": "What do we do first?", "sizes": [2, 4]}]
+    });
+    let (status, created) = server.post_session(&body.to_string()).await;
+    assert_eq!(status, 201, "{created}");
+    let created: lapp_protocol::SessionCreated = serde_json::from_value(created).expect("created");
+    let (mut facilitator, _) = server.join(created.code, Role::Facilitator, None, Some(&created.key)).await;
+    let mut people = Vec::new();
+    for name in ["Ada", "Bo", "Cy", "Dee", "Eli"] {
+        people.push(server.join(created.code, Role::Participant, Some(name), None).await.0);
+    }
+    assert!(facilitator.request(ClientMsg::ActivityStart { index: 0, from: None }).await.is_ok());
+    next_phase(&mut facilitator).await; // alone
+    for person in &mut people {
+        phase(person, Phase::Solo).await;
+    }
+    // Levels 1 and 2, the poster, then back to level 2: the level each phone is shown.
+    let mut expected = Vec::new();
+    for (back, level) in [(false, Some(1)), (false, Some(2)), (false, None), (true, Some(2))] {
+        let msg = match back {
+            false => ClientMsg::PhaseNext { from: None },
+            true => ClientMsg::PhaseBack { from: None },
+        };
+        let ack = facilitator.request(msg).await;
+        assert!(ack.is_ok(), "refused: {ack:?}");
+        for person in &mut people {
+            match level {
+                Some(level) => drop(group(person, level, |_| true).await),
+                None => phase(person, Phase::Poster).await,
+            }
+        }
+        expected.extend(level);
+    }
+    for (index, person) in people.iter().enumerate() {
+        let log = person.log();
+        let shown: Vec<u32> = log
+            .iter()
+            .filter_map(|msg| match msg {
+                ServerMsg::Activity(activity) if activity.phase == Phase::Level => activity.level,
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown, expected, "phone {index}: one `activity` per move");
+        for (at, msg) in log.iter().enumerate() {
+            let ServerMsg::Activity(activity) = msg else { continue };
+            let Some(level) = activity.level.filter(|_| activity.phase == Phase::Level) else { continue };
+            let next = log.get(at + 1);
+            assert!(
+                matches!(next, Some(ServerMsg::Group(group)) if group.level == level),
+                "phone {index}: the `activity` of level {level} is followed by {next:?}, not its group"
+            );
+        }
+    }
+}
