@@ -165,7 +165,7 @@ test('the facilitator\'s focus, announcements, button names and titles through a
     // Reveal, one at a time, the next, and Clear: focus stays on each button; each said once.
     at = await mark(fac);
     await press(fac, 'Reveal');
-    await fac.getByText('The screen shows the top 3.').waitFor();
+    await fac.locator('#now').getByText('The screen shows the top 3.').waitFor();
     await focusIs(fac, { text: 'Reveal' }, 'after Reveal');
     await saidOnce(fac, at, 'The screen shows the top 3.');
     at = await mark(fac);

@@ -99,7 +99,7 @@ test('a whole 25/10 with 7 phones, a facilitator and a screen', async () => {
 
     await fac.getByLabel('Top cards to show').fill('3');
     await fac.getByRole('button', { name: 'Reveal', exact: true }).click();
-    await fac.getByText('The screen shows the top 3.').waitFor();
+    await fac.locator('#now').getByText('The screen shows the top 3.').waitFor();
     const items = screen.locator('.countdown li');
     await until(async () => (await items.count()) === 3, 'three cards on the screen');
     const shown = await items.evaluateAll((lis) => lis.map((li) => ({
