@@ -172,14 +172,18 @@ const SESSION_TYPES: [&str; 10] = [
 
 /// The wire `type` of every client request, for telling `unknown_type` from `bad_json`.
 pub fn client_types() -> impl Iterator<Item = &'static str> {
-    SESSION_TYPES
-        .into_iter()
-        .chain(ScoringMsg::TYPES)
-        .chain(GroupingMsg::TYPES)
-        .chain(ActionsMsg::TYPES)
-        .chain(LeanCoffeeMsg::TYPES)
-        .chain(RetroMsg::TYPES)
+    OWNERS.into_iter().flat_map(|(_, types)| types.iter().copied())
 }
+
+/// Each enum that reads requests, with the `type`s it reads.
+const OWNERS: [(Owner, &[&str]); 6] = [
+    (Owner::Session, &SESSION_TYPES),
+    (Owner::Scoring, &ScoringMsg::TYPES),
+    (Owner::Grouping, &GroupingMsg::TYPES),
+    (Owner::Actions, &ActionsMsg::TYPES),
+    (Owner::LeanCoffee, &LeanCoffeeMsg::TYPES),
+    (Owner::Retro, &RetroMsg::TYPES),
+];
 
 /// The enum a request's `type` belongs to: the session's own, or a method's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,22 +198,7 @@ enum Owner {
 
 impl Owner {
     fn of(type_name: &str) -> Option<Owner> {
-        let owns = |types: &[&str]| types.contains(&type_name);
-        if owns(&SESSION_TYPES) {
-            Some(Owner::Session)
-        } else if owns(&ScoringMsg::TYPES) {
-            Some(Owner::Scoring)
-        } else if owns(&GroupingMsg::TYPES) {
-            Some(Owner::Grouping)
-        } else if owns(&ActionsMsg::TYPES) {
-            Some(Owner::Actions)
-        } else if owns(&LeanCoffeeMsg::TYPES) {
-            Some(Owner::LeanCoffee)
-        } else if owns(&RetroMsg::TYPES) {
-            Some(Owner::Retro)
-        } else {
-            None
-        }
+        OWNERS.into_iter().find(|(_, types)| types.contains(&type_name)).map(|(owner, _)| owner)
     }
 }
 
