@@ -48,7 +48,7 @@ pub fn client_version(web_dir: Option<&Path>) -> String {
         hash.update((bytes.len() as u64).to_le_bytes());
         hash.update(bytes);
     }
-    hash.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+    crate::secret::to_hex(&hash.finalize()[..8])
 }
 
 /// Every route of the client is the same page; its script picks the view from the address.
@@ -162,7 +162,7 @@ impl Prepared {
         // A minifier that panics on some file must not take the whole client down with it.
         let minified = std::panic::catch_unwind(|| minified(path, source)).ok().flatten();
         let bytes = minified.unwrap_or_else(|| source.to_vec());
-        let hash: String = Sha256::digest(&bytes).iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+        let hash = crate::secret::to_hex(&Sha256::digest(&bytes)[..12]);
         let variant = |bytes: Vec<u8>, suffix: &str| Variant {
             bytes: bytes.into(),
             etag: HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).expect("hex is a valid header value"),
