@@ -3,7 +3,7 @@
 //! `Sync::Full` a loss of power too.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
 use lapp_protocol::JoinCode;
@@ -38,8 +38,14 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS events_by_session ON events(code, id);
 ";
 
+/// How often the log's pages are copied into the database, away from the commits.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 pub struct SqliteStore {
     connection: Mutex<Connection>,
+    /// Ends the checkpointer when the store is dropped (the sender goes first), then waits
+    /// for it.
+    checkpointer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 fn failed(err: impl std::fmt::Display) -> StoreError {
@@ -59,13 +65,18 @@ impl SqliteStore {
         };
         connection.pragma_update(None, "synchronous", synchronous).map_err(failed)?;
         connection.pragma_update(None, "foreign_keys", "ON").map_err(failed)?;
+        // A commit never copies the log into the database itself (SQLite's default, every
+        // 1,000 pages, syncs the file and stalled the commits queued behind it by 10 to 50 ms);
+        // a thread of the store's own does it, with a connection of its own.
+        connection.pragma_update(None, "wal_autocheckpoint", 0).map_err(failed)?;
         connection.busy_timeout(Duration::from_secs(5)).map_err(failed)?;
         // What is deleted (a session, a secret rewritten as its hash) is overwritten in the
         // file, not only unlinked from it.
         connection.pragma_update(None, "secure_delete", "ON").map_err(failed)?;
         connection.execute_batch(SCHEMA).map_err(failed)?;
         hash_stored_secrets(&connection)?;
-        Ok(SqliteStore { connection: Mutex::new(connection) })
+        let checkpointer = Some(checkpointer(data_dir, synchronous)?);
+        Ok(SqliteStore { connection: Mutex::new(connection), checkpointer })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -78,6 +89,50 @@ impl SqliteStore {
         }
         connection
     }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.checkpointer.take() {
+            drop(stop);
+            let _ended = thread.join();
+        }
+    }
+}
+
+/// Starts the thread that copies the log into the database every [`CHECKPOINT_EVERY`]. Its
+/// checkpoints are PASSIVE: they take no lock that a commit waits for, and copy what no
+/// reader still needs; the next commit after a whole copy starts the log from its beginning,
+/// so it does not grow.
+fn checkpointer(
+    data_dir: &Path,
+    synchronous: &str,
+) -> Result<(mpsc::Sender<()>, std::thread::JoinHandle<()>), StoreError> {
+    let connection = Connection::open(data_dir.join(FILE_NAME)).map_err(failed)?;
+    connection.pragma_update(None, "synchronous", synchronous).map_err(failed)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("lapp-checkpoint".into())
+        .spawn(move || {
+            let mut failing = false;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                match connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    // Said once when it starts failing and once when it works again, not twice
+                    // a second; commits go on meanwhile, into a log that grows.
+                    Err(err) if !failing => {
+                        tracing::warn!(%err, "cannot checkpoint the store's log; trying again");
+                        failing = true;
+                    }
+                    Ok(()) if failing => {
+                        tracing::info!("the store's log is checkpointed again");
+                        failing = false;
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .map_err(failed)?;
+    Ok((stop, thread))
 }
 
 impl Store for SqliteStore {
@@ -335,5 +390,35 @@ mod tests {
         drop(store);
         let store = SqliteStore::open(dir.path(), Sync::Normal).expect("reopen");
         assert_eq!(store.load(first.code).expect("load"), Some((first, events.to_vec())));
+    }
+
+    /// The log is copied into the database while the store stays open, by the store's own
+    /// thread: commits do not do it, and without that thread the log would only grow.
+    #[test]
+    fn the_log_reaches_the_database_while_the_store_is_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = record(1, 1_000);
+        let store = SqliteStore::open(dir.path(), Sync::Normal).expect("open");
+        store.create(&first).expect("create");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let joined = |pid| SessionEvent::ParticipantJoined {
+            pid: Pid(pid),
+            name: Some("n".repeat(3_000)),
+            zone: None,
+            resume: SecretHash::of(&Secret::generate(&mut rng)),
+            follow_up: None,
+        };
+        let events: Vec<_> = (1..=1_500).map(joined).collect();
+        for event in &events {
+            store.append(first.code, std::slice::from_ref(event)).expect("append");
+        }
+        let written: u64 = 1_500 * 3_000;
+        let database = dir.path().join(FILE_NAME);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&database).expect("database").len() < written {
+            assert!(std::time::Instant::now() < deadline, "the log was not copied into the database");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(store.load(first.code).expect("load"), Some((first, events)));
     }
 }
